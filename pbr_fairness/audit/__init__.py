@@ -1,0 +1,1 @@
+"""pbr_fairness.audit."""

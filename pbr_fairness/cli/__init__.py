@@ -1,0 +1,57 @@
+"""The ``pbr-fairness`` command line.
+
+Each subcommand lives in a module of this package named after what it works on, parses its
+options and calls one library function. User mistakes (:class:`~pbr_fairness.errors.InputError`,
+missing files) become a one-paragraph message on standard error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pbr_fairness.cli._app import app
+from pbr_fairness.errors import InputError
+
+# Subcommand modules register themselves on ``app`` when imported.
+from pbr_fairness.cli import caseload_commands  # noqa: E402,F401  isort: skip
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a user's mistake.
+    """
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # raised by Typer for --help and usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return 2
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Subcommands on caseloads: ``validate`` and ``synth``."""
+
+from __future__ import annotations
