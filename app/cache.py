@@ -1,0 +1,111 @@
+"""Every cache of the app, in one place.
+
+``st.cache_data`` holds data and results, keyed on small hashable configurations (a caseload
+key, a contract's YAML text, a tuple of provider settings); ``st.cache_resource`` holds the
+fitted distance model. Pages never cache anything themselves. Library imports are lazy so
+that a page whose library part is missing can still say so instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+log = logging.getLogger("pbr_fairness.app")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CASELOAD_PATH = ROOT / "data" / "synthetic" / "default_caseload.parquet"
+SAMPLE_CASELOAD_PATH = ROOT / "data" / "synthetic" / "sample_caseload.csv"
+DEFAULT_MODEL_DIR = ROOT / "models" / "default"
+#: In-memory fallback when ``make prepare`` has not written the default caseload.
+FALLBACK_CASELOAD = {"n": 50_000, "rng": 20110601, "providers": 4}
+
+#: Caseload keys the designer and the optimiser know.
+CASELOAD_KEYS = ("default", "sample")
+
+
+def default_caseload_source() -> str:
+    """Describe where the default caseload comes from (for the Home and About pages)."""
+    if DEFAULT_CASELOAD_PATH.exists():
+        return f"`{DEFAULT_CASELOAD_PATH.relative_to(ROOT)}` (made by `make prepare`)"
+    f = FALLBACK_CASELOAD
+    return (
+        f"generated in memory: `make_caseload({f['n']:,}, rng={f['rng']}, "
+        f"providers={f['providers']})` (run `make prepare` for the full 200,000-person file)"
+    )
+
+
+@st.cache_data(show_spinner="Loading the default caseload...", max_entries=1)
+def default_caseload() -> pd.DataFrame:
+    """Return the default synthetic caseload (file if prepared, else generated in memory)."""
+    if DEFAULT_CASELOAD_PATH.exists():
+        from pbr_fairness.caseload.io import read_caseload
+
+        return read_caseload(DEFAULT_CASELOAD_PATH)
+    from pbr_fairness.caseload.generator import make_caseload
+
+    f = FALLBACK_CASELOAD
+    return make_caseload(f["n"], rng=f["rng"], providers=f["providers"])
+
+
+@st.cache_data(show_spinner="Loading the sample caseload...", max_entries=1)
+def sample_caseload_bytes() -> bytes:
+    """Return the shipped sample caseload file's bytes (the audit's "try the sample")."""
+    return SAMPLE_CASELOAD_PATH.read_bytes()
+
+
+@st.cache_data(show_spinner="Loading the sample caseload...", max_entries=1)
+def sample_caseload() -> pd.DataFrame:
+    """Return the shipped sample caseload as a frame."""
+    from pbr_fairness.caseload.io import read_caseload
+
+    return read_caseload(SAMPLE_CASELOAD_PATH)
+
+
+def caseload(key: str) -> pd.DataFrame:
+    """Return a known caseload by key (``"default"`` or ``"sample"``)."""
+    if key == "default":
+        return default_caseload()
+    if key == "sample":
+        return sample_caseload()
+    raise KeyError(f"unknown caseload {key!r}; known: {', '.join(CASELOAD_KEYS)}")
+
+
+def digest(data: bytes) -> str:
+    """Return the sha256 of some bytes (the key of an uploaded file)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def read_upload(data: bytes, name: str, mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    """Read an uploaded caseload from its bytes (never written to disk), with a column mapping."""
+    from pbr_fairness.caseload.io import read_caseload
+
+    return read_caseload(data, name=name, mapping=dict(mapping) or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def upload_columns(data: bytes, name: str) -> list[str]:
+    """Return the column names of an uploaded table without validating it."""
+    from pbr_fairness.caseload.io import read_caseload
+
+    frame = read_caseload(data, name=name, validate=False, required=())
+    return [str(c) for c in frame.columns]
+
+
+@st.cache_resource(show_spinner="Loading the distance model...")
+def default_model() -> Any:
+    """Return the shipped distance model (``models/default``), loaded once per server."""
+    from pbr_fairness.distance import DistanceModel
+
+    return DistanceModel.load(DEFAULT_MODEL_DIR)
+
+
+def model_available() -> bool:
+    """Whether the shipped distance model is on disk."""
+    return DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir())

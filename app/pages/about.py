@@ -1,0 +1,8 @@
+"""Placeholder page (filled in as its library part lands)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("about")
+st.info("Coming soon.")
