@@ -127,7 +127,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, app_url: str) -> Iterator[object]:  # noqa: ANN001
+def page(browser, app_url: str) -> Iterator[object]:
     """Yield a fresh browser page (1400 x 1000) with downloads allowed."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     context.set_default_timeout(60_000)

@@ -9,21 +9,21 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _wait_idle(page) -> None:  # noqa: ANN001
+def _wait_idle(page) -> None:
     """Wait until Streamlit has finished running the script."""
     page.wait_for_selector("[data-testid='stApp']")
     page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']\")",
+        "() => !document.querySelector(\"[data-testid='stStatusWidgetRunningIcon']\")",
         timeout=120_000,
     )
 
 
-def _open(page, app_url: str, path: str = "") -> None:  # noqa: ANN001
+def _open(page, app_url: str, path: str = "") -> None:
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
     _wait_idle(page)
 
 
-def test_home_page(page, app_url, screenshots) -> None:  # noqa: ANN001
+def test_home_page(page, app_url, screenshots) -> None:
     _open(page, app_url)
     page.get_by_text("Three steps").wait_for()
     page.get_by_text("Who it is for").wait_for()
