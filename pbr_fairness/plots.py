@@ -1,0 +1,386 @@
+"""Plotly figure builders for simulation, tariff, audit and model results.
+
+Each builder takes a tidy table (as made by a result's ``to_frame()`` or by
+:mod:`pbr_fairness.reporting`) and returns a :class:`plotly.graph_objects.Figure`; the app
+shows them and a script can save them (``fig.write_html(...)``). Builders compute nothing
+beyond reshaping: the numbers come from the library's results.
+
+Tidy simulation tables have the columns ``breakdown``, ``group``, ``measure``, ``value`` and
+optionally ``lower``, ``upper`` (Monte Carlo intervals) and ``contract`` (when several
+contracts are compared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "MEASURE_LABELS",
+    "PERCENT_MEASURES",
+    "calibration_figure",
+    "frontier_figure",
+    "gaps_figure",
+    "hours_by_decile_figure",
+    "importance_figure",
+    "measure_by_group_figure",
+    "outcome_with_without_support_figure",
+    "parked_share_figure",
+]
+
+#: Plain-language labels of the simulation measures.
+MEASURE_LABELS: dict[str, str] = {
+    "job_outcome_rate": "Job-outcome rate",
+    "no_support_rate": "Rate without support",
+    "additional_jobs": "Additional jobs",
+    "deadweight_share": "Deadweight share",
+    "government_spend": "Government spend (£)",
+    "cost_per_additional_job": "Cost per additional job (£)",
+    "provider_profit": "Provider profit (£)",
+    "hours_per_person": "Hours per person",
+    "parked_share": "Parked share",
+    "creaming_index": "Creaming index",
+    "planner_gap": "Planner gap",
+}
+#: Measures shown as percentages.
+PERCENT_MEASURES: frozenset[str] = frozenset(
+    {"job_outcome_rate", "no_support_rate", "deadweight_share", "parked_share", "planner_gap"}
+)
+_COLOURS = ("#1f5f8b", "#d9822b", "#3b8e5a", "#8e3b6f", "#6b6b6b")
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+    "font": {"size": 13},
+}
+
+
+def _label(measure: str) -> str:
+    return MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize())
+
+
+def _select(frame: pd.DataFrame, breakdown: str, measure: str) -> pd.DataFrame:
+    rows = frame[(frame["breakdown"] == breakdown) & (frame["measure"] == measure)]
+    if rows.empty:
+        raise ValueError(
+            f"no rows for breakdown {breakdown!r} and measure {measure!r}; breakdowns present: "
+            f"{sorted(frame['breakdown'].astype(str).unique())}"
+        )
+    return rows
+
+
+def _contracts(frame: pd.DataFrame) -> list[str | None]:
+    if "contract" in frame.columns:
+        return list(dict.fromkeys(frame["contract"].astype(str)))
+    return [None]
+
+
+def _error_y(rows: pd.DataFrame, scale: float) -> dict | None:
+    if {"lower", "upper"} <= set(rows.columns) and rows["lower"].notna().any():
+        return {
+            "type": "data",
+            "symmetric": False,
+            "array": (rows["upper"] - rows["value"]).to_numpy(dtype=float) * scale,
+            "arrayminus": (rows["value"] - rows["lower"]).to_numpy(dtype=float) * scale,
+        }
+    return None
+
+
+def measure_by_group_figure(
+    frame: pd.DataFrame,
+    measure: str,
+    breakdown: str = "payment_group",
+    *,
+    title: str | None = None,
+    group_labels: dict[str, str] | None = None,
+) -> go.Figure:
+    """Bar chart of one measure by the groups of one breakdown (one bar colour per contract).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Tidy simulation table (``breakdown``, ``group``, ``measure``, ``value``; optionally
+        ``contract``, ``lower``, ``upper``).
+    measure : str
+        Measure to plot.
+    breakdown : str, default "payment_group"
+        Breakdown whose groups form the x axis.
+    title : str, optional
+        Figure title (default: the measure's label by the breakdown).
+    group_labels : dict, optional
+        Display labels for groups (e.g. payment group names).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    rows = _select(frame, breakdown, measure)
+    pct = measure in PERCENT_MEASURES
+    scale = 100.0 if pct else 1.0
+    fig = go.Figure()
+    for i, contract in enumerate(_contracts(rows)):
+        part = rows if contract is None else rows[rows["contract"].astype(str) == contract]
+        groups = part["group"].astype(str)
+        x = [
+            f"{g}<br>{group_labels[g]}" if group_labels and g in group_labels else g for g in groups
+        ]
+        fig.add_bar(
+            x=x,
+            y=part["value"].to_numpy(dtype=float) * scale,
+            name=contract or _label(measure),
+            marker_color=_COLOURS[i % len(_COLOURS)],
+            error_y=_error_y(part, scale),
+            hovertemplate="%{x}: %{y:.1f}"
+            + ("%" if pct else "")
+            + "<extra>%{fullData.name}</extra>",
+        )
+    fig.update_layout(
+        title=title or f"{_label(measure)} by {breakdown.replace('_', ' ')}",
+        barmode="group",
+        yaxis_title=_label(measure) + (" (%)" if pct else ""),
+        showlegend=len(_contracts(rows)) > 1,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def parked_share_figure(
+    frame: pd.DataFrame, *, group_labels: dict[str, str] | None = None
+) -> go.Figure:
+    """Parked share (people given only the minimum of service) by payment group."""
+    return measure_by_group_figure(
+        frame,
+        "parked_share",
+        "payment_group",
+        title="Parked share by payment group (given only the minimum of service)",
+        group_labels=group_labels,
+    )
+
+
+def outcome_with_without_support_figure(
+    frame: pd.DataFrame, contract: str | None = None
+) -> go.Figure:
+    """Job-outcome rate with the provider's support and without any, by payment group."""
+    if contract is not None and "contract" in frame.columns:
+        frame = frame[frame["contract"].astype(str) == contract]
+    with_support = _select(frame, "payment_group", "job_outcome_rate")
+    without = _select(frame, "payment_group", "no_support_rate")
+    fig = go.Figure()
+    fig.add_bar(
+        x=without["group"].astype(str),
+        y=100 * without["value"].to_numpy(dtype=float),
+        name="Without support",
+        marker_color="#b0b0b0",
+    )
+    fig.add_bar(
+        x=with_support["group"].astype(str),
+        y=100 * with_support["value"].to_numpy(dtype=float),
+        name="With the provider's support",
+        marker_color=_COLOURS[0],
+        error_y=_error_y(with_support, 100.0),
+    )
+    fig.update_layout(
+        title="Job-outcome rate with and without support, by payment group",
+        barmode="group",
+        yaxis_title="Job-outcome rate (%)",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def hours_by_decile_figure(table: pd.DataFrame) -> go.Figure:
+    """Hours per person by decile of distance: the provider's against the planner's.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`pbr_fairness.reporting.hours_by_decile`: ``decile`` (1 = furthest from
+        work), ``provider_hours``, ``planner_hours`` and optionally ``contract``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    contracts = _contracts(table)
+    for i, contract in enumerate(contracts):
+        part = table if contract is None else table[table["contract"].astype(str) == contract]
+        suffix = f" ({contract})" if contract else ""
+        fig.add_scatter(
+            x=part["decile"],
+            y=part["provider_hours"],
+            mode="lines+markers",
+            name=f"Provider{suffix}",
+            line={"color": _COLOURS[i % len(_COLOURS)], "width": 3},
+        )
+        fig.add_scatter(
+            x=part["decile"],
+            y=part["planner_hours"],
+            mode="lines+markers",
+            name=f"Planner{suffix}",
+            line={"color": _COLOURS[i % len(_COLOURS)], "dash": "dash"},
+        )
+    fig.update_layout(
+        title="Hours per person by decile of distance from work",
+        xaxis={
+            "title": "Decile of the chance of a job without support (1 = furthest from work)",
+            "dtick": 1,
+        },
+        yaxis_title="Hours per person",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def gaps_figure(
+    frame: pd.DataFrame,
+    measure: str = "job_outcome_rate",
+    characteristics: Sequence[str] = ("sex", "age_band", "disability", "ethnicity"),
+) -> go.Figure:
+    """Plot a measure by category of each protected characteristic (the gaps between groups)."""
+    from plotly.subplots import make_subplots
+
+    present = [
+        c
+        for c in characteristics
+        if ((frame["breakdown"] == c) & (frame["measure"] == measure)).any()
+    ]
+    if not present:
+        raise ValueError(f"no protected-characteristic rows for measure {measure!r}")
+    pct = measure in PERCENT_MEASURES
+    scale = 100.0 if pct else 1.0
+    fig = make_subplots(
+        rows=1,
+        cols=len(present),
+        shared_yaxes=True,
+        subplot_titles=[c.replace("_", " ").capitalize() for c in present],
+    )
+    contracts = _contracts(frame)
+    for j, ch in enumerate(present, start=1):
+        rows = _select(frame, ch, measure)
+        for i, contract in enumerate(contracts):
+            part = rows if contract is None else rows[rows["contract"].astype(str) == contract]
+            fig.add_bar(
+                x=part["group"].astype(str),
+                y=part["value"].to_numpy(dtype=float) * scale,
+                name=contract or _label(measure),
+                marker_color=_COLOURS[i % len(_COLOURS)],
+                error_y=_error_y(part, scale),
+                showlegend=j == 1 and len(contracts) > 1,
+                legendgroup=contract or "",
+                row=1,
+                col=j,
+            )
+    fig.update_layout(
+        title=f"{_label(measure)} by protected characteristic",
+        barmode="group",
+        **_LAYOUT,
+    )
+    fig.update_yaxes(title_text=_label(measure) + (" (%)" if pct else ""), row=1, col=1)
+    return fig
+
+
+def frontier_figure(
+    frontier: pd.DataFrame,
+    *,
+    x: str = "budget_share",
+    y: str = "fairness",
+    x_title: str = "Budget (share of the baseline's spend)",
+    y_title: str = "Fairness reached",
+    baseline: tuple[float, float] | None = None,
+    proposed: tuple[float, float] | None = None,
+) -> go.Figure:
+    """Trade-off curve: the best fairness reachable at each budget."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=frontier[x],
+        y=frontier[y],
+        mode="lines+markers",
+        name="Frontier",
+        line={"color": _COLOURS[0], "width": 3},
+    )
+    if baseline is not None:
+        fig.add_scatter(
+            x=[baseline[0]],
+            y=[baseline[1]],
+            mode="markers",
+            name="Baseline",
+            marker={"color": _COLOURS[1], "size": 14, "symbol": "x"},
+        )
+    if proposed is not None:
+        fig.add_scatter(
+            x=[proposed[0]],
+            y=[proposed[1]],
+            mode="markers",
+            name="Proposed",
+            marker={"color": _COLOURS[2], "size": 14, "symbol": "star"},
+        )
+    fig.update_layout(
+        title="Frontier: fairness against budget",
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def calibration_figure(
+    table: pd.DataFrame,
+    *,
+    predicted: str = "predicted",
+    observed: str = "observed",
+    group: str | None = "group",
+) -> go.Figure:
+    """Calibration: mean observed against mean predicted probability, per group."""
+    fig = go.Figure()
+    top = (
+        float(np.nanmax(table[[predicted, observed]].to_numpy(dtype=float))) if len(table) else 1.0
+    )
+    fig.add_scatter(
+        x=[0, top],
+        y=[0, top],
+        mode="lines",
+        name="Perfect calibration",
+        line={"color": "#999999", "dash": "dot"},
+    )
+    groups = (
+        [None]
+        if group is None or group not in table.columns
+        else list(dict.fromkeys(table[group].astype(str)))
+    )
+    for i, g in enumerate(groups):
+        part = table if g is None else table[table[group].astype(str) == g]
+        fig.add_scatter(
+            x=part[predicted],
+            y=part[observed],
+            mode="lines+markers",
+            name=g or "All",
+            line={"color": _COLOURS[i % len(_COLOURS)]},
+        )
+    fig.update_layout(
+        title="Calibration",
+        xaxis_title="Mean predicted probability",
+        yaxis_title="Observed rate",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def importance_figure(
+    table: pd.DataFrame, *, feature: str = "feature", value: str = "importance", top: int = 15
+) -> go.Figure:
+    """Horizontal bars of global feature importance (e.g. mean |SHAP|), largest on top."""
+    rows = table.sort_values(value, ascending=False).head(top).iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(
+        x=rows[value], y=rows[feature].astype(str), orientation="h", marker_color=_COLOURS[0]
+    )
+    fig.update_layout(
+        title="What the model relies on (mean |SHAP|)",
+        xaxis_title="Mean absolute contribution",
+        **_LAYOUT,
+    )
+    return fig
