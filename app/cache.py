@@ -109,3 +109,34 @@ def default_model() -> Any:
 def model_available() -> bool:
     """Whether the shipped distance model is on disk."""
     return DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir())
+
+
+def preset_names() -> list[str]:
+    """Return the names of the shipped contract presets."""
+    try:
+        from pbr_fairness.contracts import PRESETS
+
+        names = list(PRESETS)
+    except ImportError:
+        names = []
+    if not names:
+        from pbr_fairness.contracts import contract as contract_module
+
+        names = sorted(p.stem for p in contract_module._PRESET_DIR.glob("*.yaml"))
+    return [str(n) for n in names]
+
+
+@st.cache_data(show_spinner=False, max_entries=1)
+def generator_sources() -> pd.DataFrame:
+    """Return every parameter of the synthetic generator with its source."""
+    from pbr_fairness.reporting import parameter_sources
+
+    return parameter_sources()
+
+
+def model_card_markdown() -> str | None:
+    """Return the shipped model card (Markdown), or ``None`` when the model is not prepared."""
+    if not DEFAULT_MODEL_DIR.is_dir():
+        return None
+    cards = sorted(DEFAULT_MODEL_DIR.glob("*card*.md")) or sorted(DEFAULT_MODEL_DIR.glob("*.md"))
+    return cards[0].read_text(encoding="utf-8") if cards else None
