@@ -37,6 +37,7 @@ __all__ = [
     "headlines",
     "hours_by_decile",
     "parameter_sources",
+    "read_contract",
     "results_csv",
     "tariff_table",
 ]
@@ -184,6 +185,45 @@ def contract_from_table(contract: Any, table: pd.DataFrame, *, name: str | None 
         if "base" in changed:
             data["smooth"]["base"] = changed["base"].to_spec(reason=reason).model_dump()
     return Contract(ContractSpec.model_validate(data))
+
+
+def read_contract(data: bytes | str, *, source: str = "uploaded contract") -> Any:
+    """Read and validate a contract from YAML text held in memory (e.g. an upload).
+
+    Parameters
+    ----------
+    data : bytes or str
+        The YAML text.
+    source : str, default "uploaded contract"
+        Name used in error messages (e.g. the uploaded file's name).
+
+    Returns
+    -------
+    pbr_fairness.contracts.Contract
+
+    Raises
+    ------
+    InputError
+        If the text is not UTF-8, not YAML, or not a valid contract (naming every bad key).
+    """
+    import hashlib
+
+    import yaml
+
+    from pbr_fairness.contracts import Contract
+    from pbr_fairness.contracts import contract as contract_module
+
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(f"not UTF-8 text (byte {exc.start})")], source=source) from None
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f"not valid YAML: {exc}")], source=source) from None
+    spec = contract_module._validate(parsed, source=source)
+    return Contract(spec, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def _renamed(contract: Any, name: str) -> Any:
