@@ -1,0 +1,411 @@
+"""Run a sweep: local processes (default) or Dask, resumable Parquet output, progress bar."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.sweep.aggregate import aggregate_seeds
+from pbr_fairness.sweep.spec import Scenario, SweepSpec, expand_scenarios, load_spec
+from pbr_fairness.sweep.store import ResultStore
+from pbr_fairness.sweep.worker import build_contract, build_provider, run_batch, warm_worker
+
+__all__ = ["BACKENDS", "SweepRun", "run_sweep", "summary_path", "validate_scenarios"]
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["local", "dask"]
+BACKENDS: tuple[str, ...] = ("local", "dask")
+
+DASK_MISSING = (
+    "the dask backend needs dask.distributed, which is not installed; install it with "
+    "`pip install 'pbr-fairness[dask]'` (or `pip install 'dask[distributed]'`), or use "
+    "--backend local"
+)
+
+
+def _version() -> str:
+    try:
+        import pbr_fairness
+
+        return str(getattr(pbr_fairness, "__version__", "unknown"))
+    except Exception:  # pragma: no cover
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """What a sweep did and what it produced.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The Parquet file holding every finished scenario (tidy rows).
+    summary_out : pathlib.Path or None
+        The Parquet file of the across-seed aggregation, if written.
+    n_scenarios, n_run, n_skipped : int
+        Scenarios in the spec, run now, and skipped as already finished.
+    seconds : float
+        Wall time of this run.
+    backend : str
+        ``"local"`` or ``"dask"``.
+    jobs : int
+        Worker processes used.
+    results : pandas.DataFrame
+        The tidy output (one row per scenario x breakdown x group x measure).
+    aggregated : pandas.DataFrame
+        Mean and 95% intervals across seeds (:func:`aggregate_seeds`).
+    provenance : dict
+        Package version, spec name, fingerprint, root seed.
+    """
+
+    out: Path
+    summary_out: Path | None
+    n_scenarios: int
+    n_run: int
+    n_skipped: int
+    seconds: float
+    backend: str
+    jobs: int
+    results: pd.DataFrame = field(repr=False)
+    aggregated: pd.DataFrame = field(repr=False)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the tidy results."""
+        return self.results
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready description of the run (the CLI's ``--json``)."""
+        return {
+            "out": str(self.out),
+            "summary_out": None if self.summary_out is None else str(self.summary_out),
+            "n_scenarios": self.n_scenarios,
+            "n_run": self.n_run,
+            "n_skipped": self.n_skipped,
+            "rows": len(self.results),
+            "seconds": round(self.seconds, 3),
+            "backend": self.backend,
+            "jobs": self.jobs,
+            "provenance": self.provenance,
+        }
+
+    def summary(self) -> str:
+        """Describe the run in a few lines of text."""
+        lines = [
+            f"Sweep {self.provenance.get('spec_name', '')!s}: {self.n_scenarios} scenarios "
+            f"({self.n_run} run now, {self.n_skipped} already finished) on {self.backend} "
+            f"with {self.jobs} worker(s) in {self.seconds:.1f} s",
+            f"results: {self.out} ({len(self.results)} rows)",
+        ]
+        if self.summary_out is not None:
+            lines.append(f"across seeds: {self.summary_out} ({len(self.aggregated)} rows)")
+        return "\n".join(lines)
+
+
+def summary_path(out: str | Path) -> Path:
+    """Return the default path of the across-seed aggregation.
+
+    ``results.parquet`` gives ``results.summary.parquet``.
+    """
+    out = Path(out)
+    return out.with_name(f"{out.stem}.summary{out.suffix or '.parquet'}")
+
+
+def validate_scenarios(spec: SweepSpec, scenarios: Sequence[Scenario]) -> None:
+    """Build every distinct contract and provider setting once; report all problems together.
+
+    Raises
+    ------
+    InputError
+        Listing every bad parameter value.
+    """
+    problems: list[Problem] = []
+    seen_provider: set[tuple] = set()
+    seen_contract: set[tuple] = set()
+    for s in scenarios:
+        pkey = tuple(sorted((k, v) for k, v in s.params.items() if k.startswith("provider.")))
+        provider = None
+        if pkey not in seen_provider:
+            seen_provider.add(pkey)
+            try:
+                provider = build_provider(spec, s.params)
+            except InputError as exc:
+                problems += [_with_scenario(p, s) for p in exc.problems]
+                continue
+        ckey = tuple(
+            sorted(
+                (k, v) for k, v in s.params.items() if k == "contract" or k.startswith("contract.")
+            )
+        )
+        base = s.params.get("contract", spec.contract)
+        if ckey in seen_contract or base == "flat":
+            continue  # flat is computed on the caseload, on the worker
+        seen_contract.add(ckey)
+        try:
+            build_contract(spec, s.params, provider=provider)
+        except InputError as exc:
+            problems += [_with_scenario(p, s) for p in exc.problems]
+        except FileNotFoundError as exc:
+            problems.append(Problem(f"contract file not found: {exc.filename}", column="contract"))
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        raise InputError(unique, source="sweep spec")
+
+
+def _with_scenario(p: Problem, s: Scenario) -> Problem:
+    shown = ", ".join(f"{k}={v}" for k, v in s.params.items())
+    return Problem(f"{p.message} (design point {shown})" if shown else p.message, p.row, p.column)
+
+
+def _batches(items: Sequence[Scenario], size: int) -> Iterator[list[Scenario]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def _default_batch_size(n: int, jobs: int) -> int:
+    # Several batches per worker keep them busy to the end; batches of a few scenarios
+    # keep the per-task overhead small next to a scenario's work.
+    return max(1, min(16, math.ceil(n / max(1, jobs * 6))))
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _iter_local(
+    payload: dict, batches: list[list[Scenario]], jobs: int
+) -> Iterator[list[tuple[str, pd.DataFrame]]]:
+    if jobs == 1:
+        warm_worker(payload)
+        for batch in batches:
+            yield run_batch(payload, batch)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=_mp_context(), initializer=warm_worker, initargs=(payload,)
+    ) as pool:
+        futures = [pool.submit(run_batch, payload, b) for b in batches]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def _dask_client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError(DASK_MISSING) from exc
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    return Client(cluster), cluster
+
+
+def _iter_dask(
+    payload: dict,
+    batches: list[list[Scenario]],
+    jobs: int,
+    scheduler: str | None,
+    client: Any,
+) -> Iterator[list[tuple[str, pd.DataFrame]]]:
+    try:
+        from distributed import as_completed
+    except ImportError as exc:
+        raise ImportError(DASK_MISSING) from exc
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = _dask_client(scheduler, jobs)
+    try:
+        futures = [client.submit(run_batch, payload, b, pure=False) for b in batches]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def run_sweep(
+    spec: SweepSpec | str | Path,
+    out: str | Path,
+    *,
+    backend: Backend = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    summary_out: str | Path | Literal[False] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    batch_size: int | None = None,
+    flush_every: float = 30.0,
+    on_batch: Callable[[int], None] | None = None,
+) -> SweepRun:
+    """Run every unfinished scenario of a spec and write tidy results to Parquet.
+
+    Parameters
+    ----------
+    spec : SweepSpec or path
+        The sweep (a YAML file is read with :func:`load_spec`).
+    out : path
+        Parquet output. If it exists with results of the same spec, finished scenarios
+        are skipped (also those in ``<out>.parts/`` left by an interrupted run).
+    backend : {"local", "dask"}, default "local"
+        Local worker processes, or Dask (a ``LocalCluster`` unless ``scheduler`` or
+        ``client`` is given).
+    jobs : int, optional
+        Worker processes (default: the machine's cores). ``1`` runs in this process.
+        For Dask with ``scheduler``/``client`` the cluster decides.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (e.g. ``tcp://10.0.0.5:8786``).
+    client : distributed.Client, optional
+        An existing Dask client (not closed here).
+    summary_out : path, None or False
+        Where to write the across-seed aggregation; ``None`` for the default
+        (:func:`summary_path`), ``False`` for none.
+    overwrite : bool, default False
+        Replace existing results instead of resuming.
+    progress : bool, default True
+        Show a progress bar (tqdm, on standard error).
+    batch_size : int, optional
+        Scenarios per task.
+    flush_every : float, default 30
+        Seconds between writes of finished scenarios to part files.
+    on_batch : callable, optional
+        Called with the number of scenarios finished so far after every batch (tests use it
+        to interrupt a run).
+
+    Returns
+    -------
+    SweepRun
+
+    Raises
+    ------
+    InputError
+        A bad spec, a bad parameter value, or an output holding another spec's results.
+    ImportError
+        With ``backend="dask"`` when dask.distributed is not installed.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    if backend not in BACKENDS:
+        raise InputError(
+            [Problem(f"unknown backend {backend!r}; allowed: local, dask", column="backend")]
+        )
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise InputError([Problem(f"jobs must be >= 1, got {jobs}", column="jobs")])
+    if backend == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(DASK_MISSING) from exc
+    start = time.perf_counter()
+    scenarios = expand_scenarios(spec)
+    validate_scenarios(spec, scenarios)
+    fingerprint = spec.fingerprint()
+    provenance = {
+        "package_version": _version(),
+        "spec_name": spec.name,
+        "fingerprint": fingerprint,
+        "seed": spec.seed,
+    }
+    store = ResultStore(out, fingerprint, provenance, overwrite=overwrite)
+    done = store.finished_ids()
+    todo = [s for s in scenarios if s.scenario_id not in done]
+    by_id = {s.scenario_id: s for s in todo}
+    param_names = spec.parameter_names
+    logger.info(
+        "sweep %s: %d scenarios, %d to run, %d finished",
+        spec.name,
+        len(scenarios),
+        len(todo),
+        len(scenarios) - len(todo),
+    )
+    payload = spec.model_dump(mode="json")
+    if todo:
+        size = batch_size or _default_batch_size(len(todo), jobs)
+        batches = list(_batches(todo, size))
+        if backend == "local":
+            results = _iter_local(payload, batches, min(jobs, len(batches)))
+        else:
+            results = _iter_dask(payload, batches, jobs, scheduler, client)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), unit="scenario", disable=not progress, desc=spec.name)
+        finished = 0
+        last_flush = time.monotonic()
+        try:
+            for batch_result in results:
+                for sid, rows in batch_result:
+                    store.add(_label(rows, by_id[sid], param_names))
+                finished += len(batch_result)
+                bar.update(len(batch_result))
+                if time.monotonic() - last_flush > flush_every:
+                    store.flush()
+                    last_flush = time.monotonic()
+                if on_batch is not None:
+                    on_batch(finished)
+        finally:
+            bar.close()
+            store.flush()  # keep whatever finished, even when interrupted
+    frame = store.finalise()
+    aggregated = aggregate_seeds(frame) if len(frame) else pd.DataFrame()
+    written_summary: Path | None = None
+    if summary_out is not False:
+        written_summary = Path(summary_out) if summary_out else summary_path(out)
+        aggregated.to_parquet(written_summary, index=False)
+    return SweepRun(
+        out=Path(out),
+        summary_out=written_summary,
+        n_scenarios=len(scenarios),
+        n_run=len(todo),
+        n_skipped=len(scenarios) - len(todo),
+        seconds=time.perf_counter() - start,
+        backend=backend,
+        jobs=jobs,
+        results=frame,
+        aggregated=aggregated,
+        provenance=provenance,
+    )
+
+
+def _label(rows: pd.DataFrame, s: Scenario, param_names: list[str]) -> pd.DataFrame:
+    n = len(rows)
+    head = {
+        "scenario_id": [s.scenario_id] * n,
+        "design_id": [s.design_id] * n,
+        "design_index": [s.design_index] * n,
+        "seed_index": [s.seed_index] * n,
+    }
+    for name in param_names:
+        head[name] = [s.params[name]] * n
+    labelled = pd.DataFrame(head)
+    for col in rows.columns:
+        labelled[col] = rows[col].to_numpy()
+    return labelled

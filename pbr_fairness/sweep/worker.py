@@ -1,0 +1,374 @@
+"""What runs on a worker: build a scenario's inputs and simulate it.
+
+Workers (local processes or Dask workers) keep the caseload in a per-process cache keyed on
+how it was made (size, providers, seed, or file path and hash), so a 100,000-person frame is
+built once per worker and never pickled per task. Contracts are cached by their overrides.
+Everything here is deterministic given the scenario: the same scenario gives the same rows on
+every backend.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.sweep.spec import Scenario, SweepSpec
+
+__all__ = [
+    "apply_contract_overrides",
+    "build_contract",
+    "build_provider",
+    "evaluate_scenario",
+    "get_caseload",
+    "run_batch",
+    "warm_worker",
+]
+
+logger = logging.getLogger(__name__)
+
+_LOCK = threading.RLock()
+_CASELOADS: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CASELOAD_CACHE_SIZE = 2
+_CONTRACTS: OrderedDict[tuple, Any] = OrderedDict()
+_CONTRACT_CACHE_SIZE = 256
+_SPECS: dict[str, SweepSpec] = {}
+
+RESULT_COLUMNS: tuple[str, ...] = ("breakdown", "group", "measure", "value", "lower", "upper")
+
+
+# -- caseloads -----------------------------------------------------------------------------
+def _caseload_key(spec: SweepSpec, scenario: Scenario | None) -> tuple:
+    cl = spec.caseload
+    if cl.path is not None:
+        return ("file", cl.path)
+    if cl.resample and scenario is not None:
+        return ("synthetic", cl.n, cl.providers, "replicate", scenario.seed_spawn_key)
+    return ("synthetic", cl.n, cl.providers, cl.seed)
+
+
+def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd.DataFrame:
+    cl = spec.caseload
+    if cl.path is not None:
+        from pbr_fairness.caseload import read_caseload
+
+        return read_caseload(cl.path)
+    from pbr_fairness.caseload.generator import make_caseload
+
+    if key[3] == "replicate":
+        assert scenario is not None
+        rng: Any = np.random.default_rng(
+            np.random.SeedSequence(scenario.seed_entropy, spawn_key=(*scenario.seed_spawn_key, 0))
+        )
+    else:
+        rng = cl.seed
+    return make_caseload(int(cl.n or 0), rng=rng, providers=cl.providers)
+
+
+def get_caseload(spec: SweepSpec, scenario: Scenario | None = None) -> pd.DataFrame:
+    """Return the scenario's caseload, from this process's cache or built once.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep.
+    scenario : Scenario, optional
+        Needed when the spec resamples the caseload per seed replicate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shared: callers must not modify it.
+    """
+    key = _caseload_key(spec, scenario)
+    with _LOCK:
+        frame = _CASELOADS.get(key)
+        if frame is not None:
+            _CASELOADS.move_to_end(key)
+            return frame
+        frame = _make_caseload(spec, key, scenario)
+        _CASELOADS[key] = frame
+        while len(_CASELOADS) > _CASELOAD_CACHE_SIZE:
+            _CASELOADS.popitem(last=False)
+        logger.debug("built caseload %s (%d people)", key, len(frame))
+        return frame
+
+
+# -- contracts and provider settings -------------------------------------------------------
+def _set_path(data: Any, parts: list[str], value: Any, full: str) -> None:
+    """Set ``value`` at a dotted path in nested dicts/lists; ``*`` matches every key."""
+    head, rest = parts[0], parts[1:]
+    if isinstance(data, list):
+        try:
+            index = int(head)
+            target_keys: list[Any] = [index]
+            data[index]  # bounds check
+        except (ValueError, IndexError):
+            raise KeyError(f"{full}: {head!r} is not an index of a list of {len(data)}") from None
+    elif isinstance(data, dict):
+        if head == "*":
+            target_keys = list(data)
+        elif head in data:
+            target_keys = [head]
+        else:
+            raise KeyError(f"{full}: no key {head!r} here (keys: {', '.join(map(str, data))})")
+    else:
+        raise KeyError(f"{full}: {head!r} goes below a single value")
+    for key in target_keys:
+        if rest:
+            _set_path(data[key], rest, value, full)
+        elif isinstance(data[key], dict) and "value" in data[key]:
+            # A PolicyEngine-style figure: set its value, mark it as set by the sweep.
+            data[key]["value"] = value
+            data[key]["estimate"] = True
+            data[key]["reason"] = "varied by a parameter sweep"
+        elif isinstance(data[key], dict | list):
+            raise KeyError(f"{full}: ends at a section, not a value")
+        else:
+            data[key] = value
+
+
+def apply_contract_overrides(contract: Any, overrides: dict[str, Any]) -> Any:
+    """Return a copy of a contract with values set at dotted paths.
+
+    Parameters
+    ----------
+    contract : pbr_fairness.contracts.Contract
+        The base contract.
+    overrides : dict
+        Path inside the contract (without the ``contract.`` prefix), e.g.
+        ``groups.PG6.job_outcome_fee`` or ``groups.*.sustainment_fee``, to value. A path
+        that ends at a figure sets the figure's value.
+
+    Returns
+    -------
+    Contract
+
+    Raises
+    ------
+    InputError
+        Naming the bad path, or the contract's own validation problems.
+    """
+    from pydantic import ValidationError
+
+    from pbr_fairness.contracts import Contract
+    from pbr_fairness.contracts.spec import ContractSpec
+
+    if not overrides:
+        return contract
+    data = copy.deepcopy(contract.spec.model_dump(mode="json"))
+    problems = []
+    for path, value in overrides.items():
+        try:
+            _set_path(data, path.split("."), value, f"contract.{path}")
+        except KeyError as exc:
+            problems.append(Problem(str(exc.args[0]), column=f"contract.{path}"))
+    if problems:
+        raise InputError(problems, source="sweep parameters")
+    try:
+        spec = ContractSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                Problem(
+                    e["msg"].removeprefix("Value error, "),
+                    column="contract." + ".".join(str(x) for x in e["loc"]),
+                )
+                for e in exc.errors()
+            ],
+            source="sweep parameters",
+        ) from None
+    return Contract(spec, source=f"{contract.source} (swept)")
+
+
+def build_provider(spec: SweepSpec, params: dict[str, Any]) -> Any:
+    """Return the scenario's :class:`~pbr_fairness.simulation.ProviderSettings`."""
+    import dataclasses
+
+    from pbr_fairness.simulation import ProviderSettings
+
+    settings: dict[str, Any] = dict(spec.provider)
+    settings.update(
+        {k.partition(".")[2]: v for k, v in params.items() if k.startswith("provider.")}
+    )
+    if dataclasses.is_dataclass(ProviderSettings):
+        allowed = [f.name for f in dataclasses.fields(ProviderSettings)]
+    else:  # pragma: no cover - a pydantic model
+        allowed = list(getattr(ProviderSettings, "model_fields", {}))
+    bad = [k for k in settings if allowed and k not in allowed]
+    if bad:
+        raise InputError(
+            [
+                Problem(
+                    f"unknown provider setting; allowed: {', '.join(allowed)}",
+                    column=f"provider.{k}",
+                )
+                for k in bad
+            ],
+            source="sweep spec",
+        )
+    try:
+        return ProviderSettings(**settings)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError([Problem(str(exc), column="provider")], source="sweep spec") from None
+
+
+def _contract_key(spec: SweepSpec, params: dict[str, Any]) -> tuple:
+    base = params.get("contract", spec.contract)
+    overrides = tuple(
+        sorted((k.partition(".")[2], v) for k, v in params.items() if k.startswith("contract."))
+    )
+    return (str(base), overrides)
+
+
+def build_contract(
+    spec: SweepSpec,
+    params: dict[str, Any],
+    *,
+    caseload: pd.DataFrame | None = None,
+    provider: Any = None,
+) -> Any:
+    """Return the scenario's contract: the base (preset or file) with the overrides applied.
+
+    The ``flat`` preset is computed on the caseload (``flat_contract(caseload, provider)``).
+    """
+    key = _contract_key(spec, params)
+    base, overrides = key
+    if base == "flat":
+        # Depends on the caseload and the provider: not cached across those.
+        from pbr_fairness.contracts import flat_contract
+
+        if caseload is None:
+            caseload = get_caseload(spec)
+        contract = flat_contract(caseload, provider)
+        return apply_contract_overrides(contract, dict(overrides))
+    with _LOCK:
+        hit = _CONTRACTS.get(key)
+        if hit is not None:
+            _CONTRACTS.move_to_end(key)
+            return hit
+    from pbr_fairness.contracts import load_contract
+
+    contract = apply_contract_overrides(load_contract(base), dict(overrides))
+    with _LOCK:
+        _CONTRACTS[key] = contract
+        while len(_CONTRACTS) > _CONTRACT_CACHE_SIZE:
+            _CONTRACTS.popitem(last=False)
+    return contract
+
+
+# -- evaluation ----------------------------------------------------------------------------
+def _spec_from_payload(payload: dict[str, Any]) -> SweepSpec:
+    import json
+
+    key = json.dumps(payload, sort_keys=True, default=str)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = SweepSpec.model_validate(payload)
+        _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
+def _predicted(spec: SweepSpec, caseload: pd.DataFrame) -> np.ndarray | None:
+    column = spec.predicted_column
+    if column is None:
+        return None
+    if column not in caseload:
+        raise InputError(
+            [Problem(f"the caseload has no column {column!r}", column="predicted_column")],
+            source="sweep spec",
+        )
+    return caseload[column].to_numpy(dtype=float)
+
+
+def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
+    """Simulate one scenario; return its tidy rows.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep.
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``breakdown, group, measure, value, lower, upper`` (``lower``/``upper`` are
+        the Monte Carlo interval, NaN in expected mode), restricted to the spec's
+        breakdowns and measures.
+    """
+    from pbr_fairness.simulation import simulate_contract
+
+    params = scenario.params
+    caseload = get_caseload(spec, scenario)
+    provider = build_provider(spec, params)
+    contract = build_contract(spec, params, caseload=caseload, provider=provider)
+    mode = str(params.get("mode", spec.mode))
+    provider_knows = str(params.get("provider_knows", spec.provider_knows))
+    replications = int(params.get("replications", spec.replications))
+    ss = np.random.SeedSequence(scenario.seed_entropy, spawn_key=(*scenario.seed_spawn_key, 1))
+    res = simulate_contract(
+        caseload,
+        contract,
+        provider,
+        mode=mode,
+        predicted=_predicted(spec, caseload),
+        provider_knows=provider_knows,
+        replications=replications,
+        rng=np.random.default_rng(ss),
+    )
+    frame = res.to_frame()
+    keep = frame["breakdown"].isin(spec.breakdowns)
+    if spec.measures is not None:
+        keep &= frame["measure"].isin(spec.measures)
+    frame = frame.loc[keep]
+    out = pd.DataFrame(
+        {
+            "breakdown": frame["breakdown"].astype(str).to_numpy(),
+            "group": frame["group"].astype(str).to_numpy(),
+            "measure": frame["measure"].astype(str).to_numpy(),
+            "value": frame["value"].to_numpy(dtype=float),
+            "lower": frame["lower"].to_numpy(dtype=float)
+            if "lower" in frame
+            else np.full(len(frame), np.nan),
+            "upper": frame["upper"].to_numpy(dtype=float)
+            if "upper" in frame
+            else np.full(len(frame), np.nan),
+        }
+    )
+    return out
+
+
+def warm_worker(payload: dict[str, Any]) -> None:
+    """Build the shared caseload in this process (a process-pool initializer)."""
+    spec = _spec_from_payload(payload)
+    if not spec.caseload.resample:
+        get_caseload(spec)
+
+
+def run_batch(payload: dict[str, Any], scenarios: list[Scenario]) -> list[tuple[str, pd.DataFrame]]:
+    """Evaluate a batch of scenarios on a worker.
+
+    Parameters
+    ----------
+    payload : dict
+        ``SweepSpec.model_dump(mode="json")`` (small; the caseload is built on the worker).
+    scenarios : list of Scenario
+        The batch.
+
+    Returns
+    -------
+    list of (scenario_id, DataFrame)
+    """
+    spec = _spec_from_payload(payload)
+    return [(s.scenario_id, evaluate_scenario(spec, s)) for s in scenarios]
