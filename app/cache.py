@@ -140,3 +140,76 @@ def model_card_markdown() -> str | None:
         return None
     cards = sorted(DEFAULT_MODEL_DIR.glob("*card*.md")) or sorted(DEFAULT_MODEL_DIR.glob("*.md"))
     return cards[0].read_text(encoding="utf-8") if cards else None
+
+
+# ----------------------------------------------------------------------------- contracts
+@st.cache_data(show_spinner=False, max_entries=32)
+def preset_yaml(name: str) -> str:
+    """Return a preset contract as YAML text (the designer's cache key for it)."""
+    from pbr_fairness.contracts import contract_to_yaml, load_contract
+
+    return contract_to_yaml(load_contract(name))
+
+
+def contract(yaml_text: str | bytes, source: str = "contract") -> Any:
+    """Return the contract of some YAML text (validated; a few milliseconds, not cached)."""
+    from pbr_fairness.reporting import read_contract
+
+    return read_contract(yaml_text, source=source)
+
+
+def contract_yaml(contract_obj: Any) -> str:
+    """Return a contract's YAML text."""
+    from pbr_fairness.contracts import contract_to_yaml
+
+    return contract_to_yaml(contract_obj)
+
+
+# ----------------------------------------------------------------------------- simulation
+@st.cache_data(show_spinner=False, max_entries=4)
+def predicted(caseload_key: str) -> Any:
+    """Return the shipped model's predicted job-outcome probability for a known caseload."""
+    frame = caseload(caseload_key)
+    return default_model().predict_proba(frame)[:, 1]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def simulate(
+    caseload_key: str,
+    contract_yaml_text: str,
+    provider: tuple[tuple[str, float], ...],
+    provider_knows: str = "truth",
+    mode: str = "expected",
+    seed: int = 20110601,
+) -> Any:
+    """Simulate a contract on a known caseload (the designer's one library call).
+
+    Parameters
+    ----------
+    caseload_key : str
+        ``"default"`` or ``"sample"``.
+    contract_yaml_text : str
+        The contract as YAML text.
+    provider : tuple of (str, float)
+        Provider settings as sorted items.
+    provider_knows : {"truth", "model"}
+        What the provider knows of each person's chances.
+    mode : {"expected", "monte_carlo"}
+        Simulation mode.
+    seed : int
+        Seed of the random parts.
+    """
+    from pbr_fairness.simulation import ProviderSettings, simulate_contract
+
+    contract_obj = contract(contract_yaml_text)
+    needs_model = contract_obj.basis != "payment_group" or provider_knows == "model"
+    pred = predicted(caseload_key) if needs_model else None
+    return simulate_contract(
+        caseload(caseload_key),
+        contract_obj,
+        ProviderSettings(**dict(provider)),
+        mode=mode,
+        predicted=pred,
+        provider_knows=provider_knows,
+        rng=seed,
+    )
