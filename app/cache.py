@@ -82,20 +82,39 @@ def digest(data: bytes) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def read_upload(data: bytes, name: str, mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
-    """Read an uploaded caseload from its bytes (never written to disk), with a column mapping."""
-    from pbr_fairness.caseload.io import read_caseload
+def read_upload(
+    data: bytes,
+    name: str,
+    mapping: tuple[tuple[str, str], ...] = (),
+    dropped: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Read and validate an uploaded caseload from its bytes (never written to disk).
 
-    return read_caseload(data, name=name, mapping=dict(mapping) or None)
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file's content.
+    name : str
+        The uploaded file's name (tells CSV from Parquet; named in messages).
+    mapping : tuple of (str, str)
+        Source column to schema column.
+    dropped : tuple of str
+        Columns the user chose to leave out.
+    """
+    from pbr_fairness.caseload.io import read_caseload, read_table
+
+    if not dropped:
+        return read_caseload(data, name=name, mapping=dict(mapping) or None)
+    frame = read_table(data, name=name).drop(columns=list(dropped), errors="ignore")
+    return read_caseload(frame, name=name, mapping=dict(mapping) or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def upload_columns(data: bytes, name: str) -> list[str]:
     """Return the column names of an uploaded table without validating it."""
-    from pbr_fairness.caseload.io import read_caseload
+    from pbr_fairness.caseload.io import read_table
 
-    frame = read_caseload(data, name=name, validate=False, required=())
-    return [str(c) for c in frame.columns]
+    return [str(c) for c in read_table(data, name=name).columns]
 
 
 @st.cache_resource(show_spinner="Loading the distance model...")
@@ -213,3 +232,53 @@ def simulate(
         provider_knows=provider_knows,
         rng=seed,
     )
+
+
+# ----------------------------------------------------------------------------- audit
+@st.cache_data(show_spinner=False, max_entries=4)
+def audit(
+    data: bytes,
+    name: str,
+    mapping: tuple[tuple[str, str], ...],
+    dropped: tuple[str, ...],
+    min_cell: int,
+    alpha: float,
+    correction: str,
+) -> Any:
+    """Audit an uploaded caseload with the shipped model (the audit page's one library call)."""
+    from pbr_fairness.audit import audit_caseload
+
+    frame = read_upload(data, name, mapping, dropped)
+    model = None
+    if "expected_p" not in frame.columns and model_available():
+        model = default_model()
+    return audit_caseload(
+        frame,
+        model=model,
+        expected_column="expected_p" if "expected_p" in frame.columns else None,
+        min_cell=min_cell,
+        alpha=alpha,
+        correction=correction,
+        rng=20110601,
+    )
+
+
+@st.cache_data(show_spinner="Writing the report...", max_entries=4)
+def audit_html(*config: Any) -> str:
+    """Return the audit's self-contained HTML report."""
+    return audit(*config).to_html()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def audit_json(*config: Any) -> str:
+    """Return the audit's findings as JSON text."""
+    out = audit(*config).to_json()
+    return out if isinstance(out, str) else __import__("json").dumps(out, indent=2)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def audit_figures(*config: Any) -> dict[str, Any]:
+    """Return the audit's figures by tab name (funnel, parking, creaming)."""
+    from pbr_fairness import plots
+
+    return plots.audit_figures(audit(*config))

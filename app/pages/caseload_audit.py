@@ -1,8 +1,197 @@
-"""Placeholder page (filled in as its library part lands)."""
+"""Caseload audit: upload a provider caseload, map its columns, get evidence and a report."""
 
 from __future__ import annotations
 
+import cache
+import pandas as pd
 import streamlit as st
+import ui
 
-st.title("caseload_audit")
-st.info("Coming soon.")
+from pbr_fairness.caseload.schema import COLUMNS
+
+st.title("Caseload audit")
+st.markdown(
+    "Upload a person-level caseload (CSV or Parquet) to check each provider for **parking** "
+    "(minimal support for those furthest from work) and **creaming**, compare observed with "
+    "expected job outcomes, and look at gaps by sex, age, disability and ethnicity. The report "
+    "suppresses small cells so that it is safe to publish."
+)
+st.caption("Your file is read in memory and never written to disk.")
+
+IGNORE = "(not used)"
+TARGETS = [IGNORE, *(c.name for c in COLUMNS if c.role != "truth")]
+TARGET_HELP = {c.name: c.description for c in COLUMNS}
+
+
+def _use_sample() -> None:
+    st.session_state["audit_file"] = {
+        "name": cache.SAMPLE_CASELOAD_PATH.name,
+        "data": cache.sample_caseload_bytes(),
+    }
+    st.session_state.pop("audit_mapping", None)
+
+
+with ui.guard("The caseload audit"):
+    io_part = ui.library_part("pbr_fairness.caseload", "read_caseload", "suggest_mapping")
+    audit_part = ui.library_part("pbr_fairness.audit", "audit_caseload")
+    if io_part is None or audit_part is None:
+        st.stop()
+
+    st.subheader("1. Your caseload")
+    up_col, sample_col = st.columns([3, 1], vertical_alignment="bottom")
+    with up_col:
+        upload = st.file_uploader(
+            "Caseload file (CSV or Parquet)",
+            type=["csv", "parquet", "pq"],
+            key="audit_upload",
+            help="One row per person: provider_id, payment_group, characteristics, job_outcome "
+            "and, if you have them, support_hours.",
+        )
+    with sample_col:
+        st.button(
+            "Try the sample caseload",
+            on_click=_use_sample,
+            key="audit_sample",
+            help="2,000 synthetic people with 4 providers (data/synthetic/sample_caseload.csv).",
+        )
+    if upload is not None:
+        current = st.session_state.get("audit_file")
+        if current is None or current.get("upload_id") != upload.file_id:
+            st.session_state["audit_file"] = {
+                "name": upload.name,
+                "data": upload.getvalue(),
+                "upload_id": upload.file_id,
+            }
+            st.session_state.pop("audit_mapping", None)
+    source = st.session_state.get("audit_file")
+    if source is None:
+        st.info("Upload a caseload, or try the sample caseload.")
+        st.stop()
+    data, name = source["data"], source["name"]
+    st.write(f"**{name}** ({len(data) / 1e6:.2f} MB)")
+
+    st.subheader("2. Match your columns")
+    columns = cache.upload_columns(data, name)
+    suggested = io_part.suggest_mapping(columns)
+    mapping_table = pd.DataFrame(
+        {
+            "your column": columns,
+            "maps to": [c if c in TARGETS else suggested.get(c, IGNORE) for c in columns],
+        }
+    )
+    st.caption(
+        "Suggestions are filled in; change any that are wrong. Columns marked "
+        f"'{IGNORE}' are left out."
+    )
+    edited = st.data_editor(
+        mapping_table,
+        key=f"audit_mapping_{cache.digest(data)[:12]}",
+        hide_index=True,
+        num_rows="fixed",
+        column_config={
+            "your column": st.column_config.TextColumn(disabled=True),
+            "maps to": st.column_config.SelectboxColumn(
+                options=TARGETS, required=True, help="The column of the caseload schema"
+            ),
+        },
+        width="stretch",
+    )
+    mapping = tuple(
+        (str(src), str(dst))
+        for src, dst in zip(edited["your column"], edited["maps to"], strict=True)
+        if dst != IGNORE and src != dst
+    )
+    dropped = tuple(
+        str(s) for s, d in zip(edited["your column"], edited["maps to"], strict=True) if d == IGNORE
+    )
+
+    st.subheader("3. Audit")
+    with st.expander("Options"):
+        min_cell = st.number_input(
+            "Smallest cell shown in the report",
+            min_value=1,
+            value=10,
+            step=1,
+            key="audit_min_cell",
+            help="Cells with fewer people are suppressed (with secondary suppression) so that no "
+            "one can be identified.",
+        )
+        alpha = st.select_slider(
+            "Evidence level",
+            options=[0.01, 0.05, 0.10],
+            value=0.05,
+            key="audit_alpha",
+            help="A provider is flagged only when its evidence passes this level after "
+            "correction for multiple comparisons.",
+        )
+        correction = st.radio(
+            "Multiple-comparison correction",
+            ["holm", "bh"],
+            horizontal=True,
+            format_func={
+                "holm": "Holm (family-wise)",
+                "bh": "Benjamini-Hochberg (false discovery)",
+            }.get,
+            key="audit_correction",
+        )
+    config = (cache.digest(data), name, mapping, dropped, int(min_cell), float(alpha), correction)
+    with st.status("Checking and auditing the caseload...", expanded=False) as status:
+        status.write("Reading and validating the file...")
+        frame = cache.read_upload(data, name, mapping, dropped)
+        status.write(f"{len(frame):,} people read. Running the audit...")
+        result = cache.audit(data, *config[1:])
+        status.update(label="Audit finished", state="complete")
+
+    st.divider()
+    st.subheader("Findings")
+    summary = result.summary()
+    st.markdown(summary if isinstance(summary, str) else str(summary))
+    tables = dict(result.tables)
+    figures = cache.audit_figures(data, *config[1:])
+    tab_names = ["Providers", "Funnel plot", "Parking", "Creaming", "Fairness", "Report"]
+    tabs = st.tabs(tab_names)
+    groups = {
+        "Providers": ("provider", "league", "oe"),
+        "Parking": ("parking",),
+        "Creaming": ("creaming",),
+        "Fairness": ("fairness",),
+    }
+    for tab, tab_name in zip(tabs, tab_names, strict=True):
+        with tab:
+            if tab_name == "Funnel plot":
+                if figures.get("funnel") is not None:
+                    st.plotly_chart(figures["funnel"], key="audit_funnel")
+                else:
+                    st.info("No funnel plot for this caseload.")
+                continue
+            if tab_name == "Report":
+                st.download_button(
+                    "Download the HTML report",
+                    lambda: cache.audit_html(data, *config[1:]),
+                    file_name="audit_report.html",
+                    mime="text/html",
+                    on_click="ignore",
+                    key="download_audit_report",
+                    type="primary",
+                )
+                st.download_button(
+                    "Download the findings (JSON)",
+                    lambda: cache.audit_json(data, *config[1:]),
+                    file_name="audit_findings.json",
+                    mime="application/json",
+                    on_click="ignore",
+                    key="download_audit_json",
+                )
+                continue
+            if tab_name in figures and figures[tab_name] is not None:
+                st.plotly_chart(figures[tab_name], key=f"audit_fig_{tab_name}")
+            shown = [k for k in tables if any(w in k.lower() for w in groups[tab_name])]
+            if tab_name == "Providers":
+                shown += [
+                    k
+                    for k in tables
+                    if not any(w in k.lower() for ws in groups.values() for w in ws)
+                ]
+            for key in shown:
+                st.markdown(f"**{key.replace('_', ' ').capitalize()}**")
+                st.dataframe(tables[key], hide_index=True, key=f"audit_table_{key}")
