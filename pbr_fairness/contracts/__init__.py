@@ -1,1 +1,46 @@
-"""pbr_fairness.contracts."""
+"""Contracts: tariffs as validated parameter files with a source for every figure.
+
+>>> from pbr_fairness.contracts import load_contract
+>>> load_contract("work_programme_2011").tariffs["PG7"].job_outcome_fee
+3500.0
+"""
+
+from __future__ import annotations
+
+from pbr_fairness.contracts.contract import (
+    PRESETS,
+    TARIFF_KEYS,
+    Contract,
+    Tariff,
+    contract_to_yaml,
+    load_contract,
+    save_contract,
+    smooth_factor,
+)
+from pbr_fairness.contracts.flat import flat_contract
+from pbr_fairness.contracts.spec import (
+    BandSpec,
+    ContractSpec,
+    Figure,
+    Reference,
+    SmoothSpec,
+    TariffSpec,
+)
+
+__all__ = [
+    "PRESETS",
+    "TARIFF_KEYS",
+    "BandSpec",
+    "Contract",
+    "ContractSpec",
+    "Figure",
+    "Reference",
+    "SmoothSpec",
+    "Tariff",
+    "TariffSpec",
+    "contract_to_yaml",
+    "flat_contract",
+    "load_contract",
+    "save_contract",
+    "smooth_factor",
+]

@@ -1,0 +1,560 @@
+"""Contracts: what a provider is paid, per person, and how to load and save them.
+
+A :class:`Contract` is a validated contract file
+(:class:`~pbr_fairness.contracts.spec.ContractSpec`) plus where it came from (path and
+sha256). :meth:`Contract.tariff_per_person` turns it into the five per-person arrays the
+simulator uses: attachment fee ``A``, job-outcome fee ``J``, sustainment fee per 4 weeks
+``S``, maximum number of sustainment payments ``M`` and the job-outcome trigger in weeks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import ArrayLike, NDArray
+from pydantic import ValidationError
+
+from pbr_fairness.contracts.spec import (
+    BandSpec,
+    ContractSpec,
+    Figure,
+    SmoothSpec,
+    TariffSpec,
+)
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = [
+    "PRESETS",
+    "TARIFF_KEYS",
+    "Contract",
+    "Tariff",
+    "contract_to_yaml",
+    "load_contract",
+    "save_contract",
+]
+
+#: Keys of the per-person tariff arrays returned by :meth:`Contract.tariff_per_person`.
+TARIFF_KEYS: tuple[str, ...] = ("A", "J", "S", "M", "trigger_weeks")
+
+_PRESET_DIR = Path(__file__).parent / "presets"
+
+#: Preset contracts shipped as YAML files: name -> path. The ``flat`` preset is computed on a
+#: caseload by :func:`~pbr_fairness.contracts.flat_contract` and is not listed here.
+PRESETS: dict[str, Path] = {p.stem: p for p in sorted(_PRESET_DIR.glob("*.yaml"))}
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """The five numbers of one tariff.
+
+    Parameters
+    ----------
+    attachment_fee : float
+        Paid at referral (pounds).
+    job_outcome_fee : float
+        Paid when a job outcome is reached (pounds).
+    trigger_weeks : float
+        Weeks in work that count as a job outcome (13 or 26 in the Work Programme).
+    sustainment_fee : float
+        Paid for each further 4 weeks in work (pounds).
+    max_sustainment_payments : int
+        Most sustainment payments after one job outcome.
+    """
+
+    attachment_fee: float
+    job_outcome_fee: float
+    trigger_weeks: float
+    sustainment_fee: float
+    max_sustainment_payments: int
+
+    def __post_init__(self) -> None:
+        for key in ("attachment_fee", "job_outcome_fee", "sustainment_fee"):
+            v = getattr(self, key)
+            if not np.isfinite(v) or v < 0:
+                raise InputError([Problem(f"must be a finite number >= 0, got {v!r}", column=key)])
+        if not self.trigger_weeks > 0:
+            raise InputError([Problem("must be positive", column="trigger_weeks")])
+        if self.max_sustainment_payments < 0:
+            raise InputError([Problem("must be >= 0", column="max_sustainment_payments")])
+
+    @classmethod
+    def from_spec(cls, spec: TariffSpec) -> Tariff:
+        """Build from a validated :class:`TariffSpec`."""
+        return cls(
+            spec.attachment_fee.value,
+            spec.job_outcome_fee.value,
+            spec.job_outcome_trigger_weeks.value,
+            spec.sustainment_fee.value,
+            int(spec.max_sustainment_payments.value),
+        )
+
+    def to_spec(
+        self, *, reason: str = "set by the user or the optimiser", label: str | None = None
+    ) -> TariffSpec:
+        """Return a :class:`TariffSpec` whose figures are labelled as estimates."""
+
+        def fig(value: float, unit: str, description: str) -> Figure:
+            return Figure(
+                value=float(value), unit=unit, description=description, estimate=True, reason=reason
+            )
+
+        return TariffSpec(
+            label=label,
+            attachment_fee=fig(self.attachment_fee, "GBP", _DESCRIPTIONS["attachment_fee"]),
+            job_outcome_fee=fig(self.job_outcome_fee, "GBP", _DESCRIPTIONS["job_outcome_fee"]),
+            job_outcome_trigger_weeks=fig(
+                self.trigger_weeks, "weeks", _DESCRIPTIONS["job_outcome_trigger_weeks"]
+            ),
+            sustainment_fee=fig(self.sustainment_fee, "GBP", _DESCRIPTIONS["sustainment_fee"]),
+            max_sustainment_payments=fig(
+                self.max_sustainment_payments, "count", _DESCRIPTIONS["max_sustainment_payments"]
+            ),
+        )
+
+
+_DESCRIPTIONS = {
+    "attachment_fee": "Fee paid to the provider when the person is referred (attached).",
+    "job_outcome_fee": "Fee paid when the person reaches a job outcome.",
+    "job_outcome_trigger_weeks": "Weeks in work after which a job outcome is paid.",
+    "sustainment_fee": "Fee paid for each further 4 weeks in work after the job outcome.",
+    "max_sustainment_payments": "Most 4-weekly sustainment payments after one job outcome.",
+}
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A validated contract.
+
+    Build with :func:`load_contract` (a preset name or a YAML file) or
+    :meth:`Contract.from_tariffs`. Two contracts are equal when their content is equal,
+    wherever they were loaded from.
+
+    Attributes
+    ----------
+    spec : ContractSpec
+        The validated content of the contract file.
+    source : str
+        File path or ``"preset:<name>"`` or ``"<memory>"``.
+    sha256 : str
+        Hash of the canonical YAML text (or of the file's bytes when loaded from a file).
+    """
+
+    spec: ContractSpec
+    source: str = field(default="<memory>", compare=False)
+    sha256: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            text = contract_to_yaml(self).encode()
+            object.__setattr__(self, "sha256", hashlib.sha256(text).hexdigest())
+
+    # -- convenience -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """Contract name."""
+        return self.spec.name
+
+    @property
+    def basis(self) -> str:
+        """``"payment_group"``, ``"distance_band"`` or ``"smooth"``."""
+        return self.spec.basis
+
+    @property
+    def window_months(self) -> int:
+        """Contract window in months (24 by default)."""
+        return self.spec.window_months
+
+    @property
+    def minimum_hours(self) -> float | None:
+        """Contractual minimum of service hours, or ``None`` (then the provider's default)."""
+        return None if self.spec.minimum_hours is None else self.spec.minimum_hours.value
+
+    @property
+    def needs_prediction(self) -> bool:
+        """Whether the tariff depends on a predicted probability of a job outcome."""
+        return self.basis != "payment_group"
+
+    @property
+    def tariffs(self) -> dict[str, Tariff]:
+        """Tariff per payment group or band label (smooth: the base tariff as ``"base"``)."""
+        if self.spec.groups is not None:
+            return {g: Tariff.from_spec(t) for g, t in self.spec.groups.items()}
+        if self.spec.bands is not None:
+            return {_band_label(b): Tariff.from_spec(b) for b in self.spec.bands}
+        assert self.spec.smooth is not None
+        return {"base": Tariff.from_spec(self.spec.smooth.base)}
+
+    @property
+    def band_edges(self) -> NDArray[np.float64] | None:
+        """Distance edges of the bands (``len(bands) + 1`` values from 0 to 1), or ``None``."""
+        if self.spec.bands is None:
+            return None
+        return np.array([b.min_distance for b in self.spec.bands] + [1.0])
+
+    @classmethod
+    def from_tariffs(
+        cls,
+        name: str,
+        tariffs: Mapping[str, Tariff],
+        *,
+        description: str = "Contract built in code.",
+        minimum_hours: float | None = None,
+        window_months: int = 24,
+        reason: str = "set by the user or the optimiser",
+    ) -> Contract:
+        """Build a per-payment-group contract from :class:`Tariff` objects.
+
+        Every figure is labelled an estimate with ``reason``.
+
+        Parameters
+        ----------
+        name : str
+            Contract name.
+        tariffs : mapping of str to Tariff
+            Tariff per payment group.
+        description : str, optional
+            One sentence.
+        minimum_hours : float, optional
+            Contractual minimum of service hours.
+        window_months : int, default 24
+            Contract window.
+        reason : str, optional
+            Why the figures are what they are.
+
+        Returns
+        -------
+        Contract
+        """
+        spec = _validate(
+            {
+                "name": name,
+                "description": description,
+                "basis": "payment_group",
+                "window_months": window_months,
+                "minimum_hours": None
+                if minimum_hours is None
+                else _estimate_figure(
+                    minimum_hours, "hours", "Contractual minimum hours of service.", reason
+                ),
+                "groups": {
+                    g: t.to_spec(reason=reason).model_dump(exclude_none=True)
+                    for g, t in tariffs.items()
+                },
+            },
+            source="<memory>",
+        )
+        return cls(spec)
+
+    def with_groups(
+        self,
+        tariffs: Mapping[str, Tariff],
+        *,
+        name: str | None = None,
+        reason: str = "set by the user or the optimiser",
+    ) -> Contract:
+        """Return a copy with some payment groups' tariffs replaced (labelled estimates)."""
+        if self.spec.groups is None:
+            raise InputError(
+                [Problem("only a payment-group contract has groups", column="basis")],
+                source=self.source,
+            )
+        groups = dict(self.spec.groups)
+        for g, t in tariffs.items():
+            groups[g] = t.to_spec(reason=reason, label=groups[g].label if g in groups else None)
+        spec = self.spec.model_copy(update={"groups": groups, "name": name or self.spec.name})
+        return Contract(ContractSpec.model_validate(spec.model_dump()))
+
+    # -- the tariff per person ---------------------------------------------------------
+    def tariff_per_person(
+        self, caseload: Any, predicted: ArrayLike | None = None
+    ) -> dict[str, NDArray[np.float64]]:
+        """Per-person tariff arrays for a caseload.
+
+        Parameters
+        ----------
+        caseload : pandas.DataFrame or mapping
+            Needs ``payment_group`` when the basis is ``"payment_group"``; only its length
+            is used otherwise.
+        predicted : array-like, optional
+            Predicted probability of a job outcome per person (model output), required for
+            the ``"distance_band"`` and ``"smooth"`` bases.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``A``, ``J``, ``S``, ``M`` (float) and ``trigger_weeks``, one value per person.
+
+        Raises
+        ------
+        InputError
+            If a payment group of the caseload has no tariff, or a needed prediction is
+            missing or outside ``[0, 1]``.
+        """
+        if self.basis == "payment_group":
+            if "payment_group" not in caseload:
+                raise InputError(
+                    [Problem("the caseload has no payment_group column", column="payment_group")],
+                    source=self.source,
+                )
+            groups = np.asarray(caseload["payment_group"]).astype(str)
+            return self.tariff_by_group(groups)
+        if predicted is None:
+            raise InputError(
+                [
+                    Problem(
+                        f"basis {self.basis!r} needs predicted probabilities (a model or a "
+                        "predicted column)",
+                        column="basis",
+                    )
+                ],
+                source=self.source,
+            )
+        q = np.asarray(predicted, dtype=float)
+        n = len(caseload["person_id"]) if "person_id" in caseload else q.size
+        if q.shape != (n,):
+            raise InputError(
+                [Problem(f"predicted has {q.size} values for {n} people")], source=self.source
+            )
+        return self.tariff_by_probability(q)
+
+    def tariff_by_group(self, groups: ArrayLike) -> dict[str, NDArray[np.float64]]:
+        """Per-person tariff arrays from payment-group labels (``basis="payment_group"``)."""
+        assert self.spec.groups is not None
+        groups = np.asarray(groups).astype(str)
+        labels, codes = np.unique(groups, return_inverse=True)
+        missing = [g for g in labels if g not in self.spec.groups]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        f"the caseload has payment group {g!r} but the contract has no tariff "
+                        "for it "
+                        f"(groups: {', '.join(self.spec.groups)})",
+                        column=f"groups.{g}",
+                    )
+                    for g in missing
+                ],
+                source=self.source,
+            )
+        table = self._table([Tariff.from_spec(self.spec.groups[g]) for g in labels])
+        return {key: col[codes] for key, col in table.items()}
+
+    def tariff_by_probability(self, predicted: ArrayLike) -> dict[str, NDArray[np.float64]]:
+        """Per-person tariff arrays from predicted probabilities (band or smooth basis)."""
+        q = np.asarray(predicted, dtype=float)
+        if q.size and (not np.all(np.isfinite(q)) or q.min() < 0 or q.max() > 1):
+            raise InputError(
+                [Problem("predicted probabilities must lie in [0, 1]", column="predicted")],
+                source=self.source,
+            )
+        if self.spec.bands is not None:
+            codes = self.band_codes(q)
+            table = self._table([Tariff.from_spec(b) for b in self.spec.bands])
+            return {key: col[codes] for key, col in table.items()}
+        sm = self.spec.smooth
+        assert sm is not None
+        base = Tariff.from_spec(sm.base)
+        factor = smooth_factor(q, sm)
+        n = q.size
+        return {
+            "A": np.full(n, base.attachment_fee),
+            "J": base.job_outcome_fee * factor,
+            "S": base.sustainment_fee * factor,
+            "M": np.full(n, float(base.max_sustainment_payments)),
+            "trigger_weeks": np.full(n, float(base.trigger_weeks)),
+        }
+
+    def band_codes(self, predicted: ArrayLike) -> NDArray[np.intp]:
+        """Index of the distance band of each predicted probability."""
+        edges = self.band_edges
+        if edges is None:
+            raise InputError(
+                [Problem("the contract has no bands", column="basis")], source=self.source
+            )
+        distance = 1.0 - np.asarray(predicted, dtype=float)
+        codes = np.searchsorted(edges[1:-1], distance, side="right")
+        return codes.astype(np.intp)
+
+    @staticmethod
+    def _table(tariffs: list[Tariff]) -> dict[str, NDArray[np.float64]]:
+        return {
+            "A": np.array([t.attachment_fee for t in tariffs], dtype=float),
+            "J": np.array([t.job_outcome_fee for t in tariffs], dtype=float),
+            "S": np.array([t.sustainment_fee for t in tariffs], dtype=float),
+            "M": np.array([t.max_sustainment_payments for t in tariffs], dtype=float),
+            "trigger_weeks": np.array([t.trigger_weeks for t in tariffs], dtype=float),
+        }
+
+    def check_caseload(self, caseload: Any, predicted: ArrayLike | None = None) -> None:
+        """Raise :class:`InputError` if the contract cannot pay for this caseload."""
+        self.tariff_per_person(caseload, predicted)
+
+    def summary(self) -> str:
+        """Text table of the tariffs."""
+        lines = [f"Contract {self.name} (basis {self.basis}, window {self.window_months} months)"]
+        if self.minimum_hours is not None:
+            lines.append(f"minimum hours of service: {self.minimum_hours:g}")
+        if self.spec.smooth is not None:
+            sm = self.spec.smooth
+            lines.append(
+                f"outcome fees x min({sm.max_factor.value:g}, "
+                f"({sm.reference_probability.value:g} / "
+                f"max(q, {sm.probability_floor.value:g}))^{sm.elasticity.value:g})"
+            )
+        lines.append(
+            f"{'tariff':<14}{'attach':>8}{'outcome':>9}{'trigger':>8}{'sust/4wk':>9}{'max':>5}"
+        )
+        for key, t in self.tariffs.items():
+            lines.append(
+                f"{key:<14}{t.attachment_fee:>8.0f}{t.job_outcome_fee:>9.0f}{t.trigger_weeks:>8.0f}"
+                f"{t.sustainment_fee:>9.0f}{t.max_sustainment_payments:>5d}"
+            )
+        return "\n".join(lines)
+
+
+def smooth_factor(predicted: ArrayLike, smooth: SmoothSpec) -> NDArray[np.float64]:
+    """Multiplier of the outcome fees under a smooth tariff (see :class:`SmoothSpec`)."""
+    q = np.maximum(np.asarray(predicted, dtype=float), smooth.probability_floor.value)
+    factor = (smooth.reference_probability.value / q) ** smooth.elasticity.value
+    return np.minimum(factor, smooth.max_factor.value)
+
+
+def _band_label(band: BandSpec) -> str:
+    return band.label or f"d{band.min_distance:g}-{band.max_distance:g}"
+
+
+def _estimate_figure(value: float, unit: str, description: str, reason: str) -> dict[str, Any]:
+    return {
+        "value": float(value),
+        "unit": unit,
+        "description": description,
+        "estimate": True,
+        "reason": reason,
+    }
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _validate(data: Any, *, source: str) -> ContractSpec:
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem("a contract file must hold a mapping of keys to values")], source=source
+        )
+    try:
+        return ContractSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = _loc(err["loc"]) or None
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (not allowed here)"
+            problems.append(Problem(msg, column=key))
+        raise InputError(problems, source=source) from None
+
+
+def _resolve(name_or_path: str | Path) -> tuple[Path, str]:
+    text = str(name_or_path)
+    preset = _PRESET_DIR / f"{text}.yaml"
+    if "/" not in text and "\\" not in text and not text.endswith((".yaml", ".yml")):
+        if preset.exists():
+            return preset, f"preset:{text}"
+        if text == "flat":
+            raise InputError(
+                [
+                    Problem(
+                        "the 'flat' preset is computed on a caseload: use "
+                        "pbr_fairness.contracts.flat_contract(caseload, provider)",
+                        column="contract",
+                    )
+                ]
+            )
+        names = sorted(p.stem for p in _PRESET_DIR.glob("*.yaml"))
+        raise InputError(
+            [
+                Problem(
+                    f"no preset called {text!r}; presets: {', '.join([*names, 'flat'])}, "
+                    "or give a YAML file path",
+                    column="contract",
+                )
+            ]
+        )
+    path = Path(name_or_path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file", str(path))
+    return path, str(path)
+
+
+def load_contract(name_or_path: str | Path) -> Contract:
+    """Load and validate a contract: a preset name or a YAML file.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A name in :data:`~pbr_fairness.contracts.PRESETS` or the path of a YAML file.
+
+    Returns
+    -------
+    Contract
+
+    Raises
+    ------
+    InputError
+        If the file is not valid; every problem names the file and the key.
+    FileNotFoundError
+        If the file does not exist.
+
+    Examples
+    --------
+    >>> c = load_contract("work_programme_2011")
+    >>> c.tariffs["PG2"].job_outcome_fee
+    1200.0
+    """
+    path, source = _resolve(name_or_path)
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f"not valid YAML: {exc}")], source=source) from None
+    spec = _validate(data, source=source)
+    return Contract(spec, source=source, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def contract_to_yaml(contract: Contract) -> str:
+    """Return the contract as YAML text that :func:`load_contract` reads back unchanged."""
+    data = contract.spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    data = _drop_empty(data)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def save_contract(contract: Contract, path: str | Path) -> Path:
+    """Write a contract as YAML; return the path."""
+    path = Path(path)
+    path.write_text(contract_to_yaml(contract), encoding="utf-8")
+    return path
+
+
+def _drop_empty(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {
+            k: _drop_empty(v)
+            for k, v in obj.items()
+            if not (k == "reference" and v in ((), [])) and not (k == "estimate" and v is False)
+        }
+    if isinstance(obj, list | tuple):
+        return [_drop_empty(v) for v in obj]
+    return obj

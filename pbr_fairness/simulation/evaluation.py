@@ -1,0 +1,223 @@
+"""The hot path: a provider's and a planner's response to a tariff, on arrays only.
+
+:func:`evaluate` takes a :class:`~pbr_fairness.simulation.population.Population` and the
+per-person tariff arrays (``A, J, S, M, trigger_weeks``, see
+:meth:`pbr_fairness.contracts.Contract.tariff_per_person`) and returns the hours, outcome
+probabilities, payments and the overall measures. No pandas, no I/O: it is what the
+optimiser and the sweeps call many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.simulation.allocation import allocate_hours
+from pbr_fairness.simulation.measures import group_sums, measures_from_sums, parked_mask
+from pbr_fairness.simulation.planner import planner_hours
+from pbr_fairness.simulation.population import Population
+from pbr_fairness.simulation.provider import ProviderSettings
+from pbr_fairness.simulation.response import response, sustainment_factor
+
+__all__ = ["Evaluation", "evaluate", "outcome_value", "provider_hours"]
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """What a provider does under a tariff, and what it costs (expected values).
+
+    Attributes
+    ----------
+    hours : numpy.ndarray
+        The provider's hours per person.
+    planner_hours : numpy.ndarray or None
+        The planner's hours (same total per provider), if computed.
+    p : numpy.ndarray
+        Probability of a job outcome with ``hours`` (true curve).
+    value : numpy.ndarray
+        ``V_i = J + S * sum_{m<=M} (1 - h_i)^m``: expected outcome payment per job outcome.
+    payment : numpy.ndarray
+        Expected payment per person ``A + p V``.
+    parked : numpy.ndarray of bool
+        ``hours <= minimum + 1e-9``.
+    minimum : float
+        The minimum hours used.
+    marginal_cost : numpy.ndarray
+        ``c + lam`` of each provider.
+    capacity_binds : numpy.ndarray of bool
+        Whether each provider used all its capacity.
+    overall : dict of str to float
+        Every measure over everyone.
+    """
+
+    hours: NDArray[np.float64]
+    planner_hours: NDArray[np.float64] | None
+    p: NDArray[np.float64]
+    value: NDArray[np.float64]
+    payment: NDArray[np.float64]
+    parked: NDArray[np.bool_]
+    minimum: float
+    marginal_cost: NDArray[np.float64]
+    capacity_binds: NDArray[np.bool_]
+    overall: dict[str, float]
+
+
+def outcome_value(tariff: Mapping[str, ArrayLike], exit_hazard: ArrayLike) -> NDArray[np.float64]:
+    """``V_i = J_i + S_i * sum_{m=1..M_i} (1 - h_i)^m`` (DESIGN.md)."""
+    j = np.asarray(tariff["J"], dtype=float)
+    s = np.asarray(tariff["S"], dtype=float)
+    return j + s * sustainment_factor(exit_hazard, tariff["M"])
+
+
+def _check_tariff(tariff: Mapping[str, ArrayLike], n: int) -> None:
+    problems = []
+    for key in ("A", "J", "S", "M"):
+        if key not in tariff:
+            problems.append(Problem("missing from the tariff arrays", column=key))
+            continue
+        a = np.asarray(tariff[key])
+        if a.shape not in ((n,), ()):
+            problems.append(Problem(f"has shape {a.shape}, expected ({n},)", column=key))
+        elif np.any(~np.isfinite(a)) or np.any(a < 0):
+            problems.append(Problem("must be finite and >= 0", column=key))
+    if problems:
+        raise InputError(problems, source="tariff")
+
+
+def provider_hours(
+    population: Population,
+    value: NDArray[np.float64],
+    provider: ProviderSettings,
+    minimum: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Each provider's best response: hours, marginal cost and whether capacity binds."""
+    pop = population
+    mu = np.empty(len(pop.provider_index))
+    binds = np.zeros(len(pop.provider_index), dtype=bool)
+    if len(pop.provider_index) == 1:
+        a = allocate_hours(
+            value,
+            pop.perceived_gain,
+            pop.k,
+            cost=provider.cost_per_hour,
+            capacity=provider.capacity_hours * pop.n,
+            minimum=minimum,
+        )
+        mu[0], binds[0] = a.marginal_cost, a.capacity_binds
+        return a.hours, mu, binds
+    hours = np.empty(pop.n)
+    for j, idx in enumerate(pop.provider_index):
+        a = allocate_hours(
+            value[idx],
+            pop.perceived_gain[idx],
+            pop.k[idx],
+            cost=provider.cost_per_hour,
+            capacity=provider.capacity_hours * idx.size,
+            minimum=minimum,
+        )
+        hours[idx] = a.hours
+        mu[j], binds[j] = a.marginal_cost, a.capacity_binds
+    return hours, mu, binds
+
+
+def _planner(pop: Population, hours: NDArray[np.float64], minimum: float) -> NDArray[np.float64]:
+    if len(pop.provider_index) == 1:
+        return planner_hours(
+            pop.weights, pop.gain, pop.k, total_hours=float(hours.sum()), minimum=minimum
+        )
+    out = np.empty(pop.n)
+    gain = pop.gain
+    for idx in pop.provider_index:
+        out[idx] = planner_hours(
+            pop.weights[idx],
+            gain[idx],
+            pop.k[idx],
+            total_hours=float(hours[idx].sum()),
+            minimum=minimum,
+        )
+    return out
+
+
+def evaluate(
+    population: Population,
+    tariff: Mapping[str, ArrayLike],
+    provider: ProviderSettings | None = None,
+    *,
+    minimum_hours: float | None = None,
+    with_planner: bool = True,
+) -> Evaluation:
+    """Compute the provider's best response to a tariff and the overall measures.
+
+    Parameters
+    ----------
+    population : Population
+        From :func:`~pbr_fairness.simulation.population.prepare_population`.
+    tariff : mapping
+        Per-person arrays ``A``, ``J``, ``S``, ``M`` (``trigger_weeks`` is not needed in
+        expected mode).
+    provider : ProviderSettings, optional
+        Cost, capacity, minimum and mission weight (information noise was applied when the
+        population was prepared).
+    minimum_hours : float, optional
+        A contract's minimum of service; default the provider's ``minimum_hours``.
+    with_planner : bool, default True
+        Also compute the planner's allocation (needed for the planner gap).
+
+    Returns
+    -------
+    Evaluation
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pbr_fairness.simulation.population import prepare_population
+    >>> cl = pd.DataFrame({"person_id": [1, 2], "payment_group": ["PG1", "PG7"],
+    ...     "true_p0": [0.3, 0.05], "true_pmax": [0.4, 0.08], "true_k": [0.15, 0.15],
+    ...     "true_exit_hazard": [0.1, 0.2]})
+    >>> pop = prepare_population(cl)
+    >>> ev = evaluate(pop, {"A": [400, 600], "J": [1200, 3500], "S": [170, 370],
+    ...                     "M": [13, 26]})
+    >>> ev.parked.tolist()
+    [False, True]
+    """
+    provider = provider or ProviderSettings()
+    pop = population
+    _check_tariff(tariff, pop.n)
+    minimum = provider.minimum_hours if minimum_hours is None else float(minimum_hours)
+    if minimum > provider.capacity_hours:
+        raise InputError(
+            [
+                Problem(
+                    f"the minimum of {minimum:g} hours exceeds the provider's capacity of "
+                    f"{provider.capacity_hours:g} hours per person",
+                    column="minimum_hours",
+                )
+            ]
+        )
+    v = outcome_value(tariff, pop.h)
+    if v.shape != (pop.n,):
+        v = np.broadcast_to(v, (pop.n,)).copy()
+    m = provider.mission_weight
+    agent_value = v if m == 0 else (1.0 - m) * v + m * pop.weights
+    hours, mu, binds = provider_hours(pop, agent_value, provider, minimum)
+    p = response(hours, pop.p0, pop.pmax, pop.k)
+    payment = np.asarray(tariff["A"], dtype=float) + p * v
+    parked = parked_mask(hours, minimum)
+    e_star = _planner(pop, hours, minimum) if with_planner else None
+    sums = group_sums(
+        None,
+        1,
+        p=p,
+        p0=pop.p0,
+        hours=hours,
+        planner_hours=e_star,
+        spend=np.broadcast_to(payment, (pop.n,)),
+        parked=parked,
+        rank=pop.rank_p0,
+    )
+    overall = {k: float(a[0]) for k, a in measures_from_sums(sums, provider.cost_per_hour).items()}
+    return Evaluation(hours, e_star, p, v, payment, parked, minimum, mu, binds, overall)

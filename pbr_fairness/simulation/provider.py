@@ -1,0 +1,159 @@
+"""Provider and planner settings, with a documented source for every default.
+
+The defaults of :class:`ProviderSettings` are the values the synthetic generator's historic
+regime was calibrated with (``pbr_fairness/data/generator.yaml``, section
+``historic_regime``); a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = [
+    "PROVIDER_SOURCES",
+    "ProviderSettings",
+    "load_provider_settings",
+]
+
+#: Where each default of :class:`ProviderSettings` comes from.
+PROVIDER_SOURCES: dict[str, str] = {
+    "cost_per_hour": (
+        "estimate: marginal cost of an adviser hour: pay of about GBP 20,000 a year (2012) plus "
+        "on-costs over about 1,500 working hours; not from a published source"
+    ),
+    "capacity_hours": (
+        "estimate: hours available per person on average, from NAO (2014) primes' planned "
+        "spend per ESA participant (GBP 630 to 1,360, shared/reference) divided by the cost per "
+        "hour, rounded to 30"
+    ),
+    "minimum_hours": (
+        "estimate: the contact a parked participant receives that can move the job chance (an "
+        "assessment and occasional reviews; group sessions and overheads are not counted); the "
+        "value of the generator's historic regime"
+    ),
+    "information_noise": "estimate: 0 (the provider knows each person's chances) by default",
+    "mission_weight": "estimate: 0 (a purely profit-seeking provider) by default",
+}
+
+
+def _check(
+    name: str, value: float, low: float, high: float = math.inf, *, open_low: bool = False
+) -> Problem | None:
+    ok = (
+        isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value > low if open_low else value >= low)
+        and value <= high
+    )
+    if ok:
+        return None
+    bound = f"> {low:g}" if open_low else f">= {low:g}"
+    if math.isfinite(high):
+        bound += f" and <= {high:g}"
+    return Problem(f"must be a number {bound}, got {value!r}", column=name)
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """How a provider behaves.
+
+    Parameters
+    ----------
+    cost_per_hour : float, default 20.0
+        Cost ``c`` of an hour of support (pounds). Estimate (see :data:`PROVIDER_SOURCES`).
+    capacity_hours : float, default 30.0
+        Hours available per person on average: the capacity is ``capacity_hours * n``.
+    minimum_hours : float, default 2.0
+        Contractual minimum of service ``e_min`` every person receives (a contract's own
+        ``minimum_hours`` takes precedence).
+    information_noise : float, default 0.0
+        Standard deviation of the logit noise in the provider's estimate of ``p0``.
+    mission_weight : float, default 0.0
+        ``m`` in ``[0, 1]``: the provider values a job at ``(1 - m) V_i + m w_i``.
+
+    Examples
+    --------
+    >>> ProviderSettings().cost_per_hour
+    20.0
+    """
+
+    cost_per_hour: float = 20.0
+    capacity_hours: float = 30.0
+    minimum_hours: float = 2.0
+    information_noise: float = 0.0
+    mission_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        problems = [
+            _check("cost_per_hour", self.cost_per_hour, 0.0, open_low=True),
+            _check("capacity_hours", self.capacity_hours, 0.0),
+            _check("minimum_hours", self.minimum_hours, 0.0),
+            _check("information_noise", self.information_noise, 0.0),
+            _check("mission_weight", self.mission_weight, 0.0, 1.0),
+        ]
+        problems = [p for p in problems if p is not None]
+        if not problems and self.capacity_hours < self.minimum_hours:
+            problems.append(
+                Problem(
+                    f"capacity_hours ({self.capacity_hours:g}) must be at least minimum_hours "
+                    f"({self.minimum_hours:g})",
+                    column="capacity_hours",
+                )
+            )
+        if problems:
+            raise InputError(problems, source="provider settings")
+
+    def to_dict(self) -> dict[str, float]:
+        """Plain dict of the settings."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+    def replace(self, **changes: Any) -> ProviderSettings:
+        """Copy with some settings changed (``None`` values are ignored)."""
+        data = self.to_dict()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return ProviderSettings(**data)
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "provider settings"
+    ) -> ProviderSettings:
+        """Build from a mapping; unknown keys are rejected, naming the key."""
+        allowed = {f.name for f in fields(cls)}
+        unknown = [k for k in data if k not in allowed]
+        if unknown:
+            raise InputError(
+                [
+                    Problem(f"unknown key; allowed: {', '.join(sorted(allowed))}", column=k)
+                    for k in unknown
+                ],
+                source=source,
+            )
+        try:
+            return cls(**{k: float(v) for k, v in data.items()})
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise InputError(exc.problems, source=source) from None
+            raise InputError([Problem(str(exc))], source=source) from None
+
+
+def load_provider_settings(path: str | Path) -> ProviderSettings:
+    """Read provider settings from a YAML file (keys as :class:`ProviderSettings`).
+
+    A file may hold the settings at top level or under a ``provider`` key.
+    """
+    path = Path(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if isinstance(data, dict) and "provider" in data and isinstance(data["provider"], dict):
+        data = data["provider"]
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem("must hold a mapping of setting names to numbers")], source=str(path)
+        )
+    return ProviderSettings.from_dict(data, source=str(path))
