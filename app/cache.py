@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +26,53 @@ DEFAULT_MODEL_DIR = ROOT / "models" / "default"
 #: In-memory fallback when ``make prepare`` has not written the default caseload.
 FALLBACK_CASELOAD = {"n": 50_000, "rng": 20110601, "providers": 4}
 
+#: Environment variable that forces an in-memory default caseload of this many people
+#: (tests and demos on small machines); unset, the prepared file is used when present.
+SIZE_VARIABLE = "PBR_FAIRNESS_APP_CASELOAD_N"
+
 #: Caseload keys the designer and the optimiser know.
 CASELOAD_KEYS = ("default", "sample")
 
 
+def _forced_size() -> int | None:
+    value = os.environ.get(SIZE_VARIABLE, "").strip()
+    return int(value) if value else None
+
+
 def default_caseload_source() -> str:
     """Describe where the default caseload comes from (for the Home and About pages)."""
-    if DEFAULT_CASELOAD_PATH.exists():
+    forced = _forced_size()
+    if forced is None and DEFAULT_CASELOAD_PATH.exists():
         return f"`{DEFAULT_CASELOAD_PATH.relative_to(ROOT)}` (made by `make prepare`)"
     f = FALLBACK_CASELOAD
+    n = forced or f["n"]
     return (
-        f"generated in memory: `make_caseload({f['n']:,}, rng={f['rng']}, "
+        f"generated in memory: `make_caseload({n:,}, rng={f['rng']}, "
         f"providers={f['providers']})` (run `make prepare` for the full 200,000-person file)"
     )
 
 
-@st.cache_data(show_spinner="Loading the default caseload...", max_entries=1)
 def default_caseload() -> pd.DataFrame:
     """Return the default synthetic caseload (file if prepared, else generated in memory)."""
-    if DEFAULT_CASELOAD_PATH.exists():
-        from pbr_fairness.caseload.io import read_caseload
+    forced = _forced_size()
+    if forced is None and DEFAULT_CASELOAD_PATH.exists():
+        return _caseload_file(str(DEFAULT_CASELOAD_PATH))
+    return _generated_caseload(forced or FALLBACK_CASELOAD["n"])
 
-        return read_caseload(DEFAULT_CASELOAD_PATH)
+
+@st.cache_data(show_spinner="Loading the default caseload...", max_entries=1)
+def _caseload_file(path: str) -> pd.DataFrame:
+    from pbr_fairness.caseload.io import read_caseload
+
+    return read_caseload(path)
+
+
+@st.cache_data(show_spinner="Generating the default caseload...", max_entries=2)
+def _generated_caseload(n: int) -> pd.DataFrame:
     from pbr_fairness.caseload.generator import make_caseload
 
     f = FALLBACK_CASELOAD
-    return make_caseload(f["n"], rng=f["rng"], providers=f["providers"])
+    return make_caseload(n, rng=f["rng"], providers=f["providers"])
 
 
 @st.cache_data(show_spinner="Loading the sample caseload...", max_entries=1)
@@ -68,12 +90,23 @@ def sample_caseload() -> pd.DataFrame:
 
 
 def caseload(key: str) -> pd.DataFrame:
-    """Return a known caseload by key (``"default"`` or ``"sample"``)."""
-    if key == "default":
+    """Return a known caseload by key (``"default"`` or ``"sample"``, optionally ``:<size>``)."""
+    name = key.split(":", 1)[0]
+    if name == "default":
         return default_caseload()
-    if key == "sample":
+    if name == "sample":
         return sample_caseload()
     raise KeyError(f"unknown caseload {key!r}; known: {', '.join(CASELOAD_KEYS)}")
+
+
+def caseload_id(key: str) -> str:
+    """Return a cache key that changes when the caseload behind ``key`` changes."""
+    if key == "default":
+        forced = _forced_size()
+        if forced is None and DEFAULT_CASELOAD_PATH.exists():
+            return f"default:file:{DEFAULT_CASELOAD_PATH.stat().st_mtime_ns}"
+        return f"default:{forced or FALLBACK_CASELOAD['n']}"
+    return key
 
 
 def digest(data: bytes) -> str:
@@ -185,14 +218,16 @@ def contract_yaml(contract_obj: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- simulation
-@st.cache_data(show_spinner=False, max_entries=4)
 def predicted(caseload_key: str) -> Any:
     """Return the shipped model's predicted job-outcome probability for a known caseload."""
-    frame = caseload(caseload_key)
-    return default_model().predict_proba(frame)[:, 1]
+    return _predicted(caseload_id(caseload_key))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner="Predicting each person's chances...", max_entries=4)
+def _predicted(caseload_key: str) -> Any:
+    return default_model().predict_proba(caseload(caseload_key))[:, 1]
+
+
 def simulate(
     caseload_key: str,
     contract_yaml_text: str,
@@ -218,6 +253,20 @@ def simulate(
     seed : int
         Seed of the random parts.
     """
+    return _simulate(
+        caseload_id(caseload_key), contract_yaml_text, provider, provider_knows, mode, seed
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _simulate(
+    caseload_key: str,
+    contract_yaml_text: str,
+    provider: tuple[tuple[str, float], ...],
+    provider_knows: str,
+    mode: str,
+    seed: int,
+) -> Any:
     from pbr_fairness.simulation import ProviderSettings, simulate_contract
 
     contract_obj = contract(contract_yaml_text)

@@ -38,10 +38,8 @@ with ui.guard("The provider settings"):
     st.header("Provider and planner defaults")
     sim = ui.library_part("pbr_fairness.simulation", "ProviderSettings")
     if sim is not None:
-        from pbr_fairness.simulation import provider as provider_module
-
         defaults = sim.ProviderSettings().to_dict()
-        sources = getattr(provider_module, "PROVIDER_SOURCES", {})
+        sources = getattr(sim, "PROVIDER_SOURCES", {})
         st.dataframe(
             pd.DataFrame(
                 {
@@ -52,8 +50,8 @@ with ui.guard("The provider settings"):
             ),
             hide_index=True,
         )
-        planner = getattr(provider_module, "PlannerSettings", None)
-        planner_sources = getattr(provider_module, "PLANNER_SOURCES", {})
+        planner = getattr(sim, "PlannerSettings", None)
+        planner_sources = getattr(sim, "PLANNER_SOURCES", {})
         if planner is not None:
             pdefaults = planner().to_dict()
             st.dataframe(

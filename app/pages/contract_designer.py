@@ -106,7 +106,6 @@ with ui.guard("The contract designer"):
     if contracts is None or sim is None:
         st.stop()
     from pbr_fairness import plots, reporting
-    from pbr_fairness.simulation import provider as provider_module
 
     model_ok = cache.model_available()
     presets = cache.preset_names()
@@ -169,7 +168,7 @@ with ui.guard("The contract designer"):
 
     with right:
         st.subheader("2. The provider")
-        provider = _provider_inputs(sim, getattr(provider_module, "PROVIDER_SOURCES", {}))
+        provider = _provider_inputs(sim, getattr(sim, "PROVIDER_SOURCES", {}))
         knows_options = ["truth", "model"] if model_ok else ["truth"]
         knows = st.radio(
             "What the provider knows of each person's chances",
