@@ -119,13 +119,15 @@ with ui.guard("The contract designer"):
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("1. The contract")
-        start = st.radio(
-            "Start from",
-            ["A preset", "My contract file (YAML)"],
-            horizontal=True,
-            key="designer_start",
-        )
-        if start == "A preset":
+        starts = ["A preset", "My contract file (YAML)"]
+        proposed = st.session_state.get("proposed_contract")
+        if proposed is not None:
+            starts.append("The fairer tariff's proposal")
+        start = st.radio("Start from", starts, horizontal=True, key="designer_start")
+        if start == "The fairer tariff's proposal":
+            origin = "proposal"
+            base = cache.contract(proposed, source="fairer tariff proposal")
+        elif start == "A preset":
             origin = st.selectbox(
                 "Preset contract",
                 usable,
