@@ -10,7 +10,8 @@ with ``gain_i = pmax_i - p0_i`` and ``lam >= 0`` the multiplier of the capacity 
 With ``t = ln(cost + lam)`` the hours used are a convex, decreasing, piecewise-linear function
 of ``t``::
 
-    total(t) = n * minimum + sum_{b_i > t} (b_i - t) / k_i,   b_i = ln(value_i gain_i k_i) - k_i minimum
+    total(t) = n * minimum + sum_{b_i > t} (b_i - t) / k_i
+    b_i = ln(value_i * gain_i * k_i) - k_i * minimum
 
 so the multiplier is found exactly by Newton's method from the left, which moves
 monotonically and stops when the set of people above the minimum no longer changes
@@ -20,7 +21,7 @@ monotonically and stops when the set of people above the minimum no longer chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
 
 __all__ = ["logit", "response", "response_slope", "sigmoid", "sustainment_factor"]
 
 
 def sigmoid(x: ArrayLike) -> NDArray[np.float64]:
     """Logistic function ``1 / (1 + exp(-x))``, computed without overflow."""
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    ex = np.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
-    return out
+    return expit(np.asarray(x, dtype=float))
 
 
 def logit(p: ArrayLike) -> NDArray[np.float64]:
@@ -29,9 +24,7 @@ def logit(p: ArrayLike) -> NDArray[np.float64]:
     return np.log(p) - np.log1p(-p)
 
 
-def response(
-    hours: ArrayLike, p0: ArrayLike, pmax: ArrayLike, k: ArrayLike
-) -> NDArray[np.float64]:
+def response(hours: ArrayLike, p0: ArrayLike, pmax: ArrayLike, k: ArrayLike) -> NDArray[np.float64]:
     """Probability of a job outcome after ``hours`` of support.
 
     Parameters
@@ -61,13 +54,13 @@ def response(
 def response_slope(
     hours: ArrayLike, p0: ArrayLike, pmax: ArrayLike, k: ArrayLike
 ) -> NDArray[np.float64]:
-    """Derivative of :func:`response` with respect to hours."""
+    """Return the derivative of :func:`response` with respect to hours."""
     hours, p0, pmax, k = (np.asarray(a, dtype=float) for a in (hours, p0, pmax, k))
     return (pmax - p0) * k * np.exp(-k * hours)
 
 
 def sustainment_factor(exit_hazard: ArrayLike, max_payments: ArrayLike) -> NDArray[np.float64]:
-    """Expected number of sustainment payments after a job outcome.
+    """Return the expected number of sustainment payments after a job outcome.
 
     ``sum_{m=1..M} (1 - h)^m``, the expected count of 4-week periods still in work,
     for exit hazard ``h`` per period and at most ``M`` payments.

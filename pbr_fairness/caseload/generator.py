@@ -1,0 +1,433 @@
+"""Synthetic Work Programme-like caseloads, calibrated to the programme's published results.
+
+A person's no-support chance of a job outcome ``true_p0`` comes from a latent index of their
+characteristics plus unobserved heterogeneity (so no model can be perfect); support shifts it
+on the log-odds scale up to ``true_pmax``; the observed ``support_hours`` and ``job_outcome``
+arise under a documented *historic regime*: the Work Programme year-1 tariff with a
+profit-maximising provider (:func:`pbr_fairness.simulation.allocation.allocate_hours`).
+``true_p_observable`` integrates the unobserved terms out by Gauss-Hermite quadrature: the
+best any model of the characteristics can do. Every parameter lives in
+``pbr_fairness/data/generator.yaml`` with its source or labelled an estimate.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from pbr_fairness.caseload import schema
+from pbr_fairness.caseload.parameters import load_generator_parameters, value
+from pbr_fairness.simulation.allocation import allocate_hours
+from pbr_fairness.simulation.response import response, sigmoid, sustainment_factor
+
+__all__ = ["Latent", "historic_tariff", "make_caseload", "observable_probability"]
+
+_LOGIT_REF = float(np.log(0.25 / 0.75))
+#: The shift's dependence on distance is flat outside p0 in [0.01, 0.9] (keeps it bounded).
+_LOGIT_LOW, _LOGIT_HIGH = float(np.log(0.01 / 0.99)), float(np.log(0.9 / 0.1))
+#: Gauss-Hermite nodes (probabilists') for the unobserved baseline term, the response shift
+#: and the responsiveness.
+_NODES = (20, 3, 3)
+
+
+def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+@lru_cache(maxsize=1)
+def _tariff_table() -> dict[str, tuple[float, float, float, float, float]]:
+    path = resources.files("pbr_fairness") / "data" / "work_programme_tariffs.csv"
+    out: dict[str, tuple[float, float, float, float, float]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out[row["payment_group"]] = (
+                float(row["attachment_fee_gbp"]),
+                float(row["job_outcome_fee_gbp"]),
+                float(row["sustainment_fee_gbp_per_4wk"]),
+                float(row["max_sustainment_payments"]),
+                float(row["job_outcome_trigger_weeks"]),
+            )
+    return out
+
+
+def historic_tariff(group_codes: NDArray[np.integer]) -> dict[str, NDArray[np.float64]]:
+    """Work Programme year-1 maximum tariff per person (the historic regime).
+
+    Parameters
+    ----------
+    group_codes : numpy.ndarray
+        Index into :data:`~pbr_fairness.caseload.schema.PAYMENT_GROUPS`.
+
+    Returns
+    -------
+    dict
+        Arrays ``A`` (attachment), ``J`` (job outcome), ``S`` (sustainment per 4 weeks),
+        ``M`` (maximum sustainment payments) and ``trigger_weeks``.
+    """
+    table = np.array([_tariff_table()[g] for g in schema.PAYMENT_GROUPS])
+    rows = table[group_codes]
+    return {
+        "A": rows[:, 0],
+        "J": rows[:, 1],
+        "S": rows[:, 2],
+        "M": rows[:, 3],
+        "trigger_weeks": rows[:, 4],
+    }
+
+
+@dataclass(frozen=True)
+class Latent:
+    """Per-person latent quantities (arrays) that make up the synthetic truth."""
+
+    index: NDArray[np.float64]  # observed part of logit(true_p0), intercept included
+    u: NDArray[np.float64]
+    z_delta: NDArray[np.float64]
+    z_k: NDArray[np.float64]
+    disability: NDArray[np.bool_]
+    homeless: NDArray[np.bool_]
+
+
+def _truth(
+    index: NDArray[np.float64],
+    u: NDArray[np.float64] | float,
+    z_delta: NDArray[np.float64] | float,
+    z_k: NDArray[np.float64] | float,
+    disability: NDArray[np.bool_],
+    homeless: NDArray[np.bool_],
+    params: dict[str, Any],
+) -> tuple[NDArray[np.float64], ...]:
+    """Return ``p0, pmax, k, h`` for given latent draws (broadcasting over nodes)."""
+    li = params["latent_index"]
+    rp = params["response"]
+    eh = params["exit_hazard"]
+    lp0 = index + value(li["unobserved_sd"]) * u
+    p0 = sigmoid(lp0)
+    factor = np.where(disability, rp["disability_factor"], 1.0)
+    delta = (
+        np.exp(
+            rp["log_delta_mean"]
+            + rp["log_delta_sd"] * z_delta
+            - rp["distance_slope"] * (np.clip(lp0, _LOGIT_LOW, _LOGIT_HIGH) - _LOGIT_REF)
+        )
+        * factor
+    )
+    pmax = sigmoid(lp0 + delta)
+    k = rp["k_median"] * np.exp(rp["log_k_sd"] * z_k) * np.ones_like(lp0)
+    h = sigmoid(
+        np.log(eh["base"] / (1 - eh["base"]))
+        + eh["disability"] * disability
+        + eh["homeless"] * homeless
+        - eh["employability"] * (lp0 - _LOGIT_REF)
+    )
+    return p0, pmax, k, h
+
+
+def _characteristics(
+    n: int, rng: np.random.Generator, params: dict[str, Any]
+) -> tuple[dict[str, Any], NDArray[np.int64]]:
+    ch = params["characteristics"]
+    groups = schema.PAYMENT_GROUPS
+    shares = np.array([params["referral_mix"]["shares"][g] for g in groups], dtype=float)
+    g = rng.choice(len(groups), size=n, p=shares / shares.sum())
+    gp = [ch["groups"][name] for name in groups]
+
+    def per_group(key: str, i: int | None = None) -> NDArray[np.float64]:
+        vals = np.array([p[key] if i is None else p[key][i] for p in gp], dtype=float)
+        return vals[g]
+
+    age = np.clip(
+        np.rint(per_group("age", 0) + per_group("age", 1) * rng.standard_normal(n)),
+        per_group("age", 2),
+        per_group("age", 3),
+    ).astype(np.int64)
+    r_sex = rng.random(n)
+    sex_codes = np.where(
+        r_sex < ch["sex_x_share"], 2, np.where(rng.random(n) < per_group("male"), 1, 0)
+    )
+    disability = rng.random(n) < per_group("disability")
+    months = per_group("months", 0) + rng.gamma(per_group("months", 1), per_group("months", 2))
+    months = np.round(months, 1)
+    qual_p = np.array([p["qual"] for p in gp], dtype=float)[g]
+    qual = (rng.random(n)[:, None] > np.cumsum(qual_p, axis=1)[:, :-1]).sum(axis=1)
+    regions = schema.REGIONS
+    reg_tab = np.array([ch["regions"][r] for r in regions], dtype=float)
+    region = rng.choice(len(regions), size=n, p=reg_tab[:, 0] / reg_tab[:, 0].sum())
+    local_rate = np.clip(
+        reg_tab[region, 1] * np.exp(ch["local_rate_spread"] * rng.standard_normal(n)), 0.01, 0.35
+    )
+    london = region == regions.index("London")
+    eth_p = np.array([ch["ethnicity_shares"][e] for e in schema.ETHNICITIES])
+    eth_l = np.array([ch["ethnicity_shares_london"][e] for e in schema.ETHNICITIES])
+    r_eth = rng.random(n)
+    ethnicity = np.where(
+        london,
+        (r_eth[:, None] > np.cumsum(eth_l)[:-1]).sum(axis=1),
+        (r_eth[:, None] > np.cumsum(eth_p)[:-1]).sum(axis=1),
+    )
+    female = sex_codes == 0
+    lone_parent = rng.random(n) < np.clip(
+        per_group("lone_parent") * np.where(female, 1.7, 0.3), 0, 1
+    )
+    carer = rng.random(n) < per_group("carer")
+    homeless = rng.random(n) < per_group("homeless")
+    criminal = rng.random(n) < np.clip(
+        per_group("criminal_record") * np.where(sex_codes == 1, 1.2, 0.6), 0, 1
+    )
+    asian_other = np.isin(
+        ethnicity, [schema.ETHNICITIES.index("Asian"), schema.ETHNICITIES.index("Other")]
+    )
+    english = rng.random(n) < np.clip(
+        per_group("english") + ch["english_need_extra_if_asian_or_other"] * asian_other, 0, 1
+    )
+    ben_p = np.array([p["benefit"] for p in gp], dtype=float)[g]
+    benefit = (rng.random(n)[:, None] > np.cumsum(ben_p, axis=1)[:, :-1]).sum(axis=1)
+    cols = {
+        "payment_group": g,
+        "age": age,
+        "sex": sex_codes,
+        "disability": disability,
+        "ethnicity": ethnicity,
+        "months_unemployed": months,
+        "qualification": qual,
+        "region": region,
+        "local_unemployment_rate": np.round(local_rate, 4),
+        "lone_parent": lone_parent,
+        "carer": carer,
+        "homeless": homeless,
+        "criminal_record": criminal,
+        "english_language_need": english,
+        "benefit": benefit,
+    }
+    return cols, g
+
+
+def _latent_index(cols: dict[str, Any], params: dict[str, Any]) -> NDArray[np.float64]:
+    li = params["latent_index"]
+    intercepts = np.array(
+        [params["calibrated"]["intercepts"][grp] for grp in schema.PAYMENT_GROUPS], dtype=float
+    )
+    qual = np.array([li["qualification"][q] for q in schema.QUALIFICATIONS])
+    sex = np.array([li["sex"][s] for s in schema.SEXES])
+    eth = np.array([li["ethnicity"][e] for e in schema.ETHNICITIES])
+    return (
+        intercepts[cols["payment_group"]]
+        + li["age_per_year_over_30"] * np.maximum(cols["age"] - 30, 0)
+        + li["log_months_unemployed"] * np.log1p(cols["months_unemployed"] / 12.0)
+        + li["disability"] * cols["disability"]
+        + qual[cols["qualification"]]
+        + li["local_unemployment_rate"] * (cols["local_unemployment_rate"] - 0.08)
+        + li["lone_parent"] * cols["lone_parent"]
+        + li["carer"] * cols["carer"]
+        + li["homeless"] * cols["homeless"]
+        + li["criminal_record"] * cols["criminal_record"]
+        + li["english_language_need"] * cols["english_language_need"]
+        + sex[cols["sex"]]
+        + eth[cols["ethnicity"]]
+    )
+
+
+def _provider_hours(
+    value_: NDArray[np.float64],
+    gain: NDArray[np.float64],
+    k: NDArray[np.float64],
+    provider: NDArray[np.int64],
+    n_providers: int,
+    regime: dict[str, Any],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Hours under the historic regime and each person's provider's marginal cost."""
+    hours = np.empty_like(value_)
+    mu = np.empty_like(value_)
+    for j in range(n_providers):
+        sel = provider == j
+        alloc = allocate_hours(
+            value_[sel],
+            gain[sel],
+            k[sel],
+            cost=value(regime["cost_per_hour"]),
+            capacity=value(regime["capacity_hours"]) * int(sel.sum()),
+            minimum=value(regime["minimum_hours"]),
+        )
+        hours[sel] = alloc.hours
+        mu[sel] = alloc.marginal_cost
+    return hours, mu
+
+
+def observable_probability(
+    latent: Latent,
+    tariff: dict[str, NDArray[np.float64]],
+    marginal_cost: NDArray[np.float64],
+    params: dict[str, Any],
+    *,
+    chunk: int = 8_192,
+) -> NDArray[np.float64]:
+    """Chance of a job outcome under the historic regime given only the characteristics.
+
+    The unobserved terms (``u``, the response shift and the responsiveness) are integrated
+    out by Gauss-Hermite quadrature with the provider's marginal cost held at its optimum.
+
+    Parameters
+    ----------
+    latent : Latent
+        The latent index and flags of each person (the draws themselves are not used).
+    tariff : dict
+        Per-person tariff arrays (see :func:`historic_tariff`).
+    marginal_cost : numpy.ndarray
+        Each person's provider's ``cost + lam``.
+    params : dict
+        Generator parameters.
+    chunk : int, default 8192
+        People per block (bounds memory).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    regime = params["historic_regime"]
+    e_min = value(regime["minimum_hours"])
+    grids = [np.polynomial.hermite_e.hermegauss(m) for m in _NODES]
+    xu, wu = grids[0]
+    xd, wd = grids[1]
+    xk, wk = grids[2]
+    rp = params["response"]
+    k_nodes = rp["k_median"] * np.exp(rp["log_k_sd"] * xk)
+    log_k = np.log(k_nodes)
+    wk = wk / wk.sum()
+    w_ud = np.outer(wu, wd)
+    w_ud = w_ud / w_ud.sum()
+    n = latent.index.size
+    out = np.empty(n)
+    for s in range(0, n, chunk):
+        sl = slice(s, min(s + chunk, n))
+        # Axes: person, u node, shift node (responsiveness handled separately below).
+        p0, pmax, _, h = _truth(
+            latent.index[sl, None, None],
+            xu[None, :, None],
+            xd[None, None, :],
+            0.0,
+            latent.disability[sl, None, None],
+            latent.homeless[sl, None, None],
+            params,
+        )
+        v = tariff["J"][sl, None, None] + tariff["S"][sl, None, None] * (
+            sustainment_factor(h, tariff["M"][sl, None, None])
+        )
+        gain = pmax - p0
+        with np.errstate(divide="ignore"):
+            log_a = np.log(v * gain / marginal_cost[sl, None, None])
+        # k * e = max(ln(V gain k / mu), k * e_min), for each responsiveness node.
+        ke = np.maximum(log_a[..., None] + log_k, k_nodes * e_min)
+        slack = np.exp(-ke) @ wk  # E_k[exp(-k e)], shape (person, u, shift)
+        p = p0 + gain * (1.0 - slack)
+        out[sl] = np.einsum("nij,ij->n", p, w_ud)
+    return out
+
+
+def make_caseload(
+    n: int,
+    *,
+    rng: np.random.Generator | int | None = None,
+    providers: int = 1,
+    params: dict[str, Any] | None = None,
+    observable: bool = True,
+) -> pd.DataFrame:
+    """Generate a synthetic caseload in the schema of :mod:`pbr_fairness.caseload.schema`.
+
+    Parameters
+    ----------
+    n : int
+        Number of people.
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed. Same seed, same caseload, byte for byte.
+    providers : int, default 1
+        Number of providers; people are assigned at random (as the Work Programme randomised
+        claimants between primes in each contract package area).
+    params : dict, optional
+        Generator parameters (default: ``pbr_fairness/data/generator.yaml``).
+    observable : bool, default True
+        Compute ``true_p_observable`` (the costliest column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person with every schema column.
+
+    Examples
+    --------
+    >>> df = make_caseload(1000, rng=1, providers=2)
+    >>> df.shape[0], sorted(df.provider_id.unique())
+    (1000, ['P1', 'P2'])
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not isinstance(providers, (int, np.integer)) or providers < 1:
+        raise ValueError(f"providers must be a positive integer, got {providers!r}")
+    params = params or load_generator_parameters()
+    gen = _rng(rng)
+    cols, g = _characteristics(int(n), gen, params)
+    index = _latent_index(cols, params)
+    u = gen.standard_normal(n)
+    z_d = gen.standard_normal(n)
+    z_k = gen.standard_normal(n)
+    latent = Latent(index, u, z_d, z_k, cols["disability"], cols["homeless"])
+    p0, pmax, k, h = _truth(index, u, z_d, z_k, cols["disability"], cols["homeless"], params)
+    provider = gen.integers(0, providers, size=n)
+    tariff = historic_tariff(g)
+    v = tariff["J"] + tariff["S"] * sustainment_factor(h, tariff["M"])
+    hours, mu = _provider_hours(
+        v, pmax - p0, k, provider, int(providers), params["historic_regime"]
+    )
+    p = response(hours, p0, pmax, k)
+    outcome = gen.random(n) < p
+    periods = gen.geometric(np.clip(h, 1e-6, 1.0)) - 1
+    window = value(params["window_months"])
+    months_in_work = np.where(
+        outcome,
+        np.minimum(periods * 12.0 / 13.0, window - tariff["trigger_weeks"] * 12.0 / 52.0),
+        0.0,
+    )
+    width = max(7, len(str(n)))
+    frame = pd.DataFrame(
+        {
+            "person_id": np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), width)),
+            "payment_group": pd.Categorical.from_codes(g, categories=list(schema.PAYMENT_GROUPS)),
+            "age": cols["age"],
+            "sex": pd.Categorical.from_codes(cols["sex"], categories=list(schema.SEXES)),
+            "disability": cols["disability"],
+            "ethnicity": pd.Categorical.from_codes(
+                cols["ethnicity"], categories=list(schema.ETHNICITIES)
+            ),
+            "months_unemployed": cols["months_unemployed"],
+            "qualification": pd.Categorical.from_codes(
+                cols["qualification"], categories=list(schema.QUALIFICATIONS)
+            ),
+            "region": pd.Categorical.from_codes(cols["region"], categories=list(schema.REGIONS)),
+            "local_unemployment_rate": cols["local_unemployment_rate"],
+            "lone_parent": cols["lone_parent"],
+            "carer": cols["carer"],
+            "homeless": cols["homeless"],
+            "criminal_record": cols["criminal_record"],
+            "english_language_need": cols["english_language_need"],
+            "benefit": pd.Categorical.from_codes(cols["benefit"], categories=list(schema.BENEFITS)),
+            "provider_id": pd.Categorical.from_codes(
+                provider, categories=[f"P{j + 1}" for j in range(providers)]
+            ),
+            "support_hours": np.round(hours, 6),
+            "job_outcome": outcome.astype(np.int8),
+            "months_in_work_after_outcome": np.round(months_in_work, 3),
+            "true_p0": p0,
+            "true_pmax": pmax,
+            "true_k": k,
+            "true_exit_hazard": h,
+        }
+    )
+    if observable:
+        frame["true_p_observable"] = observable_probability(latent, tariff, mu, params)
+    frame["person_id"] = frame["person_id"].astype(str)
+    return frame
