@@ -79,7 +79,7 @@ def test_bad_specs_raise_input_error_naming_the_key(data, where):
 def test_bad_yaml_file_names_the_file(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("caseload: [unclosed\n")
-    with pytest.raises(InputError, match="bad.yaml"):
+    with pytest.raises(InputError, match=r"bad\.yaml"):
         load_spec(path)
 
 
