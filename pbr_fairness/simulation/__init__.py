@@ -20,6 +20,7 @@ from pbr_fairness.simulation.measures import (
     measures_from_sums,
     parked_mask,
 )
+from pbr_fairness.simulation.montecarlo import MonteCarloDraws, simulate_months, trigger_months
 from pbr_fairness.simulation.planner import (
     PLANNER_SOURCES,
     PlannerSettings,
@@ -46,6 +47,8 @@ from pbr_fairness.simulation.response import (
     sigmoid,
     sustainment_factor,
 )
+from pbr_fairness.simulation.result import SimulationResult
+from pbr_fairness.simulation.simulate import characteristic_gaps, simulate_contract
 
 __all__ = [
     "BREAKDOWNS",
@@ -56,11 +59,14 @@ __all__ = [
     "Allocation",
     "Breakdown",
     "Evaluation",
+    "MonteCarloDraws",
     "PlannerSettings",
     "Population",
     "ProviderSettings",
+    "SimulationResult",
     "allocate_hours",
     "caseload_hash",
+    "characteristic_gaps",
     "evaluate",
     "fractional_rank",
     "group_sums",
@@ -76,5 +82,8 @@ __all__ = [
     "response",
     "response_slope",
     "sigmoid",
+    "simulate_contract",
+    "simulate_months",
     "sustainment_factor",
+    "trigger_months",
 ]

@@ -1,0 +1,211 @@
+"""Monte Carlo mode: realised job entries, exits and payments month by month.
+
+For each replication and person (vectorised over people, one replication at a time):
+
+- **Job entry.** A person enters a job that lasts to the job-outcome trigger with a constant
+  monthly hazard ``lam_i``, chosen so that the chance of entering within the months that still
+  leave room for the trigger inside the window, ``L_i = window - trigger_months_i``, equals
+  the expected-mode probability: ``1 - (1 - lam_i) ** L_i = p_i(e_i)``. The month of entry
+  ``T_i`` of this monthly process is drawn exactly by inversion: one uniform ``U_i`` gives a
+  job outcome when ``U_i < p_i`` and then ``T_i = ceil(L_i * log(1 - U_i) / log(1 - p_i))``.
+  The same ``U_i`` decides the no-support counterfactual (``U_i < p0_i``), so that realised
+  additional jobs and deadweight are coupled draws.
+- **Job outcome** in month ``O_i = T_i + trigger_months_i`` (13 weeks = 3 months, 26 weeks
+  = 6 months), paying ``J``.
+- **Exits.** After the job outcome, each 4-week period in work ends in an exit with
+  probability ``h_i``; the number of completed periods before the exit (at most ``M``) is
+  drawn exactly as a geometric count. Sustainment payment ``m`` falls in month
+  ``O_i + ceil(12 m / 13)``, also after the 24-month window when the person is still in work
+  (Work Programme sustainment payments continued past the attachment period, DWP 2013).
+- **Attachment fees** fall in month 0.
+
+The expected value of every realised measure equals the expected-mode value, which a test
+checks. Hours (and so ``hours_per_person``, ``parked_share``, ``creaming_index``,
+``planner_gap``) are the provider's plan and do not vary between replications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pbr_fairness.simulation.evaluation import Evaluation
+from pbr_fairness.simulation.measures import measures_from_sums
+from pbr_fairness.simulation.population import Population
+
+__all__ = ["MonteCarloDraws", "simulate_months", "trigger_months"]
+
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+def trigger_months(trigger_weeks: ArrayLike) -> NDArray[np.int64]:
+    """Whole months to a job outcome: 13 weeks -> 3, 26 weeks -> 6."""
+    tw = np.asarray(trigger_weeks, dtype=float)
+    return np.ceil(tw / WEEKS_PER_MONTH - 1e-9).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloDraws:
+    """Realised measures of every replication.
+
+    Attributes
+    ----------
+    replications : int
+    measures : dict
+        ``breakdown -> measure -> array (replications, groups)``.
+    monthly_payments : numpy.ndarray
+        ``(replications, months)``: government payments falling in each month (0 = referral).
+    monthly_outcomes : numpy.ndarray
+        ``(replications, months)``: job outcomes reached in each month.
+    """
+
+    replications: int
+    measures: dict[str, dict[str, NDArray[np.float64]]]
+    monthly_payments: NDArray[np.float64]
+    monthly_outcomes: NDArray[np.float64]
+
+
+def _draw_one(
+    u: NDArray[np.float64],
+    w: NDArray[np.float64],
+    p: NDArray[np.float64],
+    h: NDArray[np.float64],
+    m_max: NDArray[np.int64],
+    span: NDArray[np.int64],
+) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]]:
+    """Return who reaches a job outcome, their entry months and sustainment counts."""
+    who = np.flatnonzero(u < p)
+    pu, uu = p[who], u[who]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.ceil(span[who] * np.log1p(-uu) / np.log1p(-np.minimum(pu, 1 - 1e-15)))
+    entry = np.clip(np.nan_to_num(t, nan=1.0), 1, span[who]).astype(np.int64)
+    hw = h[who]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        periods = np.floor(np.log(w[who]) / np.log1p(-hw))
+    periods = np.where(hw <= 0, m_max[who], np.nan_to_num(periods, posinf=1e9))
+    count = np.minimum(periods, m_max[who]).astype(np.int64)
+    return who, entry, count
+
+
+def simulate_months(
+    population: Population,
+    evaluation: Evaluation,
+    tariff: Mapping[str, ArrayLike],
+    *,
+    window_months: int,
+    replications: int,
+    rng: np.random.Generator,
+    breakdowns: Mapping[str, tuple[NDArray[np.int64] | None, int, NDArray[np.float64]]],
+    cost_per_hour: float,
+) -> MonteCarloDraws:
+    """Draw ``replications`` realisations of job entries, exits and payments.
+
+    Parameters
+    ----------
+    population : Population
+    evaluation : Evaluation
+        The provider's hours and the outcome probabilities.
+    tariff : mapping
+        Per-person ``A, J, S, M, trigger_weeks``.
+    window_months : int
+        Contract window.
+    replications : int
+        Number of replications ``R``.
+    rng : numpy.random.Generator
+    breakdowns : mapping
+        ``name -> (codes or None, number of groups, within-group rank of p0)``.
+    cost_per_hour : float
+
+    Returns
+    -------
+    MonteCarloDraws
+    """
+    pop, ev = population, evaluation
+    n = pop.n
+    a = np.broadcast_to(np.asarray(tariff["A"], dtype=float), (n,))
+    j = np.broadcast_to(np.asarray(tariff["J"], dtype=float), (n,))
+    s = np.broadcast_to(np.asarray(tariff["S"], dtype=float), (n,))
+    m_max = np.broadcast_to(np.asarray(tariff["M"]), (n,)).astype(np.int64)
+    tm = np.broadcast_to(trigger_months(tariff.get("trigger_weeks", 13.0)), (n,))
+    span = np.maximum(window_months - tm, 1)
+    offsets = np.ceil(12.0 * np.arange(int(m_max.max(initial=0)) + 1) / 13.0 - 1e-9).astype(
+        np.int64
+    )
+    horizon = int(window_months + offsets[-1] + 1)
+    p = ev.p
+
+    # deterministic sums, per breakdown
+    fixed: dict[str, dict[str, NDArray[np.float64]]] = {}
+    for name, (codes, g, rank) in breakdowns.items():
+        if codes is None:
+            keep = slice(None)
+            cc = np.zeros(n, dtype=np.int64)
+        else:
+            keep = codes >= 0
+            cc = codes[keep]
+
+        def bc(x: NDArray | None, cc=cc, g=g, keep=keep) -> NDArray[np.float64]:
+            return np.bincount(cc, weights=None if x is None else x[keep], minlength=g).astype(
+                float
+            )
+
+        d = {
+            "count": bc(None),
+            "hours": bc(ev.hours),
+            "parked": bc(ev.parked.astype(float)),
+            "hours_rank": bc(ev.hours * rank),
+        }
+        if ev.planner_hours is not None:
+            d["planner_hours"] = bc(ev.planner_hours)
+            d["abs_gap"] = bc(np.abs(ev.hours - ev.planner_hours))
+        fixed[name] = d
+
+    keys = ("p", "p0", "spend")
+    acc = {
+        name: {k: np.empty((replications, fixed[name]["count"].size)) for k in keys}
+        for name in breakdowns
+    }
+    payments = np.zeros((replications, horizon))
+    outcomes = np.zeros((replications, horizon))
+    base_spend = a
+    for r in range(replications):
+        u = rng.random(n)
+        w = rng.random(n)
+        who, entry, count = _draw_one(u, w, p, pop.h, m_max, span)
+        outcome = np.zeros(n)
+        outcome[who] = 1.0
+        no_support = (u < pop.p0).astype(float)
+        spend = base_spend.copy()
+        spend[who] += j[who] + s[who] * count
+        month = entry + tm[who]
+        payments[r, 0] = a.sum()
+        payments[r] += np.bincount(month, weights=j[who], minlength=horizon)
+        outcomes[r] += np.bincount(month, minlength=horizon)
+        for m in range(1, offsets.size):
+            alive = count >= m
+            if not alive.any():
+                break
+            payments[r] += np.bincount(
+                month[alive] + offsets[m], weights=s[who][alive], minlength=horizon
+            )
+        for name, (codes, g, _rank) in breakdowns.items():
+            if codes is None:
+                acc[name]["p"][r, 0] = outcome.sum()
+                acc[name]["p0"][r, 0] = no_support.sum()
+                acc[name]["spend"][r, 0] = spend.sum()
+                continue
+            keep = codes >= 0
+            cc = codes[keep]
+            acc[name]["p"][r] = np.bincount(cc, weights=outcome[keep], minlength=g)
+            acc[name]["p0"][r] = np.bincount(cc, weights=no_support[keep], minlength=g)
+            acc[name]["spend"][r] = np.bincount(cc, weights=spend[keep], minlength=g)
+
+    out: dict[str, dict[str, NDArray[np.float64]]] = {}
+    for name in breakdowns:
+        sums = {k: np.broadcast_to(v, acc[name]["p"].shape) for k, v in fixed[name].items()}
+        sums.update(acc[name])
+        out[name] = measures_from_sums(sums, cost_per_hour)
+    return MonteCarloDraws(replications, out, payments, outcomes)

@@ -1,0 +1,353 @@
+"""``simulate_contract``: a contract, a caseload and a provider in; a reported result out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.simulation.evaluation import Evaluation, evaluate, outcome_value
+from pbr_fairness.simulation.measures import MEASURES, group_sums, measures_from_sums
+from pbr_fairness.simulation.montecarlo import simulate_months
+from pbr_fairness.simulation.planner import PlannerSettings
+from pbr_fairness.simulation.population import (
+    BREAKDOWNS,
+    Population,
+    fractional_rank,
+    prepare_population,
+)
+from pbr_fairness.simulation.provider import ProviderSettings
+from pbr_fairness.simulation.result import SimulationResult
+
+__all__ = ["characteristic_gaps", "simulate_contract"]
+
+Mode = Literal["expected", "monte_carlo"]
+
+
+def _version() -> str:
+    try:
+        from pbr_fairness import __version__
+
+        return str(__version__)
+    except ImportError:  # pragma: no cover
+        from importlib.metadata import version
+
+        return version("pbr-fairness")
+
+
+def _seed_of(rng: Any) -> Any:
+    if rng is None:
+        return None
+    if isinstance(rng, int | np.integer):
+        return int(rng)
+    seq = getattr(getattr(rng, "bit_generator", None), "seed_seq", None)
+    entropy = getattr(seq, "entropy", None)
+    if entropy is None:
+        return "generator"
+    spawn = tuple(getattr(seq, "spawn_key", ()))
+    return {"entropy": int(entropy), "spawn_key": list(spawn)} if spawn else int(entropy)
+
+
+def _breakdown_inputs(pop: Population) -> dict[str, tuple[NDArray[np.int64] | None, int, NDArray]]:
+    out: dict[str, tuple[NDArray[np.int64] | None, int, NDArray]] = {
+        "overall": (None, 1, pop.rank_p0)
+    }
+    for name in BREAKDOWNS[1:]:
+        bd = pop.breakdowns.get(name)
+        if bd is None:
+            continue
+        out[name] = (bd.codes, len(bd.labels), fractional_rank(pop.p0, bd.codes))
+    return out
+
+
+def _labels(pop: Population, name: str) -> tuple[str, ...]:
+    return ("all",) if name == "overall" else pop.breakdowns[name].labels
+
+
+def _metric_functions(
+    pop: Population, ev: Evaluation, cost: float
+) -> dict[str, Callable[[Any, Any], float]]:
+    """One function per measure on index arrays, for fairlearn's MetricFrame."""
+
+    def measure(name: str) -> Callable[[Any, Any], float]:
+        def f(idx: Any, _unused: Any) -> float:
+            i = np.asarray(idx, dtype=np.int64)
+            sums = group_sums(
+                None,
+                1,
+                p=ev.p[i],
+                p0=pop.p0[i],
+                hours=ev.hours[i],
+                planner_hours=None if ev.planner_hours is None else ev.planner_hours[i],
+                spend=ev.payment[i],
+                parked=ev.parked[i],
+                rank=fractional_rank(pop.p0[i]),
+            )
+            return float(measures_from_sums(sums, cost)[name][0])
+
+        f.__name__ = name
+        return f
+
+    return {m: measure(m) for m in MEASURES}
+
+
+def characteristic_gaps(
+    pop: Population, ev: Evaluation, cost_per_hour: float
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Group values and gaps by protected characteristic with fairlearn's ``MetricFrame``.
+
+    Returns
+    -------
+    gaps : pandas.DataFrame
+        ``characteristic, measure, difference`` (largest minus smallest group value).
+    by_group : dict of str to pandas.DataFrame
+        ``MetricFrame.by_group`` of each characteristic (groups x measures).
+    """
+    from fairlearn.metrics import MetricFrame
+
+    metrics = _metric_functions(pop, ev, cost_per_hour)
+    idx = np.arange(pop.n)
+    rows: list[dict[str, Any]] = []
+    by_group: dict[str, pd.DataFrame] = {}
+    for c, values in pop.characteristics.items():
+        feature = pd.Series(values, name=c, dtype=object).fillna("missing").astype(str)
+        mf = MetricFrame(metrics=metrics, y_true=idx, y_pred=idx, sensitive_features=feature)
+        by_group[c] = mf.by_group
+        diff = mf.difference(method="between_groups")
+        rows += [
+            {"characteristic": c, "measure": m, "difference": float(diff[m])} for m in MEASURES
+        ]
+    gaps = pd.DataFrame(rows, columns=["characteristic", "measure", "difference"])
+    return gaps, by_group
+
+
+def simulate_contract(
+    caseload: pd.DataFrame,
+    contract: Any,
+    provider: ProviderSettings | None = None,
+    *,
+    mode: Mode = "expected",
+    predicted: ArrayLike | None = None,
+    provider_knows: Literal["truth", "model"] = "truth",
+    replications: int = 100,
+    rng: np.random.Generator | int | None = None,
+    planner: PlannerSettings | None = None,
+) -> SimulationResult:
+    """Simulate a provider's best response to a contract on a caseload.
+
+    Parameters
+    ----------
+    caseload : pandas.DataFrame
+        A caseload with the truth columns (``true_p0``, ``true_pmax``, ``true_k``,
+        ``true_exit_hazard``), e.g. from
+        :func:`~pbr_fairness.caseload.generator.make_caseload`.
+    contract : Contract or str
+        A contract, or a preset name / YAML path for
+        :func:`~pbr_fairness.contracts.load_contract` (``"flat"`` is computed on the
+        caseload).
+    provider : ProviderSettings, optional
+        Default :class:`ProviderSettings` ().
+    mode : {"expected", "monte_carlo"}, default "expected"
+        Expected values, or ``replications`` monthly realisations with 95% intervals.
+    predicted : array-like, optional
+        Model prediction of each person's probability of a job outcome: needed by
+        band and smooth tariffs and by ``provider_knows="model"``; adds the
+        ``decile_predicted`` breakdown.
+    provider_knows : {"truth", "model"}, default "truth"
+        What the provider's estimate of ``p0`` is based on.
+    replications : int, default 100
+        Monte Carlo replications.
+    rng : numpy.random.Generator or int, optional
+        Seed or generator for the information noise and the Monte Carlo draws.
+    planner : PlannerSettings, optional
+        The planner's equity weights.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    InputError
+        For a bad mode, contract, caseload or settings.
+
+    Examples
+    --------
+    >>> from pbr_fairness.caseload.generator import make_caseload
+    >>> res = simulate_contract(make_caseload(500, rng=0), "work_programme_2011", rng=0)
+    >>> sorted(res.overall) == sorted(MEASURES)
+    True
+    """
+    from pbr_fairness.contracts import Contract, flat_contract, load_contract
+
+    if mode not in ("expected", "monte_carlo"):
+        raise InputError(
+            [Problem(f"mode must be 'expected' or 'monte_carlo', got {mode!r}", column="mode")]
+        )
+    if mode == "monte_carlo" and (
+        not isinstance(replications, int | np.integer) or replications < 2
+    ):
+        raise InputError(
+            [Problem("replications must be a whole number >= 2", column="replications")]
+        )
+    provider = provider or ProviderSettings()
+    planner = planner or PlannerSettings()
+    seed = _seed_of(rng)
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(contract, str) and contract == "flat":
+        contract = flat_contract(
+            caseload, provider, predicted=predicted, provider_knows=provider_knows
+        )
+    elif not isinstance(contract, Contract):
+        contract = load_contract(contract)
+
+    pop = prepare_population(
+        caseload,
+        provider,
+        predicted=predicted,
+        provider_knows=provider_knows,
+        planner=planner,
+        rng=gen,
+    )
+    tariff = contract.tariff_per_person(caseload, predicted)
+    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
+    cost = provider.cost_per_hour
+    inputs = _breakdown_inputs(pop)
+
+    rows: list[pd.DataFrame] = []
+    monthly = None
+    if mode == "expected":
+        for name, (codes, g, rank) in inputs.items():
+            sums = group_sums(
+                codes,
+                g,
+                p=ev.p,
+                p0=pop.p0,
+                hours=ev.hours,
+                planner_hours=ev.planner_hours,
+                spend=ev.payment,
+                parked=ev.parked,
+                rank=rank,
+            )
+            ms = measures_from_sums(sums, cost)
+            rows.append(_tidy(name, _labels(pop, name), ms, None, None))
+    else:
+        draws = simulate_months(
+            pop,
+            ev,
+            tariff,
+            window_months=contract.window_months,
+            replications=int(replications),
+            rng=gen,
+            breakdowns=inputs,
+            cost_per_hour=cost,
+        )
+        for name, ms in draws.measures.items():
+            with np.errstate(all="ignore"):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = {m: np.nanmean(a, axis=0) for m, a in ms.items()}
+                    lo = {m: np.nanpercentile(a, 2.5, axis=0) for m, a in ms.items()}
+                    hi = {m: np.nanpercentile(a, 97.5, axis=0) for m, a in ms.items()}
+            rows.append(_tidy(name, _labels(pop, name), mean, lo, hi))
+        pay = draws.monthly_payments
+        monthly = pd.DataFrame(
+            {
+                "month": np.arange(pay.shape[1]),
+                "payments": pay.mean(axis=0),
+                "payments_lower": np.percentile(pay, 2.5, axis=0),
+                "payments_upper": np.percentile(pay, 97.5, axis=0),
+                "job_outcomes": draws.monthly_outcomes.mean(axis=0),
+            }
+        )
+    table = pd.concat(rows, ignore_index=True)
+
+    persons = pd.DataFrame(
+        {
+            "person_id": pop.person_id,
+            "payment_group": pop.payment_group,
+            "hours": ev.hours,
+            "planner_hours": ev.planner_hours,
+            "p_job_outcome": ev.p,
+            "parked": ev.parked,
+            "expected_payment": ev.payment,
+            "p0": pop.p0,
+            "pmax": pop.pmax,
+            "perceived_p0": pop.perceived_p0,
+            "outcome_value": outcome_value(tariff, pop.h),
+        }
+    )
+    if "provider" in pop.breakdowns:
+        bd = pop.breakdowns["provider"]
+        persons.insert(2, "provider_id", np.asarray(bd.labels, dtype=object)[bd.codes])
+    if pop.predicted is not None:
+        persons["predicted"] = pop.predicted
+
+    provenance = {
+        "package_version": _version(),
+        "contract": contract.name,
+        "contract_source": contract.source,
+        "contract_sha256": contract.sha256,
+        "caseload_sha256": pop.caseload_sha256,
+        "seed": seed,
+        "mode": mode,
+        "provider_knows": provider_knows,
+        "minimum_hours": ev.minimum,
+    }
+    return SimulationResult(
+        contract=contract.name,
+        mode=mode,
+        n=pop.n,
+        table=table,
+        persons=persons,
+        provider=provider,
+        provenance=provenance,
+        monthly=monthly,
+        replications=int(replications) if mode == "monte_carlo" else None,
+        planner=planner.to_dict(),
+        _gap_inputs=(pop, ev, cost),
+    )
+
+
+def _tidy(
+    name: str,
+    labels: tuple[str, ...],
+    values: dict[str, NDArray[np.float64]],
+    lower: dict[str, NDArray[np.float64]] | None,
+    upper: dict[str, NDArray[np.float64]] | None,
+) -> pd.DataFrame:
+    g = len(labels)
+    frames = []
+    for m in MEASURES:
+        v = np.asarray(values[m], dtype=float).reshape(g)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "breakdown": name,
+                    "group": list(labels),
+                    "measure": m,
+                    "value": v,
+                    "lower": np.nan
+                    if lower is None
+                    else np.asarray(lower[m], dtype=float).reshape(g),
+                    "upper": np.nan
+                    if upper is None
+                    else np.asarray(upper[m], dtype=float).reshape(g),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    order = {lab: i for i, lab in enumerate(labels)}
+    out["_g"] = out["group"].map(order)
+    out["_m"] = out["measure"].map({m: i for i, m in enumerate(MEASURES)})
+    return (
+        out.sort_values(["_g", "_m"], kind="stable")
+        .drop(columns=["_g", "_m"])
+        .reset_index(drop=True)
+    )
