@@ -1,0 +1,170 @@
+"""Subcommand ``simulate``: a contract's effect on a caseload, with a provider's best response."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pbr_fairness.cli._app import app
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = ["simulate"]
+
+log = logging.getLogger(__name__)
+
+PERSON_COLUMNS = (
+    "person_id",
+    "payment_group",
+    "hours",
+    "p_job_outcome",
+    "parked",
+    "expected_payment",
+)
+
+
+def _read_caseload(path: Path) -> Any:
+    from pbr_fairness.caseload.io import read_caseload
+
+    return read_caseload(path)
+
+
+def _predictions(frame: Any, model: Path | None, column: str | None) -> Any:
+    import numpy as np
+
+    if column is not None:
+        if column not in frame.columns:
+            raise InputError(
+                [Problem("no such column in the caseload", column=column)],
+                source="--predicted-column",
+            )
+        return frame[column].astype(float).to_numpy(dtype=float)
+    if model is None:
+        return None
+    try:
+        from pbr_fairness.distance.model import predict_probability
+    except ImportError as exc:  # pragma: no cover
+        raise InputError(
+            [Problem(f"the distance model cannot be loaded: {exc}")], source="--model"
+        ) from None
+    return np.asarray(predict_probability(model, frame), dtype=float)
+
+
+@app.command("simulate")
+def simulate(
+    caseload: Annotated[Path, typer.Option("--caseload", help="Caseload CSV or Parquet file.")],
+    contract: Annotated[
+        str,
+        typer.Option(
+            "--contract",
+            help="Preset name (work_programme_2011, work_programme_2014, flat, "
+            "distance_bands_example, smooth_example) or a contract YAML file.",
+        ),
+    ] = "work_programme_2011",
+    provider_file: Annotated[
+        Path | None,
+        typer.Option("--provider", help="Provider settings YAML (keys as the options below)."),
+    ] = None,
+    cost_per_hour: Annotated[
+        float | None,
+        typer.Option(help="Cost of an hour of support, pounds (default 20, estimate)."),
+    ] = None,
+    capacity_hours: Annotated[
+        float | None,
+        typer.Option(help="Average hours available per person (default 30, estimate)."),
+    ] = None,
+    minimum_hours: Annotated[
+        float | None,
+        typer.Option(help="Minimum hours of service per person (default 2, estimate)."),
+    ] = None,
+    information_noise: Annotated[
+        float | None,
+        typer.Option(help="SD of the logit noise in the provider's estimate of p0 (default 0)."),
+    ] = None,
+    mission_weight: Annotated[
+        float | None, typer.Option(help="0 = pure profit, 1 = the planner's values (default 0).")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="expected or monte_carlo.")] = "expected",
+    replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 100,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = 0,
+    provider_knows: Annotated[
+        str, typer.Option(help="truth (noisy true p0) or model (the model's prediction).")
+    ] = "truth",
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Distance model directory, for predictions.")
+    ] = None,
+    predicted_column: Annotated[
+        str | None,
+        typer.Option(help="Caseload column holding predicted probabilities (instead of --model)."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.")
+    ] = None,
+    persons_file: Annotated[
+        Path | None, typer.Option("--persons", help="Write per-person results as CSV.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the summary.")] = False,
+) -> None:
+    """Simulate a provider's best response to a contract: who is parked, creamed, at what cost."""
+    from pbr_fairness.contracts import flat_contract, load_contract
+    from pbr_fairness.simulation import ProviderSettings, load_provider_settings, simulate_contract
+
+    if mode not in ("expected", "monte_carlo"):
+        raise InputError([Problem("must be expected or monte_carlo", column="--mode")])
+    if provider_knows not in ("truth", "model"):
+        raise InputError([Problem("must be truth or model", column="--provider-knows")])
+    settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
+    settings = settings.replace(
+        cost_per_hour=cost_per_hour,
+        capacity_hours=capacity_hours,
+        minimum_hours=minimum_hours,
+        information_noise=information_noise,
+        mission_weight=mission_weight,
+    )
+    frame = _read_caseload(caseload)
+    predicted = _predictions(frame, model, predicted_column)
+    if contract == "flat":
+        con = flat_contract(
+            frame, settings, predicted=predicted, provider_knows=provider_knows, rng=seed
+        )
+    else:
+        con = load_contract(contract)
+    if (con.needs_prediction or provider_knows == "model") and predicted is None:
+        raise InputError(
+            [
+                Problem(
+                    "this needs predicted probabilities: give --model DIR or "
+                    "--predicted-column NAME",
+                    column="--model",
+                )
+            ]
+        )
+    res = simulate_contract(
+        frame,
+        con,
+        settings,
+        mode=mode,
+        predicted=predicted,  # type: ignore[arg-type]
+        provider_knows=provider_knows,  # type: ignore[arg-type]
+        replications=replications,
+        rng=seed,
+    )
+    if not quiet:
+        typer.echo(res.summary())
+    if json_file is not None:
+        doc = res.to_dict()
+        doc["provenance"]["caseload_file"] = str(caseload)
+        json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
+    if persons_file is not None:
+        try:
+            from pbr_fairness.safety import neutralise_formulas
+        except ImportError:  # pragma: no cover
+
+            def neutralise_formulas(f: Any) -> Any:
+                return f
+
+        out = res.persons.loc[:, list(PERSON_COLUMNS)]
+        neutralise_formulas(out).to_csv(persons_file, index=False)
