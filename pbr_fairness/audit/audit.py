@@ -1,0 +1,717 @@
+"""The caseload audit: observed against expected outcomes, parking, creaming and group gaps.
+
+:func:`audit_caseload` takes a person-level caseload (one row per person, our schema or mapped
+to it), gets each person's expected chance of a job outcome (a column, or the distance
+model), and returns an :class:`AuditResult` holding every table, the per-provider findings and
+their provenance. Nothing person-level leaves this function: every table is aggregated, cells
+under ``min_cell`` people are suppressed (with secondary suppression against totals).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pbr_fairness.audit.creaming import concentration_curve, concentration_index
+from pbr_fairness.audit.disclosure import suppress_counts, suppress_long
+from pbr_fairness.audit.fairness import outcome_gaps
+from pbr_fairness.audit.multiple import CORRECTIONS, adjust_pvalues
+from pbr_fairness.audit.parking import (
+    decile_of,
+    minimal_support_threshold,
+    parked_share_by_decile,
+    parked_share_test,
+    slope_test,
+)
+from pbr_fairness.audit.power import parking_power, parking_sample_size
+from pbr_fairness.audit.statistics import (
+    clopper_pearson,
+    funnel_limits,
+    funnel_position,
+    oe_interval,
+)
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = ["AuditResult", "audit_caseload"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns an audit cannot do without.
+REQUIRED_COLUMNS: tuple[str, ...] = ("provider_id", "job_outcome")
+
+
+def _package_version() -> str:
+    try:
+        import pbr_fairness
+
+        v = getattr(pbr_fairness, "__version__", None)
+        if v:
+            return str(v)
+        from importlib.metadata import version
+
+        return version("pbr-fairness")
+    except Exception:  # pragma: no cover - not installed
+        return "unknown"
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """Content hash of a table (column names, then values row by row)."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, frame.columns)).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy/pandas scalars (and NaN) into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything an audit found, ready to publish.
+
+    Attributes
+    ----------
+    providers : list of dict
+        One finding per provider, with exactly the keys of issue 6: ``provider_id, n,
+        observed_rate, expected_rate, oe_ratio, oe_ci, funnel, parking, creaming, flagged,
+        reasons`` (suppressed values are ``None``).
+    fairness : dict
+        Outcome gaps by characteristic within providers (``table``: list of records) and the
+        groups whose outcomes were below expected after multiple-comparison control.
+    findings : list of str
+        Plain-language findings, most important first.
+    tables : dict of str to pandas.DataFrame
+        Every table of the report (aggregated and disclosure-controlled).
+    provenance : dict
+        Input hash, model card id, package version, parameters, seed and date.
+    plots : dict
+        Aggregated data behind the figures (never one point per person).
+    """
+
+    providers: list[dict[str, Any]]
+    fairness: dict[str, Any]
+    findings: list[str]
+    tables: dict[str, pd.DataFrame]
+    provenance: dict[str, Any]
+    plots: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def flagged(self) -> list[str]:
+        """Providers flagged for parking or creaming."""
+        return [p["provider_id"] for p in self.providers if p["flagged"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON findings as a plain dictionary."""
+        return _jsonable(
+            {"providers": self.providers, "fairness": self.fairness, "provenance": self.provenance}
+        )
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """JSON findings; written to ``path`` when given. Returns the text."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy (long) table of every provider measure: ``provider_id, measure, value``."""
+        t = self.tables["providers"]
+        return t.melt(id_vars="provider_id", var_name="measure", value_name="value")
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """Self-contained HTML report; written to ``path`` when given. Returns the text."""
+        from pbr_fairness.audit.report import render_html
+
+        html = render_html(self)
+        if path is not None:
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def write_csv(self, directory: str | Path) -> list[Path]:
+        """Write every table as CSV (spreadsheet formulas neutralised). Returns the paths."""
+        from pbr_fairness.audit.report import write_tables
+
+        return write_tables(self, directory)
+
+    def summary(self) -> str:
+        """Plain-text summary: the findings, then one line per provider."""
+        lines = ["Caseload audit", "=" * 14, ""]
+        lines += [f"- {f}" for f in self.findings]
+        lines.append("")
+        for p in self.providers:
+            status = "FLAGGED: " + "; ".join(p["reasons"]) if p["flagged"] else (
+                "; ".join(p["reasons"]) or "no concern at the stated level"
+            )
+            lines.append(f"{p['provider_id']}: n={p['n']}, {status}")
+        return "\n".join(lines)
+
+
+def _expected_probabilities(
+    frame: pd.DataFrame, model: Any, expected_column: str | None
+) -> tuple[np.ndarray, str, str | None]:
+    """Return expected probabilities, a description of their source and the model card id."""
+    if expected_column is not None:
+        if expected_column not in frame.columns:
+            raise InputError(
+                [Problem(f"expected-probability column {expected_column!r} is not in the caseload"
+                         f" (columns: {', '.join(map(str, frame.columns[:30]))})",
+                         column=expected_column)]
+            )
+        return _check_probabilities(frame[expected_column], expected_column), (
+            f"column {expected_column}"
+        ), None
+    if model is None and "expected_p" in frame.columns:
+        return _check_probabilities(frame["expected_p"], "expected_p"), "column expected_p", None
+    from pbr_fairness.distance import DistanceModel
+
+    directory: Path | None = None
+    if model is None:
+        try:
+            from pbr_fairness.distance import load_default_model  # type: ignore[attr-defined]
+
+            model = load_default_model()
+            directory = Path("models/default")
+        except ImportError:
+            directory = Path(__file__).resolve().parents[2] / "models" / "default"
+            if not directory.is_dir():
+                raise InputError(
+                    [Problem("no expected probabilities: give a column of them (expected_p or"
+                             " --expected-column) or a distance model directory (--model DIR);"
+                             " the default model models/default is not present (run"
+                             " `make prepare`)")]
+                ) from None
+            model = DistanceModel.load(directory)
+    elif isinstance(model, (str, Path)):
+        directory = Path(model)
+        model = DistanceModel.load(directory)
+    proba = np.asarray(model.predict_proba(frame))[:, 1]
+    return proba.astype(float), "distance model", _model_card_id(model, directory)
+
+
+def _model_card_id(model: Any, directory: Path | None) -> str | None:
+    for attr in ("card_id_", "model_id_", "card_id"):
+        v = getattr(model, attr, None)
+        if v:
+            return str(v)
+    if directory is not None:
+        for name in ("model_card.json", "card.json"):
+            f = directory / name
+            if f.is_file():
+                try:
+                    card = json.loads(f.read_text(encoding="utf-8"))
+                    for key in ("id", "model_id", "card_id"):
+                        if card.get(key):
+                            return str(card[key])
+                except (OSError, ValueError):
+                    pass
+        pre = directory / "preprocessing.json"
+        if pre.is_file():
+            try:
+                digest = json.loads(pre.read_text(encoding="utf-8")).get("model_sha256")
+                if digest:
+                    return f"sha256:{digest}"
+            except (OSError, ValueError):
+                pass
+    h = getattr(model, "training_hash_", None)
+    return f"training:{h}" if h else None
+
+
+def _check_probabilities(col: pd.Series, name: str) -> np.ndarray:
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        problems = [
+            Problem(f"{col.iloc[r]!r} is not a probability between 0 and 1", row=int(r) + 1,
+                    column=name)
+            for r in rows[:20]
+        ]
+        if rows.size > 20:
+            problems.append(Problem(f"... and {rows.size - 20} more", column=name))
+        raise InputError(problems)
+    return values
+
+
+def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str) -> None:
+    problems: list[Problem] = []
+    for name in REQUIRED_COLUMNS:
+        if name not in frame.columns:
+            problems.append(Problem("required column is missing", column=name))
+    if not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+        problems.append(Problem(f"min_cell must be a positive integer, got {min_cell!r}",
+                                column="min_cell"))
+    if not 0 < alpha < 1:
+        problems.append(Problem(f"alpha must be between 0 and 1, got {alpha!r}", column="alpha"))
+    if correction not in CORRECTIONS:
+        problems.append(Problem(f"correction must be one of {', '.join(CORRECTIONS)}, got"
+                                f" {correction!r}", column="correction"))
+    if len(frame) == 0:
+        problems.append(Problem("the caseload has no rows"))
+    if problems:
+        raise InputError(problems)
+    y = pd.to_numeric(frame["job_outcome"], errors="coerce")
+    bad = ~y.isin([0, 1]).to_numpy()
+    pid = frame["provider_id"]
+    missing = pid.isna().to_numpy()
+    for mask, column, text in (
+        (bad, "job_outcome", "must be 0 or 1"),
+        (missing, "provider_id", "is missing"),
+    ):
+        rows = np.flatnonzero(mask)
+        for r in rows[:20]:
+            shown = frame[column].iloc[r]
+            problems.append(Problem(f"{shown!r} {text}" if column == "job_outcome" else text,
+                                    row=int(r) + 1, column=column))
+        if rows.size > 20:
+            problems.append(Problem(f"... and {rows.size - 20} more", column=column))
+    if "support_hours" in frame.columns:
+        h = pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
+        rows = np.flatnonzero(~np.isfinite(h) | (h < 0))
+        for r in rows[:20]:
+            problems.append(Problem(f"{frame['support_hours'].iloc[r]!r} is not a number of hours"
+                                    " >= 0", row=int(r) + 1, column="support_hours"))
+        if rows.size > 20:
+            problems.append(Problem(f"... and {rows.size - 20} more", column="support_hours"))
+    if problems:
+        raise InputError(problems)
+
+
+def _cell_table(
+    keys: pd.DataFrame, y: np.ndarray, p: np.ndarray, alpha: float
+) -> pd.DataFrame:
+    """n, O, E, rates, O/E with exact intervals for each combination of ``keys``."""
+    g = pd.DataFrame({**{c: keys[c].to_numpy() for c in keys.columns}, "y": y, "p": p})
+    agg = g.groupby(list(keys.columns), observed=True, sort=True).agg(
+        n=("y", "size"), observed=("y", "sum"), expected=("p", "sum")
+    ).reset_index()
+    n = agg["n"].to_numpy(dtype=float)
+    o = agg["observed"].to_numpy(dtype=float)
+    e = agg["expected"].to_numpy(dtype=float)
+    lo, hi = clopper_pearson(o, n, alpha)
+    olo, ohi = oe_interval(o, e, alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agg["observed_rate"] = o / n
+        agg["observed_ci_low"], agg["observed_ci_high"] = lo, hi
+        agg["expected_rate"] = e / n
+        agg["oe_ratio"] = o / e
+    agg["oe_ci_low"], agg["oe_ci_high"] = olo, ohi
+    f = funnel_limits(o, e, method="ratio")
+    agg["funnel_lower95"], agg["funnel_upper95"] = f.lower95, f.upper95
+    agg["funnel_lower998"], agg["funnel_upper998"] = f.lower998, f.upper998
+    agg["funnel_z"] = f.z_adjusted
+    agg["funnel_position"] = funnel_position(agg["oe_ratio"].to_numpy(dtype=float), f)
+    agg.attrs["dispersion"] = f.dispersion
+    return agg
+
+
+def _suppress(table: pd.DataFrame, mask: np.ndarray, keep: tuple[str, ...]) -> pd.DataFrame:
+    out = table.copy()
+    out["suppressed"] = mask
+    for c in out.columns:
+        if c in keep or c == "suppressed":
+            continue
+        if pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].astype("Float64")
+        else:
+            out[c] = out[c].astype(object)
+        out.loc[mask, c] = None
+    return out
+
+
+def audit_caseload(
+    caseload: pd.DataFrame,
+    *,
+    model: Any = None,
+    expected_column: str | None = None,
+    min_cell: int = 10,
+    alpha: float = 0.05,
+    correction: Literal["holm", "bh", "none"] = "holm",
+    far_deciles: int = 3,
+    minimal_hours: float | None = None,
+    parking_effect: float = 0.10,
+    power: float = 0.8,
+    rng: np.random.Generator | int | None = None,
+    source_sha256: str | None = None,
+    source_name: str | None = None,
+) -> AuditResult:
+    """Audit a provider caseload for parking, creaming and outcome gaps.
+
+    Parameters
+    ----------
+    caseload : pandas.DataFrame
+        One row per person: ``provider_id``, ``job_outcome`` (0/1), and ideally
+        ``payment_group``, ``support_hours`` and the protected characteristics.
+    model : DistanceModel, str or Path, optional
+        Distance model (or its directory) giving expected probabilities; default the shipped
+        model, unless the caseload has an ``expected_p`` column.
+    expected_column : str, optional
+        Column holding expected probabilities (overrides the model).
+    min_cell : int, default 10
+        Cells with fewer people are suppressed (primary and secondary suppression).
+    alpha : float, default 0.05
+        Level of every test after multiple-comparison control, and of the intervals.
+    correction : {"holm", "bh", "none"}, default "holm"
+        Control of the family of parking and creaming tests across providers (family-wise
+        error by Holm, false discovery rate by Benjamini-Hochberg).
+    far_deciles : int, default 3
+        Deciles of expected probability counted as "furthest from work" in the parking test.
+    minimal_hours : float, optional
+        Hours at or below which a person counts as on minimal support (default: the
+        contractual minimum seen in the data, see
+        :func:`~pbr_fairness.audit.parking.minimal_support_threshold`).
+    parking_effect : float, default 0.10
+        Parking effect (excess share on minimal support among the far from work) used for
+        the sample-size statement of providers with insufficient evidence.
+    power : float, default 0.8
+        Power wanted in that statement.
+    rng : numpy.random.Generator or int, optional
+        Recorded in the provenance (the audit's tests are analytic, so results do not depend
+        on it).
+    source_sha256, source_name : str, optional
+        Hash and name of the input file (the command line fills them in).
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    InputError
+        Missing columns, outcomes that are not 0/1, probabilities outside [0, 1], bad options.
+    """
+    _validate(caseload, min_cell, alpha, correction)
+    frame = caseload
+    n_total = len(frame)
+    expected, expected_source, card_id = _expected_probabilities(frame, model, expected_column)
+    y = pd.to_numeric(frame["job_outcome"], errors="coerce").to_numpy(dtype=float)
+    provider = frame["provider_id"].astype(str).to_numpy()
+    has_hours = "support_hours" in frame.columns
+    hours = (
+        pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
+        if has_hours else None
+    )
+    z_alpha = float(stats.norm.ppf(1 - alpha / 2))
+
+    # --- observed against expected, by provider and provider x payment group ------------
+    prov = _cell_table(pd.DataFrame({"provider_id": provider}), y, expected, alpha)
+    labels = prov["provider_id"].astype(str).tolist()
+    k = len(labels)
+    sup_prov = suppress_counts(prov["n"].to_numpy()[:, None], min_cell=min_cell,
+                               row_totals=False, column_totals=True)
+    prov_hidden = sup_prov.cells[:, 0]
+    tables: dict[str, pd.DataFrame] = {}
+    if "payment_group" in frame.columns:
+        pg = _cell_table(
+            pd.DataFrame({"provider_id": provider,
+                          "payment_group": frame["payment_group"].astype(str).to_numpy()}),
+            y, expected, alpha,
+        )
+        mask = suppress_long(pg, row="provider_id", column="payment_group", min_cell=min_cell)
+        mask |= pg["provider_id"].isin([labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
+        tables["provider_payment_group"] = _suppress(pg, mask, ("provider_id", "payment_group"))
+
+    # --- parking and creaming -------------------------------------------------------------
+    threshold = float("nan")
+    park_rows: list[dict[str, Any]] = []
+    cream_rows: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
+    decile_table = None
+    if has_hours:
+        threshold = minimal_support_threshold(hours, minimal_hours)
+        parked = hours <= threshold
+        decile = decile_of(expected)
+        decile_table = parked_share_by_decile(parked, decile, provider)
+        for j, name in enumerate(labels):
+            sel = provider == name
+            share = parked_share_test(parked, decile, sel, far_deciles=far_deciles)
+            mean_j = hours[sel].mean() if sel.any() else float("nan")
+            mean_o = hours[~sel].mean() if (~sel).any() else float("nan")
+            rel = np.where(sel, hours / mean_j if mean_j > 0 else np.nan,
+                           hours / mean_o if mean_o > 0 else np.nan)
+            slope = slope_test(rel, expected, sel)
+            slope_abs = slope_test(hours, expected, sel)
+            p_iut = max(share.p_value, slope.p_value) if np.isfinite(
+                [share.p_value, slope.p_value]).all() else float("nan")
+            far_fraction = share.n / max(int(sel.sum()), 1)
+            # Sample size to detect the stated parking effect at a Bonferroni-safe level.
+            alpha_each = alpha / (2 * k) if correction != "none" else alpha
+            base = share.share_others if np.isfinite(share.share_others) else float(
+                np.mean(parked[decile <= far_deciles]))
+            base = min(max(base, 0.0), 1.0 - parking_effect - 1e-9)
+            try:
+                needed = parking_sample_size(base, parking_effect, alpha=alpha_each, power=power,
+                                             ratio=max(share.n_others / max(share.n, 1), 1e-9),
+                                             fraction=max(far_fraction, 1e-9))
+                pw = parking_power(share.n, base, parking_effect, alpha=alpha_each,
+                                   ratio=max(share.n_others / max(share.n, 1), 1e-9))
+            except ValueError:
+                needed, pw = None, float("nan")
+            park_rows.append({
+                "provider_id": name,
+                "minimal_hours": threshold,
+                "far_n": share.n,
+                "far_parked_share": share.share,
+                "far_parked_share_others": share.share_others,
+                "share_difference": share.difference,
+                "share_ci_low": share.interval(alpha)[0],
+                "share_ci_high": share.interval(alpha)[1],
+                "share_p_value": share.p_value,
+                "hours_mean": mean_j,
+                "hours_slope": slope_abs.slope,
+                "hours_slope_others": slope_abs.slope_others,
+                "relative_slope": slope.slope,
+                "relative_slope_others": slope.slope_others,
+                "slope_difference": slope.difference,
+                "slope_ci_low": slope.interval(alpha)[0],
+                "slope_ci_high": slope.interval(alpha)[1],
+                "slope_p_value": slope.p_value,
+                "p_value": p_iut,
+                "power": pw,
+                "n_needed": needed,
+            })
+            ci_j = concentration_index(hours[sel], expected[sel])
+            ci_o = concentration_index(hours[~sel], expected[~sel])
+            diff = ci_j.index - ci_o.index
+            se = math.sqrt(ci_j.se**2 + ci_o.se**2) if np.isfinite([ci_j.se, ci_o.se]).all() \
+                else float("nan")
+            p_c = float(stats.norm.sf(diff / se)) if se and np.isfinite(se) and se > 0 \
+                else float("nan")
+            cream_rows.append({
+                "provider_id": name,
+                "index": ci_j.index,
+                "ci_low": ci_j.interval(alpha)[0],
+                "ci_high": ci_j.interval(alpha)[1],
+                "index_others": ci_o.index,
+                "difference": diff,
+                "difference_ci_low": diff - z_alpha * se,
+                "difference_ci_high": diff + z_alpha * se,
+                "p_value": p_c,
+            })
+            if not prov_hidden[j] and sel.sum() >= 2 * min_cell:
+                pts = int(min(20, sel.sum() // min_cell))
+                curves[name] = [v.tolist() for v in concentration_curve(
+                    hours[sel], expected[sel], points=pts)]
+    parking_t = pd.DataFrame(park_rows)
+    creaming_t = pd.DataFrame(cream_rows)
+
+    # --- multiple-comparison control over the family of parking and creaming tests -------
+    if has_hours and k > 1:
+        pv = np.concatenate([parking_t["p_value"].to_numpy(dtype=float),
+                             creaming_t["p_value"].to_numpy(dtype=float)])
+        pv = np.where(np.concatenate([prov_hidden, prov_hidden]), np.nan, pv)
+        adj = adjust_pvalues(pv, correction)
+        parking_t["p_adjusted"] = adj[:k]
+        creaming_t["p_adjusted"] = adj[k:]
+        parking_t["flag"] = np.nan_to_num(adj[:k], nan=1.0) <= alpha
+        creaming_t["flag"] = np.nan_to_num(adj[k:], nan=1.0) <= alpha
+    elif has_hours:
+        for t in (parking_t, creaming_t):
+            t["p_adjusted"] = np.nan
+            t["flag"] = False
+
+    # --- provider findings ------------------------------------------------------------------
+    disp = prov.attrs["dispersion"]
+    providers: list[dict[str, Any]] = []
+    findings: list[str] = []
+    for j, name in enumerate(labels):
+        row = prov.iloc[j]
+        hidden = bool(prov_hidden[j])
+        reasons: list[str] = []
+        flagged = False
+        park = {"slope": None, "ci": None, "p_value": None, "flag": False}
+        cream = {"index": None, "ci": None, "p_value": None, "flag": False}
+        funnel = {
+            "position": None, "z": None, "lower95": None, "upper95": None, "lower998": None,
+            "upper998": None, "expected": None, "overdispersion_phi": disp.phi,
+            "tau2": disp.tau2, "overdispersion_applied": disp.applied,
+        }
+        if hidden:
+            reasons.append(f"suppressed to protect small numbers: fewer than {min_cell} people,"
+                           " or hidden so that a smaller provider cannot be recovered from the"
+                           " total")
+        else:
+            funnel.update({
+                "position": str(row["funnel_position"]), "z": float(row["funnel_z"]),
+                "lower95": float(row["funnel_lower95"]), "upper95": float(row["funnel_upper95"]),
+                "lower998": float(row["funnel_lower998"]),
+                "upper998": float(row["funnel_upper998"]), "expected": float(row["expected"]),
+            })
+            if has_hours:
+                pr, cr = parking_t.iloc[j], creaming_t.iloc[j]
+                park = {
+                    "slope": float(pr["slope_difference"]),
+                    "ci": [float(pr["slope_ci_low"]), float(pr["slope_ci_high"])],
+                    "p_value": float(pr["p_value"]),
+                    "flag": bool(pr["flag"]),
+                }
+                cream = {
+                    "index": float(cr["index"]),
+                    "ci": [float(cr["ci_low"]), float(cr["ci_high"])],
+                    "p_value": float(cr["p_value"]),
+                    "flag": bool(cr["flag"]),
+                }
+                if park["flag"]:
+                    flagged = True
+                    reasons.append(
+                        f"parking: {pr['far_parked_share']:.0%} of its people furthest from work"
+                        f" (bottom {far_deciles * 10}% of expected probability) had only minimal"
+                        f" support (<= {threshold:.3g} hours) against"
+                        f" {pr['far_parked_share_others']:.0%} at the other providers, and its"
+                        " hours rise more steeply with closeness to work"
+                        f" (adjusted p = {pr['p_adjusted']:.2g})"
+                    )
+                if cream["flag"]:
+                    flagged = True
+                    reasons.append(
+                        f"creaming: hours concentrated on those closest to work (concentration"
+                        f" index {cr['index']:.3f} against {cr['index_others']:.3f} at the other"
+                        f" providers, adjusted p = {cr['p_adjusted']:.2g})"
+                    )
+                if not park["flag"] and np.isfinite(pr["power"]) and pr["power"] < power:
+                    reasons.append(
+                        f"insufficient evidence on parking: with {int(pr['far_n'])} people in the"
+                        f" far-from-work deciles the test has {pr['power']:.0%} power to detect"
+                        f" {parking_effect:.0%} more of them on minimal support; about"
+                        f" {int(pr['n_needed']):,} people in this provider would be needed"
+                    )
+            else:
+                reasons.append("no support_hours column: parking and creaming not tested")
+            pos = str(row["funnel_position"])
+            if pos == "below 99.8%":
+                reasons.append("outcomes below the 99.8% funnel limit for its case mix")
+            elif pos == "below 95%":
+                reasons.append("outcomes below the 95% funnel limit for its case mix")
+        providers.append({
+            "provider_id": name,
+            "n": None if hidden else int(row["n"]),
+            "observed_rate": None if hidden else float(row["observed_rate"]),
+            "expected_rate": None if hidden else float(row["expected_rate"]),
+            "oe_ratio": None if hidden else float(row["oe_ratio"]),
+            "oe_ci": None if hidden else [float(row["oe_ci_low"]), float(row["oe_ci_high"])],
+            "funnel": funnel,
+            "parking": park,
+            "creaming": cream,
+            "flagged": flagged,
+            "reasons": reasons,
+        })
+
+    # --- tables -----------------------------------------------------------------------------
+    tables = {"providers": _suppress(prov, prov_hidden, ("provider_id",)), **tables}
+    if has_hours:
+        tables["parking"] = _suppress(parking_t, prov_hidden, ("provider_id",))
+        tables["creaming"] = _suppress(creaming_t, prov_hidden, ("provider_id",))
+        dmask = suppress_long(decile_table, row="provider_id", column="decile",
+                              min_cell=min_cell)
+        dmask |= decile_table["provider_id"].isin(
+            [labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
+        tables["parking_by_decile"] = _suppress(decile_table, dmask, ("provider_id", "decile"))
+    gaps = outcome_gaps(frame, y, expected, alpha=alpha, correction=correction,
+                        min_cell=min_cell)
+    tables["fairness"] = gaps
+    below = gaps[gaps["below_expected"].fillna(False).astype(bool)]
+
+    # --- plain-language findings ---------------------------------------------------------------
+    parkers = [p["provider_id"] for p in providers if p["parking"]["flag"]]
+    creamers = [p["provider_id"] for p in providers if p["creaming"]["flag"]]
+    level = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no"}[correction]
+    findings.append(
+        f"{n_total:,} people at {k} provider{'s' if k != 1 else ''} were audited; expected"
+        f" outcomes come from the {expected_source}. Tests are at the {alpha:.0%} level after"
+        f" {level} multiple-comparison control."
+    )
+    if not has_hours:
+        findings.append("The caseload has no support_hours column, so parking and creaming could"
+                        " not be tested.")
+    else:
+        findings.append(
+            "Evidence of parking (the people furthest from work more often left on minimal"
+            " support than at other providers): " + (", ".join(parkers) if parkers else "none")
+            + "."
+        )
+        findings.append(
+            "Evidence of creaming (hours concentrated on those closest to work, more than at"
+            " other providers): " + (", ".join(creamers) if creamers else "none") + "."
+        )
+        weak = [p["provider_id"] for p in providers
+                if any(r.startswith("insufficient evidence") for r in p["reasons"])]
+        if weak:
+            findings.append("Too few people to rule parking out: " + ", ".join(weak)
+                            + " (see the sample-size statements).")
+    low = [p["provider_id"] for p in providers if (p["funnel"]["position"] or "") == "below 99.8%"]
+    if low:
+        findings.append("Job-outcome rates below the 99.8% funnel limit for their case mix: "
+                        + ", ".join(low) + ".")
+    if len(below):
+        cells = [f"{r.characteristic} = {r.group} at {r.provider_id}" for r in below.itertuples()]
+        findings.append("Groups with outcomes below expected after multiple-comparison control: "
+                        + "; ".join(cells[:12]) + (" and more" if len(cells) > 12 else "") + ".")
+    else:
+        findings.append("No group (by sex, age band, disability or ethnicity) had outcomes"
+                        " significantly below expected at any provider.")
+    hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
+    if hidden_names:
+        findings.append(f"Suppressed to protect small numbers (under {min_cell} people or"
+                        f" recoverable from totals): {', '.join(hidden_names)}.")
+
+    seed = rng if isinstance(rng, (int, np.integer)) else None
+    provenance = {
+        "input_sha256": source_sha256 or frame_sha256(frame),
+        "input_name": source_name,
+        "model_card_id": card_id,
+        "expected_source": expected_source,
+        "package_version": _package_version(),
+        "parameters": {
+            "min_cell": int(min_cell), "alpha": float(alpha), "correction": correction,
+            "far_deciles": int(far_deciles), "minimal_hours": threshold,
+            "minimal_hours_given": minimal_hours, "parking_effect": float(parking_effect),
+            "power": float(power), "expected_column": expected_column,
+        },
+        "seed": None if seed is None else int(seed),
+        "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        "n_people": int(n_total),
+        "n_providers": int(k),
+    }
+    fairness = {
+        "characteristics": sorted(gaps["characteristic"].unique().tolist()) if len(gaps) else [],
+        "below_expected": [
+            {"characteristic": r.characteristic, "provider_id": r.provider_id, "group": r.group}
+            for r in below.itertuples()
+        ],
+        "table": _jsonable(gaps.to_dict(orient="records")),
+    }
+    plots = {
+        "funnel": {
+            "units": [
+                {"provider_id": labels[j], "expected": float(prov["expected"].iloc[j]),
+                 "oe": float(prov["oe_ratio"].iloc[j]), "flagged": providers[j]["flagged"]}
+                for j in range(k) if not prov_hidden[j]
+            ],
+            "tau2": disp.tau2,
+        },
+        "concentration_curves": curves,
+    }
+    return AuditResult(providers, fairness, findings, tables, _jsonable(provenance), plots)

@@ -1,0 +1,194 @@
+"""Statistical disclosure control for published tables: primary and secondary suppression.
+
+A *cell* is a group of people (a provider, a provider x payment group, a provider x sex, ...).
+Every statistic of a cell with fewer than ``min_cell`` people is suppressed (*primary*
+suppression). Because a reader also sees totals (each provider's ``n`` beside its payment-group
+rows, the caseload's ``n`` beside the providers), a single suppressed cell in a row or column
+could be recovered by subtraction. *Secondary* suppression therefore hides further cells until
+every published line (row or column, including the line of totals) holds either no suppressed
+cell or at least two, choosing each time the smallest non-empty unsuppressed cell of the line
+(least information lost). Totals themselves are cells: a total under ``min_cell`` is
+suppressed too, and then protected by the same rule.
+
+The rule "no line with exactly one suppressed cell" defeats recovery by subtraction; the tests
+also attack the suppressed tables with linear programming (bounds on each hidden cell given
+every published total and non-negativity) to check no hidden count is pinned down exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["Suppression", "suppress_counts", "suppress_long"]
+
+SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Which cells of a two-way table with margins are suppressed.
+
+    Attributes
+    ----------
+    cells : numpy.ndarray of bool, shape (R, C)
+        Suppressed interior cells.
+    row_totals : numpy.ndarray of bool, shape (R,)
+        Suppressed row totals.
+    column_totals : numpy.ndarray of bool, shape (C,)
+        Suppressed column totals.
+    grand_total : bool
+        Whether the grand total is suppressed.
+    primary : numpy.ndarray of bool, shape (R, C)
+        Interior cells suppressed because they are small (the rest of ``cells`` is secondary).
+    """
+
+    cells: NDArray[np.bool_]
+    row_totals: NDArray[np.bool_]
+    column_totals: NDArray[np.bool_]
+    grand_total: bool
+    primary: NDArray[np.bool_]
+
+
+def suppress_counts(
+    counts: ArrayLike,
+    *,
+    min_cell: int = 10,
+    row_totals: bool = True,
+    column_totals: bool = True,
+) -> Suppression:
+    """Primary and secondary suppression of a two-way table of counts and its margins.
+
+    Parameters
+    ----------
+    counts : array-like of shape (R, C)
+        People per cell (non-negative integers). Empty cells (0 people) hold no one: they are
+        not suppressed, since publishing "nobody" discloses nothing about a person.
+    min_cell : int, default 10
+        Cells with ``1 <= n < min_cell`` people are suppressed.
+    row_totals, column_totals : bool, default True
+        Whether row totals (and the grand total) / column totals are published, so that the
+        cells must be protected against subtraction from them.
+
+    Returns
+    -------
+    Suppression
+
+    Examples
+    --------
+    >>> s = suppress_counts([[3, 50, 60], [40, 45, 70]])
+    >>> s.cells.astype(int).tolist()
+    [[1, 1, 0], [1, 1, 0]]
+    """
+    t = np.asarray(counts, dtype=float)
+    if t.ndim == 1:
+        t = t[:, None]
+    if t.ndim != 2:
+        raise ValueError("counts must be a one- or two-dimensional table")
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("counts must be finite and non-negative")
+    r, c = t.shape
+    # Extended table: interior, row totals (last column), column totals (last row), grand total.
+    ext = np.zeros((r + 1, c + 1))
+    ext[:r, :c] = t
+    ext[:r, c] = t.sum(axis=1)
+    ext[r, :c] = t.sum(axis=0)
+    ext[r, c] = t.sum()
+    published = np.ones_like(ext, dtype=bool)
+    if not row_totals:
+        published[:, c] = False
+    if not column_totals:
+        published[r, :] = False
+    if not row_totals and not column_totals:
+        published[r, c] = False
+    small = (ext > 0) & (ext < min_cell) & published
+    hidden = small.copy()
+    primary = small[:r, :c].copy()
+
+    # Lines: each row (its cells plus its total, if published) and each column likewise.
+    lines: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []
+    if row_totals:
+        for i in range(r + (1 if column_totals else 0)):
+            lines.append((np.full(c + 1, i), np.arange(c + 1)))
+    if column_totals:
+        for j in range(c + (1 if row_totals else 0)):
+            lines.append((np.arange(r + 1), np.full(r + 1, j)))
+
+    changed = True
+    while changed:
+        changed = False
+        for rows, cols in lines:
+            mask = published[rows, cols]
+            if not mask.any():
+                continue
+            lr, lc = rows[mask], cols[mask]
+            h = hidden[lr, lc]
+            if h.sum() != 1:
+                continue
+            values = ext[lr, lc]
+            candidates = (~h) & (values > 0)
+            if not candidates.any():
+                candidates = ~h
+            if not candidates.any():
+                continue
+            # Prefer interior cells over totals, then the smallest count.
+            is_total = (lr == r) | (lc == c)
+            key = np.where(candidates, values + np.where(is_total, 1e12, 0.0), np.inf)
+            pick = int(np.argmin(key))
+            hidden[lr[pick], lc[pick]] = True
+            changed = True
+    return Suppression(
+        cells=hidden[:r, :c],
+        row_totals=hidden[:r, c],
+        column_totals=hidden[r, :c],
+        grand_total=bool(hidden[r, c]),
+        primary=primary,
+    )
+
+
+def suppress_long(
+    frame: pd.DataFrame,
+    *,
+    row: str,
+    column: str,
+    count: str = "n",
+    min_cell: int = 10,
+    column_totals: bool = True,
+) -> NDArray[np.bool_]:
+    """Suppression mask for a long table with one row per (row, column) cell.
+
+    The row totals (for example each provider's ``n``) are assumed published; column totals
+    (for example each payment group's ``n`` over all providers) are protected when
+    ``column_totals`` is True.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Long table with the cell keys and a count column.
+    row, column : str
+        Key columns forming the two-way table.
+    count : str, default "n"
+        Count column.
+    min_cell : int, default 10
+        Smallest publishable count.
+    column_totals : bool, default True
+        Whether column totals are published.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for rows of ``frame`` whose statistics must be suppressed.
+    """
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    wide = frame.pivot_table(
+        index=row, columns=column, values=count, aggfunc="sum", fill_value=0, observed=True
+    )
+    s = suppress_counts(wide.to_numpy(), min_cell=min_cell, column_totals=column_totals)
+    hidden = pd.DataFrame(s.cells, index=wide.index, columns=wide.columns)
+    stacked = hidden.stack()
+    keys = pd.MultiIndex.from_frame(frame[[row, column]])
+    return np.array(stacked.reindex(keys).fillna(False).to_numpy(dtype=bool), copy=True)

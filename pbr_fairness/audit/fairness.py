@@ -1,0 +1,219 @@
+"""Outcome gaps by protected characteristic within each provider, observed against expected.
+
+Built on fairlearn's :class:`~fairlearn.metrics.MetricFrame`: for every characteristic (sex,
+age band, disability, ethnicity) the metrics are disaggregated by the characteristic with the
+provider as a control feature, and once more over the whole caseload. For each cell:
+
+* ``observed_rate`` with its exact (Clopper-Pearson) interval and ``expected_rate`` (mean of the
+  case-mix probabilities);
+* ``difference`` = observed minus expected rate, with the interval of the observed rate shifted
+  by the expected rate (the model's expectation is a fixed benchmark);
+* ``p_below``: one-sided p-value that outcomes are below expected, from
+  ``z = (O - E) / sqrt(sum p (1 - p))`` (the variance of ``O`` if the model is right);
+* ``gap``: the cell's observed-minus-expected difference less the provider's overall one,
+  so that a provider whose outcomes are low for everyone does not show a group gap.
+
+The p-values of all cells are adjusted together (Holm or Benjamini-Hochberg).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame
+from scipy import stats
+
+from pbr_fairness.audit.disclosure import suppress_counts
+from pbr_fairness.audit.multiple import adjust_pvalues
+from pbr_fairness.audit.statistics import clopper_pearson
+
+__all__ = ["ALL_PROVIDERS", "characteristic_columns", "outcome_gaps"]
+
+#: Label of the rows that cover the whole caseload.
+ALL_PROVIDERS = "All providers"
+
+
+def _count(y_true, y_pred, count):
+    return float(np.sum(count))
+
+
+def _observed(y_true, y_pred):
+    return float(np.sum(y_true))
+
+
+def _expected(y_true, y_pred):
+    return float(np.sum(y_pred))
+
+
+def _variance(y_true, y_pred, variance):
+    return float(np.sum(variance))
+
+
+_METRICS = {"n": _count, "observed": _observed, "expected": _expected, "variance": _variance}
+
+
+def _metric_frame(cells: pd.DataFrame, control: bool) -> pd.DataFrame:
+    """Disaggregate pre-summed cells with fairlearn's MetricFrame.
+
+    Each row of ``cells`` already sums the people of one (provider, group) cell, so the
+    metrics add up the sums: the same numbers as MetricFrame on person-level rows, without
+    its per-row overhead on large caseloads.
+    """
+    mf = MetricFrame(
+        metrics=_METRICS,
+        y_true=cells["observed"].to_numpy(dtype=float),
+        y_pred=cells["expected"].to_numpy(dtype=float),
+        sensitive_features=cells["group"].rename("group"),
+        control_features=cells["provider_id"].rename("provider_id") if control else None,
+        sample_params={
+            "n": {"count": cells["n"].to_numpy(dtype=float)},
+            "variance": {"variance": cells["variance"].to_numpy(dtype=float)},
+        },
+    )
+    return mf.by_group.reset_index()
+
+
+def characteristic_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return the protected characteristics present in a caseload, as string series.
+
+    ``age_band`` is derived from ``age`` when only the latter is present; missing values
+    become ``"unknown"``.
+    """
+    from pbr_fairness.caseload.schema import PROTECTED_CHARACTERISTICS, age_band
+
+    out: dict[str, pd.Series] = {}
+    for name in PROTECTED_CHARACTERISTICS:
+        if name in frame.columns:
+            col = frame[name]
+        elif name == "age_band" and "age" in frame.columns:
+            col = pd.Series(age_band(frame["age"].to_numpy(dtype=float)), index=frame.index)
+        else:
+            continue
+        if name == "disability":
+            col = col.map({True: "yes", False: "no"})
+        out[name] = col.astype("string").fillna("unknown").astype(str)
+    return out
+
+
+def outcome_gaps(
+    frame: pd.DataFrame,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    *,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    min_cell: int = 10,
+) -> pd.DataFrame:
+    """Observed-minus-expected outcome rates by characteristic, within each provider.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The caseload (``provider_id`` and the characteristics).
+    observed : numpy.ndarray
+        Job outcomes (0/1).
+    expected : numpy.ndarray
+        Case-mix expected probabilities.
+    alpha : float, default 0.05
+        Level for the intervals and the flags.
+    correction : {"holm", "bh", "none"}, default "holm"
+        Multiple-comparison correction across every cell.
+    min_cell : int, default 10
+        Cells with fewer people are suppressed (with secondary suppression across the
+        provider x category table and its totals).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``characteristic, provider_id, group, n, observed_rate,
+        observed_ci_low, observed_ci_high, expected_rate, difference, difference_ci_low,
+        difference_ci_high, gap, p_below, p_below_adjusted, below_expected, suppressed``.
+    """
+    y = np.asarray(observed, dtype=float)
+    p = np.asarray(expected, dtype=float)
+    provider = frame["provider_id"].astype(str).to_numpy()
+    # Provider-level observed-minus-expected, to express group gaps relative to it.
+    prov = pd.DataFrame({"provider_id": provider, "y": y, "p": p}).groupby("provider_id")
+    overall = (prov["y"].mean() - prov["p"].mean()).to_dict()
+    overall[ALL_PROVIDERS] = float(y.mean() - p.mean())
+    parts = []
+    for name, col in characteristic_columns(frame).items():
+        cells = (
+            pd.DataFrame({"provider_id": provider, "group": col.to_numpy(), "y": y, "p": p,
+                          "v": p * (1 - p)})
+            .groupby(["provider_id", "group"], sort=True)
+            .agg(n=("y", "size"), observed=("y", "sum"), expected=("p", "sum"),
+                 variance=("v", "sum"))
+            .reset_index()
+        )
+        within = _metric_frame(cells, control=True)
+        total = _metric_frame(cells, control=False)
+        total.insert(0, "provider_id", ALL_PROVIDERS)
+        table = pd.concat([within, total], ignore_index=True)
+        table = table[table["n"] > 0].copy()
+        # Disclosure control: provider x category counts with provider totals and the
+        # all-provider row as the column totals.
+        wide = within[within["n"] > 0].pivot_table(
+            index="provider_id", columns="group", values="n", aggfunc="sum", fill_value=0
+        )
+        sup = suppress_counts(wide.to_numpy(), min_cell=min_cell)
+        hidden = pd.DataFrame(sup.cells, index=wide.index, columns=wide.columns).stack()
+        hidden_total = pd.Series(sup.column_totals, index=wide.columns)
+        key = pd.MultiIndex.from_frame(table[["provider_id", "group"]].astype(str))
+        mask = np.array(hidden.reindex(key).to_numpy(dtype=object), copy=True)
+        is_total = table["provider_id"].to_numpy() == ALL_PROVIDERS
+        mask[is_total] = hidden_total.reindex(table.loc[is_total, "group"]).to_numpy()
+        table["suppressed"] = pd.Series(mask).fillna(False).to_numpy(dtype=bool) | (
+            table["n"].to_numpy() < min_cell
+        )
+        table.insert(0, "characteristic", name)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame(
+            columns=[
+                "characteristic", "provider_id", "group", "n", "observed_rate",
+                "observed_ci_low", "observed_ci_high", "expected_rate", "difference",
+                "difference_ci_low", "difference_ci_high", "gap", "p_below",
+                "p_below_adjusted", "below_expected", "suppressed",
+            ]
+        )
+    t = pd.concat(parts, ignore_index=True)
+    n = t["n"].to_numpy(dtype=float)
+    o = t["observed"].to_numpy(dtype=float)
+    e = t["expected"].to_numpy(dtype=float)
+    lo, hi = clopper_pearson(o, n, alpha)
+    rate, exp_rate = o / n, e / n
+    var = t["variance"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, (o - e) / np.sqrt(var), np.nan)
+    p_below = stats.norm.cdf(z)
+    p_below = np.where(t["suppressed"].to_numpy(), np.nan, p_below)
+    adjusted = adjust_pvalues(p_below, correction)  # type: ignore[arg-type]
+    out = pd.DataFrame(
+        {
+            "characteristic": t["characteristic"].astype(str),
+            "provider_id": t["provider_id"].astype(str),
+            "group": t["group"].astype(str),
+            "n": n,
+            "observed_rate": rate,
+            "observed_ci_low": lo,
+            "observed_ci_high": hi,
+            "expected_rate": exp_rate,
+            "difference": rate - exp_rate,
+            "difference_ci_low": lo - exp_rate,
+            "difference_ci_high": hi - exp_rate,
+            "gap": rate - exp_rate - t["provider_id"].map(overall).to_numpy(dtype=float),
+            "p_below": p_below,
+            "p_below_adjusted": adjusted,
+            "below_expected": np.nan_to_num(adjusted, nan=1.0) <= alpha,
+            "suppressed": t["suppressed"].to_numpy(dtype=bool),
+        }
+    )
+    stat_cols = [c for c in out.columns if c not in ("characteristic", "provider_id", "group")]
+    stat_cols.remove("suppressed")
+    out["n"] = out["n"].astype("Float64")
+    for c in stat_cols:
+        out[c] = out[c].astype("object") if c == "below_expected" else out[c]
+        out.loc[out["suppressed"], c] = None
+    out["n"] = out["n"].astype("Int64")
+    return out
