@@ -1,0 +1,413 @@
+"""Read and write caseloads: CSV and Parquet, from paths or in-memory uploads.
+
+:func:`read_table` reads a file as it is and raises :class:`~pbr_fairness.errors.InputError`
+for problems with the file itself: missing, empty, wrong format (an Excel workbook or other
+binary file named ``.csv``), wrong delimiter (semicolons or tabs), text that is not UTF-8
+(naming the row and byte). CSV cells are read as text so that the validator can name the
+exact value that is wrong. :func:`read_caseload` adds the column mapping, validation and the
+conversion to the schema's types. Nothing is ever unpickled: Parquet goes through pyarrow,
+CSV through pandas' C parser.
+
+:func:`write_table` and :func:`write_caseload` write by extension (``.csv`` or
+``.parquet``); CSV cells that a spreadsheet would run as formulas are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Literal
+
+import pandas as pd
+
+from pbr_fairness.caseload.mapping import apply_mapping
+from pbr_fairness.caseload.schema import COLUMNS
+from pbr_fairness.caseload.validation import DEFAULT_REQUIRED, _inspect
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.safety import neutralise_formulas
+
+__all__ = [
+    "TableFormat",
+    "read_caseload",
+    "read_table",
+    "table_format",
+    "write_caseload",
+    "write_table",
+]
+
+logger = logging.getLogger(__name__)
+
+TableFormat = Literal["csv", "parquet"]
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | IO[str]
+
+_CSV_EXTENSIONS = {".csv", ".txt"}
+_PARQUET_EXTENSIONS = {".parquet", ".pq"}
+_SNIFF_BYTES = 65536
+_SAVE_AS_CSV = "save it as CSV (in Excel: File > Save As > 'CSV UTF-8 (Comma delimited)')"
+_OTHER_FORMATS = {
+    ".xlsx": f"an Excel workbook; {_SAVE_AS_CSV}",
+    ".xlsm": f"an Excel workbook; {_SAVE_AS_CSV}",
+    ".xls": f"an old Excel workbook; {_SAVE_AS_CSV}",
+    ".ods": f"an OpenDocument spreadsheet; {_SAVE_AS_CSV}",
+    ".json": "JSON; save the table as CSV or Parquet",
+    ".pkl": "a Python pickle, which is never loaded (it can run code); save as CSV or Parquet",
+    ".pickle": "a Python pickle, which is never loaded (it can run code); save as CSV or Parquet",
+    ".feather": "Feather/Arrow; save the table as Parquet",
+    ".dta": "a Stata file; save the table as CSV or Parquet",
+    ".sav": "an SPSS file; save the table as CSV or Parquet",
+}
+
+
+def table_format(path: str | os.PathLike[str]) -> TableFormat:
+    """Return the table format a file name asks for, by its extension.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File name ending in ``.csv`` or ``.parquet`` (also ``.txt``, ``.pq``).
+
+    Returns
+    -------
+    {"csv", "parquet"}
+
+    Raises
+    ------
+    InputError
+        For any other extension.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in _CSV_EXTENSIONS:
+        return "csv"
+    if suffix in _PARQUET_EXTENSIONS:
+        return "parquet"
+    raise InputError(
+        [f"cannot tell the format from the extension {suffix or '(none)'!r}; use .csv or .parquet"],
+        source=str(path),
+    )
+
+
+def _load_bytes(source: Source, name: str | None) -> tuple[bytes, str]:
+    """Get the raw bytes of a source and a name to show in messages."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), name or "upload"
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        label = name or str(path)
+        if not path.exists():
+            raise InputError([f"file not found: {path}"], source=label)
+        if path.is_dir():
+            raise InputError([f"{path} is a directory, not a file"], source=label)
+        try:
+            return path.read_bytes(), label
+        except PermissionError:
+            raise InputError([f"no permission to read {path}"], source=label) from None
+    if hasattr(source, "read"):
+        label = name or str(getattr(source, "name", "upload"))
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return bytes(data), label
+    raise TypeError(
+        f"source must be a path, bytes or a file-like object, not {type(source).__name__}"
+    )
+
+
+def _sniff_binary(head: bytes) -> str | None:
+    """Describe a binary format recognised from the first bytes, or None for text."""
+    if head.startswith(b"PK\x03\x04"):
+        return f"an Excel workbook or zip archive, not CSV; {_SAVE_AS_CSV}"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return f"an old Excel (.xls) or other Office file, not CSV; {_SAVE_AS_CSV}"
+    if head[:1] == b"\x80" and head[1:2] in {bytes([v]) for v in range(2, 6)}:
+        return "a Python pickle, which is never loaded (it can run code); save as CSV or Parquet"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed; decompress it first"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text; save it as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+    if head.startswith(b"%PDF"):
+        return "a PDF document, not a table"
+    if b"\x00" in head[:_SNIFF_BYTES]:
+        return "a binary file, not CSV text"
+    return None
+
+
+def _decode(data: bytes, label: str) -> str:
+    """Decode UTF-8 (with or without a byte-order mark), naming where it fails."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start)  # 0 = header
+        bad = data[exc.start : exc.start + 1].hex().upper()
+        where = "in the header" if line == 0 else f"in row {line}"
+        raise InputError(
+            [
+                Problem(
+                    f"not UTF-8 text: byte 0x{bad} at byte offset {exc.start} ({where}); "
+                    "save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')",
+                    row=line if line > 0 else None,
+                )
+            ],
+            source=label,
+        ) from None
+
+
+def _check_delimiter(header: str, label: str) -> None:
+    commas = header.count(",")
+    for sep, word in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        count = header.count(sep)
+        if count and count > commas:
+            raise InputError(
+                [
+                    f"the file looks {word}-separated (the header has {count} {word}s and "
+                    f"{commas} commas); save it as comma-separated CSV (in Excel: "
+                    "'CSV UTF-8 (Comma delimited)'; in LibreOffice tick 'Field delimiter: ,')"
+                ],
+                source=label,
+            )
+
+
+def _check_header(header: str, label: str) -> None:
+    try:
+        names = next(csv.reader([header]))
+    except (csv.Error, StopIteration):  # pragma: no cover - csv.reader is lenient
+        return
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(names, start=1):
+        name = raw.strip()
+        if not name:
+            problems.append(Problem(f"header cell {i} is empty: every column needs a name"))
+        elif name in seen:
+            problems.append(
+                Problem(
+                    f"column name appears twice in the header (positions {seen[name]} and {i})",
+                    column=name,
+                )
+            )
+        else:
+            seen[name] = i
+    if problems:
+        raise InputError(problems, source=label)
+
+
+def _read_csv_text(text: str, label: str) -> pd.DataFrame:
+    if not text.strip():
+        raise InputError(["the file is empty"], source=label)
+    header = text.split("\n", 1)[0].rstrip("\r")
+    _check_delimiter(header, label)
+    _check_header(header, label)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError([f"cannot read as CSV: {exc}".strip()], source=label) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(["the file is empty"], source=label) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError([f"not a readable Parquet file: {exc}"], source=label) from None
+    frame = table.to_pandas()
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
+    return frame
+
+
+def read_table(
+    source: Source | pd.DataFrame, *, name: str | None = None, format: TableFormat | None = None
+) -> pd.DataFrame:
+    """Read a CSV or Parquet table as it is, checking only the file itself.
+
+    The format comes from ``format``, else the extension of the path or ``name``, else
+    the first bytes (Parquet files start with ``PAR1``). CSV cells are read as text.
+
+    Parameters
+    ----------
+    source : path, bytes, file-like or DataFrame
+        The table. Uploads (bytes or file-like objects) use ``name`` for their format and
+        in messages. A DataFrame is returned unchanged.
+    name : str, optional
+        File name of an upload, e.g. ``"caseload.csv"``.
+    format : {"csv", "parquet"}, optional
+        Force a format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with its original column names (CSV: every cell as text).
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, not UTF-8, in another format (e.g. Excel), has
+        another delimiter than commas, repeats a column name or cannot be parsed.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    data, label = _load_bytes(source, name)
+    if not data:
+        raise InputError(["the file is empty (0 bytes)"], source=label)
+    suffix = Path(name or label).suffix.lower()
+    if suffix in _OTHER_FORMATS and format is None and not data.startswith(b"PAR1"):
+        raise InputError([f"this is {_OTHER_FORMATS[suffix]}"], source=label)
+    head = data[:_SNIFF_BYTES]
+    if format is None:
+        if head.startswith(b"PAR1"):
+            format = "parquet"
+            if suffix in _CSV_EXTENSIONS:
+                logger.warning("%s: named %s but holds Parquet; read as Parquet", label, suffix)
+        elif suffix in _PARQUET_EXTENSIONS:
+            raise InputError(
+                ["named .parquet but is not a Parquet file (it does not start with 'PAR1')"],
+                source=label,
+            )
+        else:
+            format = "csv"
+    if format == "parquet":
+        return _read_parquet_bytes(data, label)
+    binary = _sniff_binary(head)
+    if binary:
+        raise InputError([f"this is {binary}"], source=label)
+    return _read_csv_text(_decode(data, label), label)
+
+
+def read_caseload(
+    source: Source | pd.DataFrame,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    payment_groups: Sequence[str] | None = None,
+    required: Iterable[str] = DEFAULT_REQUIRED,
+    validate: bool = True,
+    name: str | None = None,
+) -> pd.DataFrame:
+    r"""Read a caseload from CSV or Parquet, map its columns, validate it and type it.
+
+    Parameters
+    ----------
+    source : path, bytes, file-like or DataFrame
+        The caseload file or an in-memory upload (give ``name`` so that its format and
+        messages are right).
+    mapping : mapping of str to str, optional
+        ``{source column: schema column}`` renames applied first (see
+        :mod:`pbr_fairness.caseload.mapping`).
+    payment_groups : sequence of str, optional
+        Payment groups the contract defines (default: PG1..PG9).
+    required : iterable of str, default ("person_id", "payment_group")
+        Columns that must be present and complete.
+    validate : bool, default True
+        Raise :class:`~pbr_fairness.errors.InputError` listing every problem. When False,
+        values that are not valid become missing instead.
+    name : str, optional
+        File name of an upload.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The caseload with schema columns converted to the schema's types (see
+        :func:`~pbr_fairness.caseload.validation.schema_dtype`); other columns unchanged.
+
+    Raises
+    ------
+    InputError
+        For problems with the file, the mapping or (when ``validate``) the values.
+
+    Examples
+    --------
+    >>> frame = read_caseload(b"person_id,payment_group,age\nA1,PG1,19\n", name="x.csv")
+    >>> frame.dtypes["age"], frame.loc[0, "payment_group"]
+    (dtype('int64'), 'PG1')
+    """
+    raw = read_table(source, name=name)
+    label = name or (str(source) if isinstance(source, str | os.PathLike) else "caseload")
+    try:
+        raw = apply_mapping(raw, mapping)
+    except InputError as exc:
+        raise InputError(exc.problems, source=f"{label} (column mapping)") from None
+    typed, problems = _inspect(
+        raw,
+        payment_groups=payment_groups,
+        required=required if validate else (),
+        max_per_column=100 if validate else 0,
+    )
+    if validate and problems:
+        raise InputError(problems, source=label)
+    return typed
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a table as CSV or Parquet, chosen by the extension of ``path``.
+
+    CSV cells that a spreadsheet would run as formulas are neutralised
+    (:func:`~pbr_fairness.safety.neutralise_formulas`). Parent folders are created.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : str or path-like
+        Destination ending in ``.csv`` or ``.parquet``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        For an extension other than ``.csv``/``.txt``/``.parquet``/``.pq``.
+    """
+    path = Path(path)
+    fmt = table_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
+    else:
+        frame.to_parquet(path, index=False)
+    logger.info("wrote %d rows to %s", len(frame), path)
+    return path
+
+
+def write_caseload(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a caseload as CSV or Parquet, schema columns first in schema order.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The caseload.
+    path : str or path-like
+        Destination ending in ``.csv`` or ``.parquet``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    schema = [c.name for c in COLUMNS if c.name in frame.columns]
+    rest = [c for c in frame.columns if c not in set(schema)]
+    return write_table(frame[schema + rest], path)
