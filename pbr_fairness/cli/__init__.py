@@ -45,10 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click usage errors and friends
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        # Typer >= 0.29 vendors its own copy of click (``typer._click``), whose exceptions
+        # are not click's: accept both.
+        click_errors: tuple[type[BaseException], ...] = (click.exceptions.ClickException,)
+        aborts: tuple[type[BaseException], ...] = (click.exceptions.Abort,)
+        import typer
+
+        aborts += (typer.Abort,)
+        try:
+            from typer._click import exceptions as typer_click
+
+            click_errors += (typer_click.ClickException,)
+        except ImportError:  # pragma: no cover - older Typer uses click itself
+            pass
+        if isinstance(exc, click_errors):
+            exc.show()  # type: ignore[attr-defined]
             return 2
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, aborts):
             return 1
         raise
     return int(result or 0)
