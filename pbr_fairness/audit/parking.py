@@ -32,6 +32,7 @@ __all__ = [
     "SlopeTest",
     "decile_of",
     "minimal_support_threshold",
+    "parked_share_by_decile",
     "parked_share_test",
     "slope_test",
 ]

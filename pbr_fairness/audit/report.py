@@ -1,0 +1,227 @@
+"""Publishable outputs of an audit: a self-contained HTML report and CSV tables.
+
+The HTML is rendered by jinja2 with autoescaping on, from ``templates/report.html.j2``
+(package data). Figures are inline SVG built from aggregated numbers, so the file opens
+offline and makes no request. CSV files pass through
+:func:`pbr_fairness.safety.neutralise_formulas` so that no cell starting with ``=``, ``+``,
+``-``, ``@`` or a control character runs as a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from pbr_fairness.audit.statistics import Z_95, Z_998
+from pbr_fairness.audit.svg import Chart, Series, palette
+
+if TYPE_CHECKING:
+    from pbr_fairness.audit.audit import AuditResult
+
+__all__ = ["render_html", "write_tables"]
+
+_GREY = "#b0b0b0"
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        from pbr_fairness.safety import neutralise_formulas
+    except ImportError:  # pragma: no cover - foundation's module is expected
+        def neutralise_formulas(f: pd.DataFrame) -> pd.DataFrame:
+            out = f.copy()
+            for c in out.columns:
+                if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+                    out[c] = out[c].map(
+                        lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v
+                    )
+            return out
+    safe = neutralise_formulas(frame)
+    # Column names are user text too (for example payment-group labels in a wide table).
+    safe.columns = ["'" + c if c[:1] in "=+-@\t\r" else c for c in map(str, safe.columns)]
+    return safe
+
+
+def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
+    """Write every table of an audit as ``<name>.csv`` into ``directory`` (created).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in result.tables.items():
+        path = out / f"audit_{name}.csv"
+        _neutralise(table).to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def _fmt(value: Any, digits: int = 3, percent: bool = False) -> str:
+    if value is None or value is pd.NA:
+        return "suppressed"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "–"
+    if percent:
+        return f"{100 * v:.1f}%"
+    if abs(v) >= 1000 and float(v).is_integer():
+        return f"{int(v):,}"
+    if float(v).is_integer() and abs(v) < 1e15:
+        return f"{int(v)}"
+    if v != 0 and abs(v) < 10 ** (-digits):
+        return f"{v:.1e}"
+    return f"{v:.{digits}g}" if abs(v) >= 1 else f"{v:.{digits}f}"
+
+
+def _funnel_chart(result: AuditResult) -> Chart | None:
+    f = result.plots.get("funnel", {})
+    units = f.get("units", [])
+    if not units:
+        return None
+    e = np.array([u["expected"] for u in units], dtype=float)
+    oe = np.array([u["oe"] for u in units], dtype=float)
+    tau2 = float(f.get("tau2", 0.0))
+    grid = np.linspace(max(e.min() * 0.5, 0.5), e.max() * 1.15, 80)
+    chart = Chart("Funnel plot: observed / expected job outcomes by provider",
+                  "Expected job outcomes (case-mix adjusted)", "Observed / expected",
+                  reference_y=1.0)
+    for z, lab, dashed in ((Z_95, "95% limits", True), (Z_998, "99.8% limits", False)):
+        sd = np.sqrt(1 / grid + tau2)
+        chart.add(Series(grid, np.exp(z * sd), label=lab, colour="#555", dashed=dashed, width=1))
+        chart.add(Series(grid, np.exp(-z * sd), colour="#555", dashed=dashed, width=1))
+    flagged = np.array([u["flagged"] for u in units], dtype=bool)
+    names = [str(u["provider_id"]) for u in units]
+    for sel, colour, lab in ((~flagged, palette(0), "provider"),
+                             (flagged, palette(1), "flagged provider")):
+        if sel.any():
+            chart.add(Series(e[sel], oe[sel], label=lab, kind="points", colour=colour,
+                             point_labels=[n for n, s in zip(names, sel, strict=True) if s]))
+    return chart
+
+
+def _parking_chart(result: AuditResult) -> Chart | None:
+    t = result.tables.get("parking_by_decile")
+    if t is None or t.empty:
+        return None
+    flagged = {p["provider_id"] for p in result.providers if p["parking"]["flag"]}
+    chart = Chart("Share on minimal support by decile of expected probability",
+                  "Decile of expected probability (1 = furthest from work)",
+                  "Share on minimal support", y_range=(0.0, 1.0),
+                  x_ticks=list(range(1, 11)))
+    i = 1
+    for name, g in t.groupby("provider_id", sort=True):
+        share = pd.to_numeric(g["parked_share"], errors="coerce").to_numpy(dtype=float)
+        if name in flagged:
+            chart.add(Series(g["decile"], share, label=f"{name} (parking)", colour=palette(i),
+                             width=2.5))
+            i += 1
+        else:
+            chart.add(Series(g["decile"], share, colour=_GREY, width=1))
+    chart.series.insert(0, Series([], [], label="other providers", colour=_GREY))
+    return chart
+
+
+def _forest(result: AuditResult, key: str, title: str, y_label: str,
+            reference: float | None) -> Chart | None:
+    rows = [p for p in result.providers
+            if (p["creaming"]["index"] if key == "creaming" else p["oe_ratio"]) is not None]
+    if not rows:
+        return None
+    names = [str(p["provider_id"]) for p in rows]
+    if key == "creaming":
+        y = [p[key]["index"] for p in rows]
+        lo = [p[key]["ci"][0] for p in rows]
+        hi = [p[key]["ci"][1] for p in rows]
+        flag = [p[key]["flag"] for p in rows]
+    else:
+        y = [p["oe_ratio"] for p in rows]
+        lo = [p["oe_ci"][0] for p in rows]
+        hi = [p["oe_ci"][1] for p in rows]
+        flag = [p["flagged"] for p in rows]
+    x = np.arange(1, len(rows) + 1, dtype=float)
+    chart = Chart(title, "Provider", y_label, x_range=(0.3, len(rows) + 0.7),
+                  x_ticks=list(x), x_tick_labels=names if len(names) <= 24 else [""] * len(x),
+                  reference_y=reference)
+    f = np.array(flag, dtype=bool)
+    for sel, colour in ((~f, palette(0)), (f, palette(1))):
+        if sel.any():
+            chart.add(Series(x[sel], np.array(y)[sel], kind="errorbar", colour=colour,
+                             low=np.array(lo)[sel], high=np.array(hi)[sel],
+                             point_labels=[n for n, s in zip(names, sel, strict=True) if s]))
+    return chart
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None:
+        return []
+    return frame.to_dict(orient="records")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pbr_fairness.audit", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = _fmt
+    env.filters["pct"] = lambda v: _fmt(v, percent=True)
+    return env
+
+
+def render_html(result: AuditResult) -> str:
+    """Render the self-contained HTML report of an audit.
+
+    Parameters
+    ----------
+    result : AuditResult
+
+    Returns
+    -------
+    str
+        HTML with every user-supplied text escaped and no external reference.
+    """
+    figures = []
+    for chart in (
+        _funnel_chart(result),
+        _forest(result, "oe", "Observed / expected job outcomes with exact 95% intervals",
+                "Observed / expected", 1.0),
+        _parking_chart(result),
+        _forest(result, "creaming", "Concentration index of support hours (95% intervals)",
+                "Concentration index", 0.0),
+    ):
+        if chart is not None:
+            figures.append(chart.render())
+    decile = result.tables.get("parking_by_decile")
+    decile_wide = None
+    if decile is not None and not decile.empty:
+        decile_wide = decile.pivot(index="provider_id", columns="decile", values="parked_share")
+    fairness = result.tables.get("fairness")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        result=result,
+        findings=result.findings,
+        providers=result.providers,
+        figures=figures,
+        parking=_records(result.tables.get("parking")),
+        creaming=_records(result.tables.get("creaming")),
+        payment_groups=_records(result.tables.get("provider_payment_group")),
+        decile_wide=decile_wide,
+        fairness=_records(fairness),
+        provenance=result.provenance,
+        parameters=result.provenance.get("parameters", {}),
+    )
