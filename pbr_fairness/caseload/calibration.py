@@ -97,7 +97,7 @@ def calibrate_intercepts(
     cols, g = _characteristics(n, rng, params)
     base = _latent_index(cols, params)
     u, z_d, z_k = rng.standard_normal((3, n))
-    tariff = historic_tariff(g)
+    tariff = historic_tariff(g, params["historic_regime"]["tariff"])
     out: dict[str, float] = {}
     for code, name in enumerate(schema.PAYMENT_GROUPS):
         sel = g == code

@@ -12,10 +12,8 @@ best any model of the characteristics can do. Every parameter lives in
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -41,29 +39,38 @@ def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-@lru_cache(maxsize=1)
-def _tariff_table() -> dict[str, tuple[float, float, float, float, float]]:
-    path = resources.files("pbr_fairness") / "data" / "work_programme_tariffs.csv"
-    out: dict[str, tuple[float, float, float, float, float]] = {}
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            out[row["payment_group"]] = (
-                float(row["attachment_fee_gbp"]),
-                float(row["job_outcome_fee_gbp"]),
-                float(row["sustainment_fee_gbp_per_4wk"]),
-                float(row["max_sustainment_payments"]),
-                float(row["job_outcome_trigger_weeks"]),
+@lru_cache(maxsize=4)
+def _tariff_table(name: str) -> NDArray[np.float64]:
+    """Rows ``A, J, S, M, trigger_weeks`` per default payment group of a contract preset."""
+    from pbr_fairness.contracts import load_contract
+
+    tariffs = load_contract(name).tariffs
+    return np.array(
+        [
+            (
+                t.attachment_fee,
+                t.job_outcome_fee,
+                t.sustainment_fee,
+                t.max_sustainment_payments,
+                t.trigger_weeks,
             )
-    return out
+            for t in (tariffs[g] for g in schema.PAYMENT_GROUPS)
+        ],
+        dtype=float,
+    )
 
 
-def historic_tariff(group_codes: NDArray[np.integer]) -> dict[str, NDArray[np.float64]]:
-    """Work Programme year-1 maximum tariff per person (the historic regime).
+def historic_tariff(
+    group_codes: NDArray[np.integer], contract: str = "work_programme_2011"
+) -> dict[str, NDArray[np.float64]]:
+    """Tariff per person under the historic regime (a preset per payment group).
 
     Parameters
     ----------
     group_codes : numpy.ndarray
         Index into :data:`~pbr_fairness.caseload.schema.PAYMENT_GROUPS`.
+    contract : str, default "work_programme_2011"
+        The preset contract (``historic_regime.tariff`` of the parameter file).
 
     Returns
     -------
@@ -71,8 +78,7 @@ def historic_tariff(group_codes: NDArray[np.integer]) -> dict[str, NDArray[np.fl
         Arrays ``A`` (attachment), ``J`` (job outcome), ``S`` (sustainment per 4 weeks),
         ``M`` (maximum sustainment payments) and ``trigger_weeks``.
     """
-    table = np.array([_tariff_table()[g] for g in schema.PAYMENT_GROUPS])
-    rows = table[group_codes]
+    rows = _tariff_table(contract)[group_codes]
     return {
         "A": rows[:, 0],
         "J": rows[:, 1],
@@ -378,7 +384,7 @@ def make_caseload(
     latent = Latent(index, u, z_d, z_k, cols["disability"], cols["homeless"])
     p0, pmax, k, h = _truth(index, u, z_d, z_k, cols["disability"], cols["homeless"], params)
     provider = gen.integers(0, providers, size=n)
-    tariff = historic_tariff(g)
+    tariff = historic_tariff(g, params["historic_regime"]["tariff"])
     v = tariff["J"] + tariff["S"] * sustainment_factor(h, tariff["M"])
     hours, mu = _provider_hours(
         v, pmax - p0, k, provider, int(providers), params["historic_regime"]

@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
 __all__ = [
     "AGE_BANDS",
     "BENEFITS",
@@ -275,7 +279,7 @@ def column(name: str) -> ColumnSpec:
     return _BY_NAME[name]
 
 
-def age_band(age):  # noqa: ANN001, ANN201 - accepts scalars, arrays and Series
+def age_band(age: ArrayLike) -> pd.Categorical:
     """Map ages to the bands of :data:`AGE_BANDS`.
 
     Parameters
@@ -293,9 +297,6 @@ def age_band(age):  # noqa: ANN001, ANN201 - accepts scalars, arrays and Series
     >>> list(age_band([18, 30, 40, 60]))
     ['16-24', '25-34', '35-49', '50-70']
     """
-    import numpy as np
-    import pandas as pd
-
     a = np.asarray(age, dtype=float)
     codes = np.searchsorted(np.array([25.0, 35.0, 50.0]), a, side="right")
     codes = np.where(np.isnan(a), -1, codes)
