@@ -34,9 +34,11 @@ def show_input_error(error: InputError, *, what: str = "The input") -> None:
     """Show an InputError as a message and a table of its problems."""
     source = f" ({error.source})" if error.source else ""
     n = len(error.problems)
+    first = "; ".join(str(p) for p in error.problems[:3])
+    more = f" (and {n - 3} more)" if n > 3 else ""
     st.error(
-        f"{what}{source} cannot be used: {n} problem{'s' if n != 1 else ''} found. "
-        "Fix them and try again."
+        f"{what}{source} cannot be used: {n} problem{'s' if n != 1 else ''} found: "
+        f"{first}{more}. Fix {'them' if n != 1 else 'it'} and try again."
     )
     st.dataframe(problems_frame(error), hide_index=True, width="stretch")
 
