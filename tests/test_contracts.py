@@ -118,7 +118,7 @@ def test_a_figure_without_source_or_estimate_is_rejected(tmp_path):
     data = _wp_data()
     del data["groups"]["PG2"]["attachment_fee"]["reference"]
     p = _write(tmp_path, data)
-    with pytest.raises(InputError, match="groups.PG2.attachment_fee"):
+    with pytest.raises(InputError, match=r"groups\.PG2\.attachment_fee"):
         load_contract(p)
 
 
@@ -204,16 +204,3 @@ def test_flat_contract_has_one_tariff_at_the_same_spend(caseload):
     s_flat = evaluate(pop, flat.tariff_per_person(caseload), provider).overall["government_spend"]
     assert s_flat == pytest.approx(s_wp, rel=1e-4)  # fees are rounded to pence
 
-
-def test_preset_agrees_with_the_generators_tariff_table():
-    from importlib import resources
-
-    path = resources.files("pbr_fairness") / "data" / "work_programme_tariffs.csv"
-    ref = pd.read_csv(str(path))
-    t = load_contract("work_programme_2011").tariffs
-    for row in ref.itertuples(index=False):
-        x = t[row.payment_group]
-        assert (x.attachment_fee, x.job_outcome_fee, x.trigger_weeks, x.sustainment_fee,
-                x.max_sustainment_payments) == (
-            row.attachment_fee_gbp, row.job_outcome_fee_gbp, row.job_outcome_trigger_weeks,
-            row.sustainment_fee_gbp_per_4wk, row.max_sustainment_payments), row.payment_group
