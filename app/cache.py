@@ -290,25 +290,29 @@ def audit(
     name: str,
     mapping: tuple[tuple[str, str], ...],
     dropped: tuple[str, ...],
+    expected_column: str | None,
     min_cell: int,
     alpha: float,
     correction: str,
 ) -> Any:
-    """Audit an uploaded caseload with the shipped model (the audit page's one library call)."""
+    """Audit an uploaded caseload (the audit page's one library call).
+
+    Expected probabilities come from ``expected_column`` when given, else from the shipped
+    distance model.
+    """
     from pbr_fairness.audit import audit_caseload
 
     frame = read_upload(data, name, mapping, dropped)
-    model = None
-    if "expected_p" not in frame.columns and model_available():
-        model = default_model()
     return audit_caseload(
         frame,
-        model=model,
-        expected_column="expected_p" if "expected_p" in frame.columns else None,
+        model=None if expected_column else default_model(),
+        expected_column=expected_column,
         min_cell=min_cell,
         alpha=alpha,
         correction=correction,
         rng=20110601,
+        source_sha256=digest(data),
+        source_name=name,
     )
 
 

@@ -19,7 +19,8 @@ st.markdown(
 st.caption("Your file is read in memory and never written to disk.")
 
 IGNORE = "(not used)"
-TARGETS = [IGNORE, *(c.name for c in COLUMNS if c.role != "truth")]
+EXPECTED = "expected_p"
+TARGETS = [IGNORE, *(c.name for c in COLUMNS), EXPECTED]
 TARGET_HELP = {c.name: c.description for c in COLUMNS}
 
 
@@ -106,7 +107,24 @@ with ui.guard("The caseload audit"):
     )
 
     st.subheader("3. Audit")
-    with st.expander("Options"):
+    names_after = [dict(mapping).get(c, c) for c in columns if c not in dropped]
+    sources = ["model"] if cache.model_available() else []
+    sources += [c for c in names_after if c == EXPECTED or c.startswith("true_p")]
+    if not sources:
+        st.error(
+            "Expected outcomes need the distance model (run `make prepare`) or a column of "
+            f"expected probabilities mapped to `{EXPECTED}`."
+        )
+        st.stop()
+    with st.expander("Options", expanded=False):
+        expected_from = st.selectbox(
+            "Expected probabilities from",
+            sources,
+            format_func=lambda s: "The shipped distance model" if s == "model" else f"Column {s}",
+            key="audit_expected",
+            help="Each person's expected chance of a job outcome, given what was known at "
+            "referral: the benchmark the provider is judged against.",
+        )
         min_cell = st.number_input(
             "Smallest cell shown in the report",
             min_value=1,
@@ -134,25 +152,30 @@ with ui.guard("The caseload audit"):
             }.get,
             key="audit_correction",
         )
-    config = (cache.digest(data), name, mapping, dropped, int(min_cell), float(alpha), correction)
+    expected_column = None if expected_from == "model" else expected_from
+    config = (name, mapping, dropped, expected_column, int(min_cell), float(alpha), correction)
     with st.status("Checking and auditing the caseload...", expanded=False) as status:
         status.write("Reading and validating the file...")
         frame = cache.read_upload(data, name, mapping, dropped)
         status.write(f"{len(frame):,} people read. Running the audit...")
-        result = cache.audit(data, *config[1:])
+        result = cache.audit(data, *config)
         status.update(label="Audit finished", state="complete")
 
     st.divider()
     st.subheader("Findings")
-    summary = result.summary()
-    st.markdown(summary if isinstance(summary, str) else str(summary))
+    st.markdown("\n".join(f"- {f}" for f in result.findings))
+    flagged = result.flagged
+    if flagged:
+        st.warning(f"Flagged: {', '.join(flagged)}.", icon=":material/flag:")
+    else:
+        st.success("No provider flagged at the stated level.", icon=":material/check:")
     tables = dict(result.tables)
-    figures = cache.audit_figures(data, *config[1:])
+    figures = cache.audit_figures(data, *config)
     tab_names = ["Providers", "Funnel plot", "Parking", "Creaming", "Fairness", "Report"]
     tabs = st.tabs(tab_names)
     groups = {
-        "Providers": ("provider", "league", "oe"),
-        "Parking": ("parking",),
+        "Providers": ("providers", "provider_payment_group"),
+        "Parking": ("parking", "parking_by_decile"),
         "Creaming": ("creaming",),
         "Fairness": ("fairness",),
     }
@@ -167,7 +190,7 @@ with ui.guard("The caseload audit"):
             if tab_name == "Report":
                 st.download_button(
                     "Download the HTML report",
-                    lambda: cache.audit_html(data, *config[1:]),
+                    lambda: cache.audit_html(data, *config),
                     file_name="audit_report.html",
                     mime="text/html",
                     on_click="ignore",
@@ -176,7 +199,7 @@ with ui.guard("The caseload audit"):
                 )
                 st.download_button(
                     "Download the findings (JSON)",
-                    lambda: cache.audit_json(data, *config[1:]),
+                    lambda: cache.audit_json(data, *config),
                     file_name="audit_findings.json",
                     mime="application/json",
                     on_click="ignore",
