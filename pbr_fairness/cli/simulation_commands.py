@@ -78,7 +78,7 @@ def simulate(
     ] = None,
     minimum_hours: Annotated[
         float | None,
-        typer.Option(help="Minimum hours of service per person (default 2, estimate)."),
+        typer.Option(help="Minimum hours of service per person (default: the historic regime, 1; estimate)."),
     ] = None,
     information_noise: Annotated[
         float | None,
