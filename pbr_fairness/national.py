@@ -185,13 +185,12 @@ class _Chunk:
     """The numeric arrays of one chunk (the wide table is dropped)."""
 
     p0: NDArray[np.float64]
-    pmax: NDArray[np.float64]
+    gain: NDArray[np.float64]  # true pmax - p0
     k: NDArray[np.float64]
     value: NDArray[np.float64]  # V_i, what a job outcome pays
     attachment: NDArray[np.float64]
-    perceived_gain: NDArray[np.float64]
+    perceived_gain: NDArray[np.float64]  # the same array as gain without noise
     codes: dict[str, NDArray[np.int16]]
-    weights: NDArray[np.float64] | None = None
     hours: NDArray[np.float64] | None = None
     planner_hours: NDArray[np.float64] | None = None
 
@@ -278,7 +277,7 @@ def _reduce_chunk(
         perceived_p0 = sigmoid(lp)
         perceived_gain = np.maximum(sigmoid(lp + delta) - perceived_p0, 0.0)
     else:
-        perceived_gain = pmax - p0
+        perceived_gain = None
     tariff = contract.tariff_per_person(frame)
     value = np.asarray(tariff["J"], dtype=float) + np.asarray(
         tariff["S"], dtype=float
@@ -305,35 +304,30 @@ def _reduce_chunk(
         else:
             continue
         codes[c] = labels[c].encode(series)
-    return _Chunk(p0, pmax, k, value, attachment, perceived_gain, codes)
+    gain = pmax - p0
+    del pmax
+    if perceived_gain is None:
+        perceived_gain = gain
+    return _Chunk(p0, gain, k, value, attachment, perceived_gain, codes)
 
 
 # -- ranks over everyone ---------------------------------------------------------------------
-def _fractional_rank_from_order(
-    xs: NDArray[np.float64], cs: NDArray[np.int64], order: NDArray[np.intp]
-) -> NDArray[np.float64]:
-    """``fractional_rank(x, codes)`` given ``order = lexsort((x, codes))`` and the sorted values.
+def _sorted_fractional_rank(xs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fractional ranks ``(rank - 0.5) / n`` of values already sorted, ties averaged.
 
-    The same arithmetic as :func:`pbr_fairness.simulation.population.fractional_rank`.
+    The arithmetic of :func:`pbr_fairness.simulation.population.fractional_rank` for one
+    group, on the group's values in increasing order.
     """
     n = xs.size
-    pos = np.arange(n, dtype=float)
+    if n == 0:
+        return np.zeros(0)
     new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (xs[1:] != xs[:-1]) | (cs[1:] != cs[:-1])
-    run_id = np.cumsum(new_run) - 1
-    run_start = pos[new_run]
+    new_run[1:] = xs[1:] != xs[:-1]
+    run_start = np.flatnonzero(new_run).astype(float)
     run_len = np.diff(np.append(run_start, n))
-    avg_pos = (run_start + (run_len - 1) / 2.0)[run_id]
-    del run_id
-    new_code = np.ones(n, dtype=bool)
-    new_code[1:] = cs[1:] != cs[:-1]
-    code_id = np.cumsum(new_code) - 1
-    code_start = pos[new_code]
-    code_len = np.diff(np.append(code_start, n))
-    rank_sorted = (avg_pos - code_start[code_id] + 0.5) / code_len[code_id]
-    out = np.empty(n)
-    out[order] = rank_sorted
-    return out
+    run_id = np.cumsum(new_run) - 1
+    del new_run
+    return ((run_start + (run_len - 1) / 2.0)[run_id] + 0.5) / n
 
 
 def _decile_codes_from_order(order: NDArray[np.intp]) -> NDArray[np.int16]:
@@ -536,25 +530,25 @@ def simulate_chunks(
             if name in c.codes:
                 raw = c.codes[name]
                 c.codes[name] = np.where(raw >= 0, lut[np.maximum(raw, 0)], -1).astype(np.int16)
-    # Planner weights with the mean over everyone.
+    # Planner weights with the mean over everyone (computed when needed, not stored).
     mean_distance = sum(float((1.0 - c.p0).sum()) for c in parts) / n
-    for c in parts:
-        d = 1.0 - c.p0
+
+    def weights(c: _Chunk) -> NDArray[np.float64]:
         if mean_distance <= 0:
-            c.weights = np.full(c.n, planner.social_value_per_job)
-        else:
-            c.weights = (
-                planner.social_value_per_job * (d / mean_distance) ** planner.equity_exponent
-            )
+            return np.full(c.n, planner.social_value_per_job)
+        d = 1.0 - c.p0
+        return planner.social_value_per_job * (d / mean_distance) ** planner.equity_exponent
+
     # Providers: one multiplier each, solved across chunks.
     m = provider.mission_weight
     provider_labels = final_labels.get("provider", ("all",))
     n_prov = len(provider_labels)
     mus: list[float] = []
     binds: list[bool] = []
-    for c in parts:
-        c.hours = np.empty(c.n)
-        c.planner_hours = np.empty(c.n)
+    if n_prov > 1:
+        for c in parts:
+            c.hours = np.empty(c.n)
+            c.planner_hours = np.empty(c.n)
     for j in range(n_prov):
         sel = [
             (np.flatnonzero(c.codes["provider"] == j) if "provider" in c.codes else None)
@@ -565,7 +559,7 @@ def simulate_chunks(
             return a if s is None else a[s]
 
         agent_value = [
-            pick(c.value if m == 0 else (1.0 - m) * c.value + m * c.weights, s)
+            pick(c.value if m == 0 else (1.0 - m) * c.value + m * weights(c), s)
             for c, s in zip(parts, sel, strict=True)
         ]
         n_j = sum(v.size for v in agent_value)
@@ -587,7 +581,7 @@ def simulate_chunks(
         total = float(sum(h.sum() for h in alloc.hours))
         for c, s, h in zip(parts, sel, alloc.hours, strict=True):
             if s is None:
-                c.hours[:] = h
+                c.hours = h
             else:
                 c.hours[s] = h
         # The planner: the same hours as this provider used, by equity weight.
@@ -595,8 +589,8 @@ def simulate_chunks(
             star = [np.full(h.size, float(minimum)) for h in alloc.hours]
         else:
             star = allocate_hours_chunked(
-                [pick(c.weights, s) for c, s in zip(parts, sel, strict=True)],
-                [pick(c.pmax - c.p0, s) for c, s in zip(parts, sel, strict=True)],
+                [pick(weights(c), s) for c, s in zip(parts, sel, strict=True)],
+                [pick(c.gain, s) for c, s in zip(parts, sel, strict=True)],
                 [pick(c.k, s) for c, s in zip(parts, sel, strict=True)],
                 cost=0.0,
                 capacity=total,
@@ -604,26 +598,16 @@ def simulate_chunks(
             ).hours
         for c, s, h in zip(parts, sel, star, strict=True):
             if s is None:
-                c.planner_hours[:] = h
+                c.planner_hours = h
             else:
                 c.planner_hours[s] = h
-    # Per-chunk outcomes and payments.
-    per_chunk: list[dict[str, NDArray[Any]]] = []
-    for c in parts:
-        assert c.hours is not None
-        p = response(c.hours, c.p0, c.pmax, c.k)
-        per_chunk.append(
-            {
-                "p": p,
-                "spend": c.attachment + p * c.value,
-                "parked": parked_mask(c.hours, minimum),
-            }
-        )
-    # Ranks of p0 over everyone (creaming index) and deciles of p0.
+    # p0 over everyone, sorted once: deciles, and the ranks the creaming index needs.
     offsets = np.cumsum([0] + [c.n for c in parts])
     p0_all = np.concatenate([c.p0 for c in parts])
+    hours_all = np.concatenate([c.hours for c in parts])
     order0 = np.argsort(p0_all, kind="stable")
-    xs0 = p0_all[order0]
+    if n < 2**31 - 1:
+        order0 = order0.astype(np.int32)
     if "decile_true_p0" in breakdowns:
         dec = _decile_codes_from_order(order0)
         final_labels["decile_true_p0"] = tuple(f"D{i}" for i in range(1, 11))
@@ -634,42 +618,44 @@ def simulate_chunks(
     overall: dict[str, float] = {}
     for name in breakdowns:
         if name == "overall":
-            codes_all = None
             lab: tuple[str, ...] = ("all",)
-            rank = _fractional_rank_from_order(xs0, np.zeros(n, dtype=np.int64), order0)
-        else:
-            if name not in final_labels:
-                continue
+        elif name in final_labels:
             lab = final_labels[name]
-            codes_all = np.concatenate([c.codes[name] for c in parts])
-            # lexsort((x, codes)) = a stable sort by codes of the p0-sorted order.
-            sub = np.argsort(codes_all[order0], kind="stable")
-            order = order0[sub]
-            del sub
-            rank = _fractional_rank_from_order(
-                p0_all[order], codes_all[order].astype(np.int64), order
-            )
+        else:
+            continue
         total_sums: dict[str, NDArray[np.float64]] | None = None
-        for i, (c, pc) in enumerate(zip(parts, per_chunk, strict=True)):
-            sl = slice(offsets[i], offsets[i + 1])
+        for c in parts:
+            assert c.hours is not None
+            p = response(c.hours, c.p0, c.p0 + c.gain, c.k)
             s = group_sums(
-                None if codes_all is None else c.codes[name].astype(np.int64),
+                None if name == "overall" else c.codes[name].astype(np.int64),
                 len(lab),
-                p=pc["p"],
+                p=p,
                 p0=c.p0,
                 hours=c.hours,
                 planner_hours=c.planner_hours,
-                spend=pc["spend"],
-                parked=pc["parked"],
-                rank=rank[sl],
+                spend=c.attachment + p * c.value,
+                parked=parked_mask(c.hours, minimum),
+                rank=np.broadcast_to(0.0, (c.n,)),  # hours x rank is summed below
             )
             if total_sums is None:
                 total_sums = s
             else:
                 for key in total_sums:
                     total_sums[key] = total_sums[key] + s[key]
-        del rank
         assert total_sums is not None
+        # sum of hours x (fractional rank of p0 within the group), group by group
+        hours_rank = np.zeros(len(lab))
+        if name == "overall":
+            hours_rank[0] = hours_all[order0] @ _sorted_fractional_rank(p0_all[order0])
+        else:
+            codes_sorted = np.concatenate([c.codes[name] for c in parts])[order0]
+            for g in range(len(lab)):
+                sel = order0[codes_sorted == g]
+                hours_rank[g] = hours_all[sel] @ _sorted_fractional_rank(p0_all[sel])
+                del sel
+            del codes_sorted
+        total_sums["hours_rank"] = hours_rank
         meas = measures_from_sums(total_sums, provider.cost_per_hour)
         for g_i, g in enumerate(lab):
             for mname in MEASURES:

@@ -14,7 +14,7 @@ from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.contracts import load_contract
 from pbr_fairness.errors import InputError
 from pbr_fairness.national import (
-    _fractional_rank_from_order,
+    _sorted_fractional_rank,
     allocate_hours_chunked,
     simulate_chunks,
     simulate_national,
@@ -58,8 +58,12 @@ def test_chunked_allocation_equals_one_piece(seed, n, pieces, cost, capacity_per
     edges = [0, *cuts, n]
     sl = [slice(a, b) for a, b in itertools.pairwise(edges)]
     many = allocate_hours_chunked(
-        [value[s] for s in sl], [gain[s] for s in sl], [k[s] for s in sl],
-        cost=cost, capacity=capacity, minimum=minimum,
+        [value[s] for s in sl],
+        [gain[s] for s in sl],
+        [k[s] for s in sl],
+        cost=cost,
+        capacity=capacity,
+        minimum=minimum,
     )
     np.testing.assert_allclose(np.concatenate(many.hours), one.hours, rtol=1e-9, atol=1e-9)
     assert many.capacity_binds == one.capacity_binds
@@ -68,17 +72,17 @@ def test_chunked_allocation_equals_one_piece(seed, n, pieces, cost, capacity_per
 
 def test_chunked_allocation_rejects_too_little_capacity():
     with pytest.raises(ValueError, match="below the minimum"):
-        allocate_hours_chunked([np.ones(3)], [np.ones(3)], [np.ones(3)], cost=1.0,
-                               capacity=1.0, minimum=1.0)
+        allocate_hours_chunked(
+            [np.ones(3)], [np.ones(3)], [np.ones(3)], cost=1.0, capacity=1.0, minimum=1.0
+        )
 
 
-def test_rank_from_order_equals_fractional_rank_with_ties():
+def test_sorted_rank_equals_fractional_rank_with_ties():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 20, 500).astype(float)  # many ties
-    c = rng.integers(0, 4, 500)
-    order = np.lexsort((x, c))
-    got = _fractional_rank_from_order(x[order], c[order], order)
-    np.testing.assert_array_equal(got, fractional_rank(x, c))
+    order = np.argsort(x, kind="stable")
+    np.testing.assert_array_equal(_sorted_fractional_rank(x[order]), fractional_rank(x)[order])
+    assert _sorted_fractional_rank(np.zeros(0)).size == 0
 
 
 @pytest.mark.parametrize("mission_weight", [0.0, 0.4])
@@ -87,8 +91,9 @@ def test_chunks_equal_one_piece_evaluation(caseload, mission_weight):
     provider = ProviderSettings(mission_weight=mission_weight, capacity_hours=2.5)
     res = simulate_chunks(_split(caseload, [700, 1500, 2900]), contract, provider, rng=1)
     pop = prepare_population(caseload, provider)
-    ev = evaluate(pop, contract.tariff_per_person(caseload), provider,
-                  minimum_hours=contract.minimum_hours)
+    ev = evaluate(
+        pop, contract.tariff_per_person(caseload), provider, minimum_hours=contract.minimum_hours
+    )
     assert res.n == 3000 and res.n_chunks == 4
     for name, value in ev.overall.items():
         assert res.overall[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
@@ -103,8 +108,9 @@ def test_information_noise_matches_prepare_population(caseload):
     res = simulate_chunks([caseload], contract, provider, rng=root)
     noise_rng = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(0,)))
     pop = prepare_population(caseload, provider, rng=noise_rng)
-    ev = evaluate(pop, contract.tariff_per_person(caseload), provider,
-                  minimum_hours=contract.minimum_hours)
+    ev = evaluate(
+        pop, contract.tariff_per_person(caseload), provider, minimum_hours=contract.minimum_hours
+    )
     for name, value in ev.overall.items():
         assert res.overall[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
     quiet = simulate_chunks([caseload], contract, ProviderSettings(), rng=root)

@@ -149,9 +149,7 @@ def test_seeds_come_from_seedsequence_spawn_and_extend_stably():
     for x in b:
         child = children[x.seed_index]
         assert x.seed_spawn_key == child.spawn_key
-        np.testing.assert_array_equal(
-            x.seed_sequence().generate_state(4), child.generate_state(4)
-        )
+        np.testing.assert_array_equal(x.seed_sequence().generate_state(4), child.generate_state(4))
     assert [c.spawn_key for c in replicate_seeds(42, 3)] == [(1, 0), (1, 1), (1, 2)]
 
 

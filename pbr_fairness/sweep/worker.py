@@ -13,6 +13,7 @@ import copy
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ _CASELOAD_CACHE_SIZE = 2
 _CONTRACTS: OrderedDict[tuple, Any] = OrderedDict()
 _CONTRACT_CACHE_SIZE = 256
 _SPECS: dict[str, SweepSpec] = {}
+_PREPARED: OrderedDict[tuple, Any] = OrderedDict()
 
 RESULT_COLUMNS: tuple[str, ...] = ("breakdown", "group", "measure", "value", "lower", "upper")
 
@@ -235,6 +237,7 @@ def build_contract(
     *,
     caseload: pd.DataFrame | None = None,
     provider: Any = None,
+    caseload_key: tuple | None = None,
 ) -> Any:
     """Return the scenario's contract: the base (preset or file) with the overrides applied.
 
@@ -248,8 +251,25 @@ def build_contract(
 
         if caseload is None:
             caseload = get_caseload(spec)
-        contract = flat_contract(caseload, provider)
-        return apply_contract_overrides(contract, dict(overrides))
+            caseload_key = _caseload_key(spec, None)
+        if caseload_key is None:
+            caseload_key = ("object", id(caseload))
+        provider_knows = str(params.get("provider_knows", spec.provider_knows))
+        flat_key = ("flat", caseload_key, repr(provider), provider_knows, overrides)
+        with _LOCK:
+            hit = _CONTRACTS.get(flat_key)
+        if hit is not None:
+            return hit
+        contract = flat_contract(
+            caseload,
+            provider,
+            predicted=_predicted(spec, caseload),
+            provider_knows=provider_knows,
+        )
+        contract = apply_contract_overrides(contract, dict(overrides))
+        with _LOCK:
+            _CONTRACTS[flat_key] = contract
+        return contract
     with _LOCK:
         hit = _CONTRACTS.get(key)
         if hit is not None:
@@ -290,6 +310,139 @@ def _predicted(spec: SweepSpec, caseload: pd.DataFrame) -> np.ndarray | None:
     return caseload[column].to_numpy(dtype=float)
 
 
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A caseload turned into arrays once per worker, with what every scenario re-uses."""
+
+    pop: Any  # Population, noise-free
+    inputs: dict[str, tuple[Any, int, np.ndarray, tuple[str, ...]]]
+    group_labels: np.ndarray
+    group_codes: np.ndarray
+    predicted: np.ndarray | None
+    lp0: np.ndarray  # logit(p0)
+    delta: np.ndarray  # logit(pmax) - logit(p0)
+
+
+def _prepared(
+    spec: SweepSpec, scenario: Scenario, caseload: pd.DataFrame, provider_knows: str
+) -> _Prepared:
+    """Return the noise-free population of this worker's caseload (built once, then cached)."""
+    from pbr_fairness.simulation import (
+        ProviderSettings,
+        fractional_rank,
+        logit,
+        prepare_population,
+    )
+
+    key = (_caseload_key(spec, scenario), provider_knows, spec.predicted_column)
+    with _LOCK:
+        hit = _PREPARED.get(key)
+        if hit is not None:
+            _PREPARED.move_to_end(key)
+            return hit
+    predicted = _predicted(spec, caseload)
+    pop = prepare_population(
+        caseload,
+        ProviderSettings(),  # noise is applied per scenario, as prepare_population does
+        predicted=predicted,
+        provider_knows=provider_knows,  # type: ignore[arg-type]
+    )
+    inputs: dict[str, tuple[Any, int, np.ndarray, tuple[str, ...]]] = {
+        "overall": (None, 1, pop.rank_p0, ("all",))
+    }
+    for name, bd in pop.breakdowns.items():
+        inputs[name] = (bd.codes, len(bd.labels), fractional_rank(pop.p0, bd.codes), bd.labels)
+    group_labels, group_codes = np.unique(
+        np.asarray(caseload["payment_group"]).astype(str), return_inverse=True
+    )
+    prep = _Prepared(
+        pop=pop,
+        inputs=inputs,
+        group_labels=group_labels,
+        group_codes=group_codes,
+        predicted=predicted,
+        lp0=logit(pop.p0),
+        delta=logit(pop.pmax) - logit(pop.p0),
+    )
+    with _LOCK:
+        _PREPARED[key] = prep
+        while len(_PREPARED) > _CASELOAD_CACHE_SIZE:
+            _PREPARED.popitem(last=False)
+    return prep
+
+
+def _expected_table(
+    spec: SweepSpec,
+    prep: _Prepared,
+    contract: Any,
+    provider: Any,
+    provider_knows: str,
+    gen: np.random.Generator,
+) -> pd.DataFrame:
+    """Expected-mode measures, exactly as ``simulate_contract`` computes them.
+
+    The population is prepared once per worker; the provider's information noise is drawn
+    here from the scenario's generator in the same way as ``prepare_population`` draws it.
+    A test checks the rows against ``simulate_contract(...).to_frame()``.
+    """
+    import dataclasses
+
+    from pbr_fairness.simulation import (
+        MEASURES,
+        evaluate,
+        group_sums,
+        measures_from_sums,
+        sigmoid,
+    )
+
+    pop = prep.pop
+    if provider_knows == "truth" and provider.information_noise > 0:
+        lp = prep.lp0 + gen.normal(0.0, provider.information_noise, pop.n)
+        perceived_p0 = sigmoid(lp)
+        perceived_gain = np.maximum(sigmoid(lp + prep.delta) - perceived_p0, 0.0)
+        pop = dataclasses.replace(pop, perceived_p0=perceived_p0, perceived_gain=perceived_gain)
+    if contract.basis == "payment_group":
+        table = contract.tariff_by_group(prep.group_labels)
+        tariff = {key: col[prep.group_codes] for key, col in table.items()}
+    else:
+        tariff = contract.tariff_per_person({"person_id": pop.person_id}, prep.predicted)
+    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
+    measures = (
+        list(MEASURES) if spec.measures is None else [m for m in MEASURES if m in spec.measures]
+    )
+    frames = []
+    for name in spec.breakdowns:
+        if name not in prep.inputs:
+            continue
+        codes, g, rank, labels = prep.inputs[name]
+        sums = group_sums(
+            codes,
+            g,
+            p=ev.p,
+            p0=pop.p0,
+            hours=ev.hours,
+            planner_hours=ev.planner_hours,
+            spend=ev.payment,
+            parked=ev.parked,
+            rank=rank,
+        )
+        ms = measures_from_sums(sums, provider.cost_per_hour)
+        values = np.column_stack([np.asarray(ms[m], dtype=float).reshape(g) for m in measures])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "breakdown": name,
+                    "group": np.repeat(np.asarray(labels, dtype=object), len(measures)),
+                    "measure": np.tile(np.asarray(measures, dtype=object), g),
+                    "value": values.ravel(),
+                    "lower": np.nan,
+                    "upper": np.nan,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
     """Simulate one scenario; return its tidy rows.
 
@@ -307,16 +460,27 @@ def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
         the Monte Carlo interval, NaN in expected mode), restricted to the spec's
         breakdowns and measures.
     """
-    from pbr_fairness.simulation import simulate_contract
-
     params = scenario.params
     caseload = get_caseload(spec, scenario)
     provider = build_provider(spec, params)
-    contract = build_contract(spec, params, caseload=caseload, provider=provider)
+    contract = build_contract(
+        spec,
+        params,
+        caseload=caseload,
+        provider=provider,
+        caseload_key=_caseload_key(spec, scenario),
+    )
     mode = str(params.get("mode", spec.mode))
     provider_knows = str(params.get("provider_knows", spec.provider_knows))
     replications = int(params.get("replications", spec.replications))
     ss = np.random.SeedSequence(scenario.seed_entropy, spawn_key=(*scenario.seed_spawn_key, 1))
+    if mode == "expected":
+        prep = _prepared(spec, scenario, caseload, provider_knows)
+        return _expected_table(
+            spec, prep, contract, provider, provider_knows, np.random.default_rng(ss)
+        )
+    from pbr_fairness.simulation.simulate import simulate_contract
+
     res = simulate_contract(
         caseload,
         contract,
