@@ -334,7 +334,9 @@ def _suppress(table: pd.DataFrame, mask: np.ndarray, keep: tuple[str, ...]) -> p
     for c in out.columns:
         if c in keep or c == "suppressed":
             continue
-        if pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c]):
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].astype("boolean")
+        elif pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].astype("Float64")
         else:
             out[c] = out[c].astype(object)
@@ -630,7 +632,8 @@ def audit_caseload(
             [labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
         tables["parking_by_decile"] = _suppress(decile_table, dmask, ("provider_id", "decile"))
     gaps = outcome_gaps(frame, y, expected, alpha=alpha, correction=correction,
-                        min_cell=min_cell)
+                        min_cell=min_cell,
+                        hidden_providers=[labels[i] for i in np.flatnonzero(prov_hidden)])
     tables["fairness"] = gaps
     below = gaps[gaps["below_expected"].fillna(False).astype(bool)]
 

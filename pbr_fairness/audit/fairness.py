@@ -103,6 +103,7 @@ def outcome_gaps(
     alpha: float = 0.05,
     correction: str = "holm",
     min_cell: int = 10,
+    hidden_providers: tuple[str, ...] | list[str] = (),
 ) -> pd.DataFrame:
     """Observed-minus-expected outcome rates by characteristic, within each provider.
 
@@ -121,6 +122,9 @@ def outcome_gaps(
     min_cell : int, default 10
         Cells with fewer people are suppressed (with secondary suppression across the
         provider x category table and its totals).
+    hidden_providers : sequence of str, default ()
+        Providers suppressed in the provider table: all their cells are suppressed too
+        (there are always at least two, so the category totals stay protected).
 
     Returns
     -------
@@ -163,8 +167,10 @@ def outcome_gaps(
         mask = np.array(hidden.reindex(key).to_numpy(dtype=object), copy=True)
         is_total = table["provider_id"].to_numpy() == ALL_PROVIDERS
         mask[is_total] = hidden_total.reindex(table.loc[is_total, "group"]).to_numpy()
-        table["suppressed"] = pd.Series(mask).fillna(False).to_numpy(dtype=bool) | (
-            table["n"].to_numpy() < min_cell
+        table["suppressed"] = (
+            pd.Series(mask).fillna(False).to_numpy(dtype=bool)
+            | (table["n"].to_numpy() < min_cell)
+            | table["provider_id"].isin(list(hidden_providers)).to_numpy()
         )
         table.insert(0, "characteristic", name)
         parts.append(table)
@@ -212,8 +218,8 @@ def outcome_gaps(
     stat_cols = [c for c in out.columns if c not in ("characteristic", "provider_id", "group")]
     stat_cols.remove("suppressed")
     out["n"] = out["n"].astype("Float64")
+    out["below_expected"] = out["below_expected"].astype("boolean")
     for c in stat_cols:
-        out[c] = out[c].astype("object") if c == "below_expected" else out[c]
         out.loc[out["suppressed"], c] = None
     out["n"] = out["n"].astype("Int64")
     return out

@@ -28,21 +28,20 @@ __all__ = ["render_html", "write_tables"]
 _GREY = "#b0b0b0"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from pbr_fairness.safety import neutralise_formulas
-    except ImportError:  # pragma: no cover - foundation's module is expected
-        def neutralise_formulas(f: pd.DataFrame) -> pd.DataFrame:
-            out = f.copy()
-            for c in out.columns:
-                if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-                    out[c] = out[c].map(
-                        lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v
-                    )
-            return out
+    from pbr_fairness.safety import neutralise_formulas
+
+    # Text columns hold user text (provider names, groups); numbers stay numbers.
+    frame = frame.copy()
+    for c in frame.columns:
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+            frame[c] = frame[c].map(lambda v: v if v is None or v is pd.NA else str(v))
     safe = neutralise_formulas(frame)
     # Column names are user text too (for example payment-group labels in a wide table).
-    safe.columns = ["'" + c if c[:1] in "=+-@\t\r" else c for c in map(str, safe.columns)]
+    safe.columns = ["'" + c if c.startswith(_FORMULA_START) else c for c in map(str, safe.columns)]
     return safe
 
 

@@ -1,0 +1,141 @@
+"""Subcommand ``audit``: audit a provider caseload and write a publishable report."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pbr_fairness.cli._app import app
+from pbr_fairness.errors import InputError
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _writable(path: Path | None, option: str) -> None:
+    if path is None:
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists() and path.is_dir():
+        raise InputError([f"{path} is a directory, give a file name"], option)
+    if not parent.exists():
+        raise InputError([f"folder {parent} does not exist"], option)
+
+
+@app.command("audit")
+def audit_command(
+    caseload: Annotated[
+        Path, typer.Option("--caseload", "-c", help="Caseload file (.csv or .parquet).")
+    ],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the self-contained HTML report here.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON findings here.")
+    ] = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv-dir", help="Write every table as CSV into this folder.")
+    ] = None,
+    map_options: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="Rename a column: SOURCE=TARGET (repeatable)."),
+    ] = None,
+    map_file: Annotated[
+        Path | None, typer.Option("--map-file", help="YAML file of 'source: target' lines.")
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Distance-model directory (default: the shipped model)."),
+    ] = None,
+    expected_column: Annotated[
+        str | None,
+        typer.Option("--expected-column", help="Column of expected probabilities to use."),
+    ] = None,
+    payment_groups: Annotated[
+        str | None,
+        typer.Option("--payment-groups", help="Payment groups of the contract, comma-separated."),
+    ] = None,
+    min_cell: Annotated[
+        int, typer.Option("--min-cell", help="Suppress cells with fewer people than this.")
+    ] = 10,
+    alpha: Annotated[float, typer.Option("--alpha", help="Level of every test.")] = 0.05,
+    correction: Annotated[
+        str, typer.Option("--correction", help="Multiple-comparison control: holm, bh or none.")
+    ] = "holm",
+    minimal_hours: Annotated[
+        float | None,
+        typer.Option("--minimal-hours", help="Hours at or below which support is minimal."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed recorded in the report.")] = None,
+) -> int:
+    """Audit a caseload for parking, creaming and outcome gaps; write HTML, JSON and CSV."""
+    from pbr_fairness.audit import audit_caseload
+    from pbr_fairness.caseload.io import read_caseload
+    from pbr_fairness.caseload.mapping import load_map_file, parse_map_options
+
+    if report is None and json_out is None and csv_dir is None:
+        raise InputError(["give at least one output: --report FILE, --json FILE or --csv-dir DIR"],
+                         "audit")
+    if not 1 <= min_cell <= 10_000:
+        raise InputError([f"must be a whole number from 1 to 10000, got {min_cell}"], "--min-cell")
+    if not 0 < alpha < 1:
+        raise InputError([f"must be between 0 and 1, got {alpha}"], "--alpha")
+    if correction not in ("holm", "bh", "none"):
+        raise InputError([f"must be holm, bh or none, got {correction!r}"], "--correction")
+    _writable(report, "--report")
+    _writable(json_out, "--json")
+    if csv_dir is not None and csv_dir.exists() and not csv_dir.is_dir():
+        raise InputError([f"{csv_dir} is a file, give a folder"], "--csv-dir")
+    if not caseload.is_file():
+        raise InputError(["file does not exist"], str(caseload))
+    mapping: dict[str, str] = {}
+    if map_file is not None:
+        mapping.update(load_map_file(map_file))
+    mapping.update(parse_map_options(map_options))
+    groups = None
+    if payment_groups is not None:
+        groups = [g.strip() for g in payment_groups.split(",") if g.strip()]
+        if not groups:
+            raise InputError(["give at least one payment group"], "--payment-groups")
+    frame = read_caseload(
+        caseload,
+        mapping=mapping or None,
+        payment_groups=groups,
+        required=("provider_id", "job_outcome"),
+    )
+    result = audit_caseload(
+        frame,
+        model=model,
+        expected_column=expected_column,
+        min_cell=min_cell,
+        alpha=alpha,
+        correction=correction,  # type: ignore[arg-type]
+        minimal_hours=minimal_hours,
+        rng=seed,
+        source_sha256=_sha256(caseload),
+        source_name=caseload.name,
+    )
+    if report is not None:
+        result.to_html(report)
+    if json_out is not None:
+        result.to_json(json_out)
+    if csv_dir is not None:
+        result.write_csv(csv_dir)
+    flagged = result.flagged
+    typer.echo(
+        f"Audited {result.provenance['n_people']:,} people at "
+        f"{result.provenance['n_providers']} providers; flagged: "
+        + (", ".join(flagged) if flagged else "none")
+    )
+    for path, what in ((report, "report"), (json_out, "JSON"), (csv_dir, "CSV tables")):
+        if path is not None:
+            typer.echo(f"{what}: {path}")
+    return 0

@@ -1,0 +1,122 @@
+"""Disclosure control: small cells suppressed and not recoverable from published totals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from pbr_fairness.audit import suppress_counts
+
+
+def attack(table: np.ndarray, sup) -> dict[tuple[int, int], tuple[float, float]]:
+    """Bounds an intruder can put on each hidden interior cell.
+
+    The intruder knows every published cell and total, that counts are non-negative, and
+    solves two linear programmes per hidden cell (minimise and maximise it).
+    """
+    r, c = table.shape
+    ext = np.zeros((r + 1, c + 1))
+    ext[:r, :c] = table
+    ext[:r, c] = table.sum(1)
+    ext[r, :c] = table.sum(0)
+    ext[r, c] = table.sum()
+    hidden = np.zeros_like(ext, dtype=bool)
+    hidden[:r, :c] = sup.cells
+    hidden[:r, c] = sup.row_totals
+    hidden[r, :c] = sup.column_totals
+    hidden[r, c] = sup.grand_total
+    unknown = [tuple(ix) for ix in np.argwhere(hidden)]
+    pos = {u: i for i, u in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    # Row equations (including the row of column totals) and column equations.
+    for i in range(r + 1):
+        row = np.zeros(len(unknown))
+        rhs = 0.0
+        for j in range(c):
+            if (i, j) in pos:
+                row[pos[(i, j)]] += 1
+            else:
+                rhs -= ext[i, j]
+        if (i, c) in pos:
+            row[pos[(i, c)]] -= 1
+        else:
+            rhs += ext[i, c]
+        a_eq.append(row)
+        b_eq.append(rhs)
+    for j in range(c + 1):
+        col = np.zeros(len(unknown))
+        rhs = 0.0
+        for i in range(r):
+            if (i, j) in pos:
+                col[pos[(i, j)]] += 1
+            else:
+                rhs -= ext[i, j]
+        if (r, j) in pos:
+            col[pos[(r, j)]] -= 1
+        else:
+            rhs += ext[r, j]
+        a_eq.append(col)
+        b_eq.append(rhs)
+    out = {}
+    for u in unknown:
+        if u[0] == r or u[1] == c:
+            continue
+        obj = np.zeros(len(unknown))
+        obj[pos[u]] = 1
+        lo = linprog(obj, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-obj, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None), method="highs")
+        assert lo.status == 0 and hi.status == 0
+        out[u] = (lo.fun, -hi.fun)
+    return out
+
+
+def test_single_small_cell_gets_a_partner_in_its_row_and_column():
+    t = np.array([[3, 50, 60], [40, 45, 70], [20, 30, 80]])
+    s = suppress_counts(t)
+    assert s.primary[0, 0]
+    assert s.cells[0].sum() >= 2 and s.cells[:, 0].sum() >= 2
+    for lo, hi in attack(t, s).values():
+        assert hi - lo > 0.5
+
+
+def test_without_secondary_suppression_the_attack_recovers_the_cell():
+    """The attack works: a lone suppressed cell is recovered exactly (the test can fail)."""
+    t = np.array([[3, 50, 60], [40, 45, 70]])
+    s = suppress_counts(t)
+    lone = type(s)(
+        cells=s.primary, row_totals=np.zeros(2, bool), column_totals=np.zeros(3, bool),
+        grand_total=False, primary=s.primary,
+    )
+    lo, hi = attack(t, lone)[(0, 0)]
+    assert lo == pytest.approx(3) and hi == pytest.approx(3)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(2, 5).flatmap(
+        lambda r: st.integers(2, 5).flatmap(
+            lambda c: st.lists(
+                st.lists(st.integers(0, 60), min_size=c, max_size=c), min_size=r, max_size=r
+            )
+        )
+    )
+)
+def test_no_hidden_cell_is_pinned_down(rows):
+    t = np.array(rows, dtype=float)
+    s = suppress_counts(t, min_cell=10)
+    small = (t > 0) & (t < 10)
+    assert np.all(s.cells[small])
+    for (i, j), (lo, hi) in attack(t, s).items():
+        # Every hidden non-empty cell keeps some uncertainty.
+        if t[i, j] > 0:
+            assert hi - lo > 0.5, (t, s, (i, j))
+
+
+def test_small_totals_are_suppressed_too():
+    s = suppress_counts(np.array([[2], [3], [50]]), row_totals=False, column_totals=True)
+    assert s.cells[:2, 0].all() and not s.cells[2, 0]
+    s = suppress_counts(np.array([[4], [40], [50]]), row_totals=False)
+    assert s.cells[:, 0].sum() == 2  # the small provider and one partner
