@@ -88,7 +88,9 @@ def test_sorted_rank_equals_fractional_rank_with_ties():
 @pytest.mark.parametrize("mission_weight", [0.0, 0.4])
 def test_chunks_equal_one_piece_evaluation(caseload, mission_weight):
     contract = load_contract("work_programme_2011")
-    provider = ProviderSettings(mission_weight=mission_weight, capacity_hours=2.5)
+    provider = ProviderSettings(
+        mission_weight=mission_weight, minimum_hours=2.0, capacity_hours=2.2
+    )
     res = simulate_chunks(_split(caseload, [700, 1500, 2900]), contract, provider, rng=1)
     pop = prepare_population(caseload, provider)
     ev = evaluate(
