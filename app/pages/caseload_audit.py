@@ -106,8 +106,17 @@ with ui.guard("The caseload audit"):
         str(s) for s, d in zip(edited["your column"], edited["maps to"], strict=True) if d == IGNORE
     )
 
+    with st.spinner("Reading and validating the file..."):
+        frame = cache.read_upload(data, name, mapping, dropped)
+    providers = frame["provider_id"].nunique() if "provider_id" in frame.columns else 0
+    st.success(
+        f"{len(frame):,} people and {providers} provider{'s' if providers != 1 else ''} read; "
+        "no problems found.",
+        icon=":material/check:",
+    )
+
     st.subheader("3. Audit")
-    names_after = [dict(mapping).get(c, c) for c in columns if c not in dropped]
+    names_after = [str(c) for c in frame.columns]
     sources = ["model"] if cache.model_available() else []
     sources += [c for c in names_after if c == EXPECTED or c.startswith("true_p")]
     if not sources:
@@ -154,10 +163,8 @@ with ui.guard("The caseload audit"):
         )
     expected_column = None if expected_from == "model" else expected_from
     config = (name, mapping, dropped, expected_column, int(min_cell), float(alpha), correction)
-    with st.status("Checking and auditing the caseload...", expanded=False) as status:
-        status.write("Reading and validating the file...")
-        frame = cache.read_upload(data, name, mapping, dropped)
-        status.write(f"{len(frame):,} people read. Running the audit...")
+    with st.status("Auditing the caseload...", expanded=False) as status:
+        status.write("Expected outcomes, parking and creaming tests, fairness gaps...")
         result = cache.audit(data, *config)
         status.update(label="Audit finished", state="complete")
 
