@@ -144,3 +144,20 @@ def test_bad_inputs_raise_input_error():
         simulate_national(10, chunk_size=0)
     with pytest.raises(InputError, match="breakdowns"):
         simulate_national(100, chunk_size=50, breakdowns=["shoe_size"])
+
+
+def test_every_breakdown_equals_simulate_contract(caseload):
+    from pbr_fairness.simulation.simulate import simulate_contract
+
+    contract = load_contract("work_programme_2011")
+    provider = ProviderSettings(minimum_hours=2.0, capacity_hours=2.2, mission_weight=0.2)
+    res = simulate_chunks(_split(caseload, [1000, 2000]), contract, provider, rng=1)
+    ref = simulate_contract(caseload, contract, provider, rng=1).to_frame()
+    merged = res.to_frame().merge(
+        ref, on=["breakdown", "group", "measure"], how="left", suffixes=("", "_ref")
+    )
+    assert merged["value_ref"].notna().sum() == len(merged) - merged["value"].isna().sum()
+    assert set(res.to_frame()["breakdown"]) == set(ref["breakdown"])
+    np.testing.assert_allclose(
+        merged["value"], merged["value_ref"], rtol=1e-9, atol=1e-9, equal_nan=True
+    )
