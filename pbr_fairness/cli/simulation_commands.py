@@ -78,7 +78,7 @@ def simulate(
     ] = None,
     minimum_hours: Annotated[
         float | None,
-        typer.Option(help="Minimum hours of service per person (default: the historic regime, 1; estimate)."),
+        typer.Option(help="Minimum hours of service per person (default 1, estimate)."),
     ] = None,
     information_noise: Annotated[
         float | None,
@@ -124,15 +124,12 @@ def simulate(
         information_noise=information_noise,
         mission_weight=mission_weight,
     )
-    frame = _read_caseload(caseload)
-    predicted = _predictions(frame, model, predicted_column)
-    if contract == "flat":
-        con = flat_contract(
-            frame, settings, predicted=predicted, provider_knows=provider_knows, rng=seed
-        )
-    else:
-        con = load_contract(contract)
-    if (con.needs_prediction or provider_knows == "model") and predicted is None:
+    # cheap checks first: the contract and the files, before the caseload is read
+    con = None if contract == "flat" else load_contract(contract)
+    if not caseload.exists():
+        raise FileNotFoundError(2, "No such file", str(caseload))
+    needs = (con is not None and con.needs_prediction) or provider_knows == "model"
+    if needs and model is None and predicted_column is None:
         raise InputError(
             [
                 Problem(
@@ -141,6 +138,12 @@ def simulate(
                     column="--model",
                 )
             ]
+        )
+    frame = _read_caseload(caseload)
+    predicted = _predictions(frame, model, predicted_column)
+    if con is None:
+        con = flat_contract(
+            frame, settings, predicted=predicted, provider_knows=provider_knows, rng=seed
         )
     res = simulate_contract(
         frame,
@@ -159,12 +162,7 @@ def simulate(
         doc["provenance"]["caseload_file"] = str(caseload)
         json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
     if persons_file is not None:
-        try:
-            from pbr_fairness.safety import neutralise_formulas
-        except ImportError:  # pragma: no cover
-
-            def neutralise_formulas(f: Any) -> Any:
-                return f
+        from pbr_fairness.safety import neutralise_formulas
 
         out = res.persons.loc[:, list(PERSON_COLUMNS)]
         neutralise_formulas(out).to_csv(persons_file, index=False)

@@ -1,0 +1,75 @@
+"""The ``simulate`` subcommand through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from pbr_fairness.simulation import MEASURES
+
+
+@pytest.fixture(scope="module")
+def caseload_file(tmp_path_factory):
+    from pbr_fairness.caseload.generator import make_caseload
+
+    path = tmp_path_factory.mktemp("sim") / "caseload.csv"
+    cl = make_caseload(400, rng=5, providers=2)
+    cl["predicted"] = cl["true_p_observable"]
+    cl.to_csv(path, index=False)
+    return path
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "pbr_fairness", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_simulate_writes_json_and_persons(caseload_file, tmp_path):
+    out, persons = tmp_path / "r.json", tmp_path / "p.csv"
+    r = run("simulate", "--caseload", caseload_file, "--contract", "work_programme_2011",
+            "--cost-per-hour", "25", "--json", out, "--persons", persons,
+            "--predicted-column", "predicted")
+    assert r.returncode == 0, r.stderr
+    assert "parked share" in r.stdout
+    doc = json.loads(out.read_text())
+    assert doc["contract"] == "work_programme_2011" and doc["n"] == 400
+    for key in ("overall", "by_group", "by_decile", "by_provider", "by_characteristic"):
+        assert key in doc
+    assert set(doc["overall"]) == set(MEASURES)
+    assert set(doc["by_group"]["PG2"]) == set(MEASURES)
+    assert set(doc["by_characteristic"]) >= {"sex", "age_band", "disability", "ethnicity"}
+    assert "by_decile_predicted" in doc
+    assert doc["provider"]["cost_per_hour"] == 25.0
+    p = pd.read_csv(persons)
+    assert list(p.columns) == ["person_id", "payment_group", "hours", "p_job_outcome", "parked",
+                               "expected_payment"]
+    assert len(p) == 400
+
+
+def test_simulate_monte_carlo_and_flat(caseload_file, tmp_path):
+    out = tmp_path / "mc.json"
+    r = run("simulate", "--caseload", caseload_file, "--contract", "flat", "--mode",
+            "monte_carlo", "--replications", "5", "--json", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    assert doc["contract"] == "flat" and doc["replications"] == 5
+    assert len(doc["intervals"]["overall"]["all"]["job_outcome_rate"]) == 2
+
+
+def test_simulate_user_mistakes_exit_2(caseload_file, tmp_path):
+    r = run("simulate", "--caseload", caseload_file, "--contract", "no_such_contract")
+    assert r.returncode == 2 and "no preset" in r.stderr
+    r = run("simulate", "--caseload", caseload_file, "--mission-weight", "3")
+    assert r.returncode == 2 and "mission_weight" in r.stderr
+    r = run("simulate", "--caseload", caseload_file, "--contract", "smooth_example")
+    assert r.returncode == 2 and "--model" in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndescription: y\ngroups: {}\nextra: 1\n")
+    r = run("simulate", "--caseload", caseload_file, "--contract", bad)
+    assert r.returncode == 2 and "extra" in r.stderr and str(bad) in r.stderr
+    r = run("simulate", "--caseload", tmp_path / "missing.csv")
+    assert r.returncode == 2
