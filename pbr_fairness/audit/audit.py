@@ -456,8 +456,6 @@ def audit_caseload(
                            hours / mean_o if mean_o > 0 else np.nan)
             slope = slope_test(rel, expected, sel)
             slope_abs = slope_test(hours, expected, sel)
-            p_iut = max(share.p_value, slope.p_value) if np.isfinite(
-                [share.p_value, slope.p_value]).all() else float("nan")
             far_fraction = share.n / max(int(sel.sum()), 1)
             # Sample size to detect the stated parking effect at a Bonferroni-safe level.
             alpha_each = alpha / (2 * k) if correction != "none" else alpha
@@ -491,7 +489,7 @@ def audit_caseload(
                 "slope_ci_low": slope.interval(alpha)[0],
                 "slope_ci_high": slope.interval(alpha)[1],
                 "slope_p_value": slope.p_value,
-                "p_value": p_iut,
+                "p_value": share.p_value,
                 "power": pw,
                 "n_needed": needed,
             })
@@ -582,9 +580,8 @@ def audit_caseload(
                         f"parking: {pr['far_parked_share']:.0%} of its people furthest from work"
                         f" (bottom {far_deciles * 10}% of expected probability) had only minimal"
                         f" support (<= {threshold:.3g} hours) against"
-                        f" {pr['far_parked_share_others']:.0%} at the other providers, and its"
-                        " hours rise more steeply with closeness to work"
-                        f" (adjusted p = {pr['p_adjusted']:.2g})"
+                        f" {pr['far_parked_share_others']:.0%} of the same people at the other"
+                        f" providers (adjusted p = {pr['p_adjusted']:.2g})"
                     )
                 if cream["flag"]:
                     flagged = True

@@ -31,46 +31,45 @@ __all__ = ["ALL_PROVIDERS", "characteristic_columns", "outcome_gaps"]
 
 #: Label of the rows that cover the whole caseload.
 ALL_PROVIDERS = "All providers"
+_SEP = "\x1f"
 
 
-def _count(y_true, y_pred, count):
-    return float(np.sum(count))
+def _sums(y_true, y_pred, count, variance):
+    """Return people, observed, expected and variance summed over a group's cells."""
+    return (float(np.sum(count)), float(np.sum(y_true)), float(np.sum(y_pred)),
+            float(np.sum(variance)))
 
 
-def _observed(y_true, y_pred):
-    return float(np.sum(y_true))
-
-
-def _expected(y_true, y_pred):
-    return float(np.sum(y_pred))
-
-
-def _variance(y_true, y_pred, variance):
-    return float(np.sum(variance))
-
-
-_METRICS = {"n": _count, "observed": _observed, "expected": _expected, "variance": _variance}
+_FIELDS = ("n", "observed", "expected", "variance")
 
 
 def _metric_frame(cells: pd.DataFrame, control: bool) -> pd.DataFrame:
     """Disaggregate pre-summed cells with fairlearn's MetricFrame.
 
     Each row of ``cells`` already sums the people of one (provider, group) cell, so the
-    metrics add up the sums: the same numbers as MetricFrame on person-level rows, without
-    its per-row overhead on large caseloads.
+    metric adds up the sums: the same numbers as MetricFrame on person-level rows, without
+    its per-row overhead on large caseloads. One metric returns the four sums together, so
+    that MetricFrame calls it once per group.
     """
     mf = MetricFrame(
-        metrics=_METRICS,
+        metrics={"sums": _sums},
         y_true=cells["observed"].to_numpy(dtype=float),
         y_pred=cells["expected"].to_numpy(dtype=float),
         sensitive_features=cells["group"].rename("group"),
         control_features=cells["provider_id"].rename("provider_id") if control else None,
         sample_params={
-            "n": {"count": cells["n"].to_numpy(dtype=float)},
-            "variance": {"variance": cells["variance"].to_numpy(dtype=float)},
+            "sums": {
+                "count": cells["n"].to_numpy(dtype=float),
+                "variance": cells["variance"].to_numpy(dtype=float),
+            }
         },
     )
-    return mf.by_group.reset_index()
+    by = mf.by_group.dropna()
+    values = np.array(by["sums"].tolist(), dtype=float).reshape(-1, 4)
+    out = by.index.to_frame(index=False)
+    for i, name in enumerate(_FIELDS):
+        out[name] = values[:, i]
+    return out
 
 
 def characteristic_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -140,7 +139,7 @@ def outcome_gaps(
     prov = pd.DataFrame({"provider_id": provider, "y": y, "p": p}).groupby("provider_id")
     overall = (prov["y"].mean() - prov["p"].mean()).to_dict()
     overall[ALL_PROVIDERS] = float(y.mean() - p.mean())
-    parts = []
+    cell_parts = []
     for name, col in characteristic_columns(frame).items():
         cells = (
             pd.DataFrame({"provider_id": provider, "group": col.to_numpy(), "y": y, "p": p,
@@ -150,14 +149,30 @@ def outcome_gaps(
                  variance=("v", "sum"))
             .reset_index()
         )
-        within = _metric_frame(cells, control=True)
-        total = _metric_frame(cells, control=False)
-        total.insert(0, "provider_id", ALL_PROVIDERS)
-        table = pd.concat([within, total], ignore_index=True)
-        table = table[table["n"] > 0].copy()
+        cells.insert(0, "characteristic", name)
+        cell_parts.append(cells)
+    parts = []
+    if cell_parts:
+        cells = pd.concat(cell_parts, ignore_index=True)
+        totals = (
+            cells.groupby(["characteristic", "group"], sort=False)[
+                ["n", "observed", "expected", "variance"]].sum().reset_index()
+        )
+        totals.insert(1, "provider_id", ALL_PROVIDERS)
+        both = pd.concat([cells, totals], ignore_index=True)
+        # One MetricFrame over every characteristic: the sensitive feature is the pair
+        # (characteristic, group) joined into one label, the provider is the control feature.
+        both["group"] = both["characteristic"] + _SEP + both["group"].astype(str)
+        result = _metric_frame(both, control=True)
+        split = result["group"].str.split(_SEP, n=1, expand=True, regex=False)
+        result["characteristic"], result["group"] = split[0], split[1]
+        result = result[result["n"] > 0]
+    for name in [c["characteristic"].iloc[0] for c in cell_parts]:
+        table = result[result["characteristic"] == name].drop(columns="characteristic").copy()
+        within = table[table["provider_id"] != ALL_PROVIDERS]
         # Disclosure control: provider x category counts with provider totals and the
         # all-provider row as the column totals.
-        wide = within[within["n"] > 0].pivot_table(
+        wide = within.pivot_table(
             index="provider_id", columns="group", values="n", aggfunc="sum", fill_value=0
         )
         sup = suppress_counts(wide.to_numpy(), min_cell=min_cell)

@@ -14,8 +14,11 @@ Two pieces of evidence, each for one provider against all other providers pooled
    standard error is heteroskedasticity-robust (HC1); the test is one-sided (parking moves
    hours away from those with low ``p``, so ``b' > 0``).
 
-A provider is said to park only when **both** hold: an intersection-union test, whose p-value
-is the larger of the two p-values and which keeps its level without further correction.
+A provider is flagged for parking on the first test (after multiple-comparison control):
+it answers the auditor's question directly, and it is the one with the power to answer it.
+The slope describes the whole gradient and is reported beside it with its interval and
+p-value; it is not required, because a provider that creams also has a steep gradient and
+would mask a parker in the pooled comparison.
 """
 
 from __future__ import annotations
