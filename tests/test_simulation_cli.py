@@ -60,16 +60,35 @@ def test_simulate_monte_carlo_and_flat(caseload_file, tmp_path):
     assert len(doc["intervals"]["overall"]["all"]["job_outcome_rate"]) == 2
 
 
-def test_simulate_user_mistakes_exit_2(caseload_file, tmp_path):
+def test_simulate_user_mistake_exits_2_through_the_console_script(caseload_file):
     r = run("simulate", "--caseload", caseload_file, "--contract", "no_such_contract")
     assert r.returncode == 2 and "no preset" in r.stderr
-    r = run("simulate", "--caseload", caseload_file, "--mission-weight", "3")
-    assert r.returncode == 2 and "mission_weight" in r.stderr
-    r = run("simulate", "--caseload", caseload_file, "--contract", "smooth_example")
-    assert r.returncode == 2 and "--model" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--mission-weight", "3"], "mission_weight"),
+        (["--contract", "smooth_example"], "--model"),
+        (["--mode", "fast"], "--mode"),
+        (["--provider-knows", "oracle"], "--provider-knows"),
+    ],
+)
+def test_simulate_user_mistakes_exit_2(caseload_file, capsys, extra, expected):
+    """The same entry function as the console script, in-process (faster)."""
+    from pbr_fairness.cli import main
+
+    assert main(["simulate", "--caseload", str(caseload_file), *extra]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_simulate_bad_contract_file_and_missing_caseload(caseload_file, tmp_path, capsys):
+    from pbr_fairness.cli import main
+
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ndescription: y\ngroups: {}\nextra: 1\n")
-    r = run("simulate", "--caseload", caseload_file, "--contract", bad)
-    assert r.returncode == 2 and "extra" in r.stderr and str(bad) in r.stderr
-    r = run("simulate", "--caseload", tmp_path / "missing.csv")
-    assert r.returncode == 2
+    assert main(["simulate", "--caseload", str(caseload_file), "--contract", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "extra" in err and str(bad) in err
+    assert main(["simulate", "--caseload", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
