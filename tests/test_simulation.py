@@ -308,3 +308,17 @@ def test_evidence_outcome_rates_agree_with_the_generators_historic_regime(defaul
     assert sim["PG1"] > sim["PG2"] > sim["PG6"] > sim["PG7"]
     # deadweight within the 75-90% literature range (shared/reference/calibration_targets.csv)
     assert 0.75 <= res.overall["deadweight_share"] <= 0.90
+
+
+def test_fast_path_on_arrays_matches_the_reported_result():
+    cl = tiny_caseload(500, 12, 2)
+    prov = ProviderSettings()
+    pop = prepare_population(cl, prov)
+    ev = evaluate(pop, WP.tariff_by_group(pop.payment_group), prov)
+    res = simulate_contract(cl, WP, prov)
+    for m in MEASURES:
+        assert ev.overall[m] == pytest.approx(res.overall[m], rel=1e-12, nan_ok=True), m
+    sub = pop.take(np.arange(100))
+    assert sub.n == 100 and sub.characteristics["sex"].size == 100
+    ev_sub = evaluate(sub, WP.tariff_by_group(sub.payment_group), prov, with_planner=False)
+    assert ev_sub.planner_hours is None and ev_sub.hours.size == 100

@@ -163,6 +163,15 @@ def simulate_months(
             d["abs_gap"] = bc(np.abs(ev.hours - ev.planner_hours))
         fixed[name] = d
 
+    masks: dict[str, tuple[NDArray[np.int64] | None, NDArray[np.bool_] | None, int]] = {}
+    for name, (codes, g, _rank) in breakdowns.items():
+        if codes is None:
+            masks[name] = (None, None, 1)
+        elif np.all(codes >= 0):
+            masks[name] = (codes, None, g)
+        else:
+            keep_mask = codes >= 0
+            masks[name] = (codes[keep_mask], keep_mask, g)
     keys = ("p", "p0", "spend")
     acc = {
         name: {k: np.empty((replications, fixed[name]["count"].size)) for k in keys}
@@ -191,17 +200,19 @@ def simulate_months(
             payments[r] += np.bincount(
                 month[alive] + offsets[m], weights=s[who][alive], minlength=horizon
             )
-        for name, (codes, g, _rank) in breakdowns.items():
-            if codes is None:
+        for name, (cc, keep, g) in masks.items():
+            if cc is None:
                 acc[name]["p"][r, 0] = outcome.sum()
                 acc[name]["p0"][r, 0] = no_support.sum()
                 acc[name]["spend"][r, 0] = spend.sum()
                 continue
-            keep = codes >= 0
-            cc = codes[keep]
-            acc[name]["p"][r] = np.bincount(cc, weights=outcome[keep], minlength=g)
-            acc[name]["p0"][r] = np.bincount(cc, weights=no_support[keep], minlength=g)
-            acc[name]["spend"][r] = np.bincount(cc, weights=spend[keep], minlength=g)
+            if keep is None:
+                o, q, sp = outcome, no_support, spend
+            else:
+                o, q, sp = outcome[keep], no_support[keep], spend[keep]
+            acc[name]["p"][r] = np.bincount(cc, weights=o, minlength=g)
+            acc[name]["p0"][r] = np.bincount(cc, weights=q, minlength=g)
+            acc[name]["spend"][r] = np.bincount(cc, weights=sp, minlength=g)
 
     out: dict[str, dict[str, NDArray[np.float64]]] = {}
     for name in breakdowns:

@@ -173,6 +173,7 @@ class Population:
         kw["breakdowns"] = {
             b: Breakdown(bd.name, bd.codes[idx], bd.labels) for b, bd in self.breakdowns.items()
         }
+        kw["characteristics"] = {c: v[idx] for c, v in self.characteristics.items()}
         kw["rank_p0"] = fractional_rank(kw["p0"])
         return Population(**kw)
 
