@@ -23,12 +23,12 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/contract_designer.py", title="Contract designer", icon=":material/tune:"),
-    st.Page("pages/fairer_tariff.py", title="Fairer tariff", icon=":material/balance:"),
-    st.Page("pages/caseload_audit.py", title="Caseload audit", icon=":material/fact_check:"),
-    st.Page("pages/distance_model.py", title="Distance model", icon=":material/insights:"),
-    st.Page("pages/about.py", title="About", icon=":material/info:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/contract_designer.py", title="Contract designer", icon=":material/tune:"),
+    st.Page("views/fairer_tariff.py", title="Fairer tariff", icon=":material/balance:"),
+    st.Page("views/caseload_audit.py", title="Caseload audit", icon=":material/fact_check:"),
+    st.Page("views/distance_model.py", title="Distance model", icon=":material/insights:"),
+    st.Page("views/about.py", title="About", icon=":material/info:"),
 ]
 
 navigation = st.navigation(PAGES)

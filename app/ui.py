@@ -87,7 +87,10 @@ def fmt_number(value: float, kind: str = "number") -> str:
     if kind == "percent":
         return f"{100 * value:.1f}%"
     if kind == "money":
-        return f"£{value:,.0f}"
+        sign = "-" if value < 0 else ""
+        if abs(value) >= 1e6:
+            return f"{sign}£{abs(value) / 1e6:,.1f}m"
+        return f"{sign}£{abs(value):,.0f}"
     if kind == "ratio":
         return f"{value:.2f}"
     return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"

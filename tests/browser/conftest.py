@@ -78,7 +78,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("needs /usr/bin/chromium")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        # a small in-memory default caseload keeps the designer quick in tests
+        "PBR_FAIRNESS_APP_CASELOAD_N": os.environ.get("PBR_FAIRNESS_APP_CASELOAD_N", "10000"),
+    }
     cmd = [
         sys.executable,
         "-m",

@@ -150,7 +150,7 @@ with ui.guard("The fairer-tariff optimiser"):
 
     c1, c2 = st.columns(2)
     if c1.button("Open in the contract designer", on_click=_open_in_designer, key="tariff_open"):
-        st.switch_page("pages/contract_designer.py")
+        st.switch_page("views/contract_designer.py")
     c2.download_button(
         "Download the tariff (YAML)",
         proposed_yaml,

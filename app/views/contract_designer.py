@@ -84,18 +84,17 @@ def _metrics(result, baseline, baseline_name: str) -> None:
     cols = st.columns(5)
     for col, h in zip(cols, headlines(result, baseline), strict=True):
         delta = None
-        if h.delta is not None:
-            delta = ui.fmt_number(h.delta, h.kind)
+        if h.delta is not None and abs(h.delta) > 1e-12 * max(1.0, abs(h.value)):
             if h.kind == "percent":
                 delta = f"{100 * h.delta:+.1f} points"
-            elif h.delta >= 0:
-                delta = "+" + delta
+            else:
+                delta = ("+" if h.delta > 0 else "") + ui.fmt_number(h.delta, h.kind)
         col.metric(
             h.label,
             ui.fmt_number(h.value, h.kind),
             delta=delta,
             delta_color="inverse" if h.lower_is_better else "normal",
-            help=f"Change against the baseline, {baseline_name}.",
+            help=f"Change against the baseline, {baseline_name}, under the same provider.",
             border=True,
         )
 
@@ -220,8 +219,17 @@ with ui.guard("The contract designer"):
     _metrics(result, baseline, baseline_name)
 
     tidy = reporting.comparison_frame(results)
+    same_as_baseline = designed_yaml == configs[f"Baseline: {baseline_name}"]
+    if same_as_baseline:
+        st.caption(
+            f"This contract is the same as the baseline ({baseline_name}): no changes shown."
+        )
     hours = pd.concat(
-        [reporting.hours_by_decile(r.persons).assign(contract=n) for n, r in results.items()],
+        [
+            reporting.hours_by_decile(r.persons).assign(contract=n)
+            for n, r in results.items()
+            if n == label or not same_as_baseline
+        ],
         ignore_index=True,
     )
     tabs = st.tabs(
