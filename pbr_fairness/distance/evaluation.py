@@ -1,0 +1,356 @@
+"""Accuracy of a distance model on a test caseload, against the synthetic truth when known.
+
+:func:`evaluate_distance_model` scores the model and, when the columns are there, three
+comparators on the same test outcomes:
+
+- ``oracle``: ``true_p_observable``, the chance given only the observed characteristics (the
+  best any model of them can do);
+- ``full_truth``: ``true_p0 + (true_pmax - true_p0)(1 - exp(-true_k * support_hours))``, the
+  chance given everything including the unobserved terms and the hours received (not
+  reachable from referral data; shows how much is irreducible);
+- ``logistic_baseline``: a main-effects logistic regression on the same features, fitted on
+  the same training table.
+
+It checks the accuracy targets of :class:`AccuracyTargets` (issue 3, point 2) and lists the
+predictive ratio (mean predicted / mean observed) for every payment group and every
+category of sex, age band, disability and ethnicity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from pbr_fairness.distance.groups import available_characteristics, group_labels
+from pbr_fairness.distance.metrics import (
+    brier_score,
+    expected_calibration_error,
+    predictive_ratio,
+    roc_auc,
+)
+from pbr_fairness.distance.model import DistanceModel, _as_target, frame_hash, package_version
+from pbr_fairness.simulation.response import response
+
+__all__ = [
+    "GROUPING_CHARACTERISTICS",
+    "AccuracyTargets",
+    "DistanceEvaluation",
+    "evaluate_distance_model",
+    "fit_logistic_baseline",
+]
+
+#: Characteristics whose categories get a predictive-ratio check.
+GROUPING_CHARACTERISTICS: tuple[str, ...] = (
+    "payment_group",
+    "sex",
+    "age_band",
+    "disability",
+    "ethnicity",
+)
+_TRUTH_FOR_FULL = ("true_p0", "true_pmax", "true_k", "support_hours")
+
+
+@dataclass(frozen=True)
+class AccuracyTargets:
+    """Accuracy targets of the distance model (issue 3, point 2).
+
+    Parameters
+    ----------
+    auc_ratio : float, default 0.98
+        Model AUC must reach this multiple of the oracle's AUC.
+    brier_ratio : float, default 1.01
+        Model Brier score at most this multiple of the oracle's.
+    ece : float, default 0.01
+        Largest expected calibration error (10 equal-count bins).
+    ratio_low, ratio_high : float, default 0.95 and 1.05
+        Allowed predictive ratio in every checked group.
+    min_group_size : int, default 1000
+        Groups with fewer test people are listed but not checked.
+    """
+
+    auc_ratio: float = 0.98
+    brier_ratio: float = 1.01
+    ece: float = 0.01
+    ratio_low: float = 0.95
+    ratio_high: float = 1.05
+    min_group_size: int = 1000
+
+
+def fit_logistic_baseline(
+    train: pd.DataFrame, y: Any, model: DistanceModel
+) -> Any:
+    """Fit a main-effects logistic regression on the distance model's features.
+
+    Numbers are median-imputed (with a missing indicator) and standardised; categories are
+    one-hot encoded (missing as its own level).
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Training table.
+    y : array-like or str
+        0/1 outcomes or the target column name.
+    model : DistanceModel
+        Fitted model whose feature description is reused.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Fitted on ``model.features_.encode(train)``.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    spec = model.features_
+    cat = spec.categorical_indices
+    num = [j for j in range(len(spec.names)) if j not in cat]
+    parts = []
+    if num:
+        parts.append(
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                              StandardScaler()),
+                num,
+            )
+        )
+    if cat:
+        parts.append(
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1.0),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                cat,
+            )
+        )
+    pipe = make_pipeline(ColumnTransformer(parts), LogisticRegression(max_iter=2000, C=1.0))
+    target = _as_target(y, train, None)
+    pipe.fit(spec.encode(train), target.astype(int))
+    return pipe
+
+
+def _scores(y: NDArray[np.float64], p: NDArray[np.float64]) -> dict[str, float]:
+    return {
+        "auc": roc_auc(y, p),
+        "brier": brier_score(y, p),
+        "ece": expected_calibration_error(y, p),
+        "mean_predicted": float(np.mean(p)),
+        "observed_rate": float(np.mean(y)),
+        "n": float(len(y)),
+    }
+
+
+@dataclass(frozen=True)
+class DistanceEvaluation:
+    """Accuracy of a distance model on a test table.
+
+    Attributes
+    ----------
+    overall : pandas.DataFrame
+        One row per predictor (``model``, ``oracle``, ``full_truth``,
+        ``logistic_baseline`` when available): ``auc``, ``brier``, ``ece``,
+        ``mean_predicted``, ``observed_rate``, ``n``.
+    groups : pandas.DataFrame
+        ``characteristic``, ``group``, ``n``, ``observed_rate``, ``mean_predicted``,
+        ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``checked``
+        (``n >= min_group_size``) and ``within_target``.
+    targets : pandas.DataFrame
+        ``criterion``, ``value``, ``target``, ``passed`` (empty comparisons when there is no
+        oracle).
+    provenance : dict
+        Package version, test-table hash, model training hash and settings.
+    """
+
+    overall: pd.DataFrame
+    groups: pd.DataFrame
+    targets: pd.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every checked target holds."""
+        return bool(self.targets["passed"].all()) if len(self.targets) else True
+
+    def metrics(self) -> dict[str, float]:
+        """Headline numbers for ``--json``: ``auc``, ``brier``, ``ece`` (+ ``oracle_*``...)."""
+        out: dict[str, float] = {}
+        for predictor, row in self.overall.iterrows():
+            prefix = "" if predictor == "model" else f"{predictor}_"
+            for key in ("auc", "brier", "ece"):
+                out[f"{prefix}{key}"] = float(row[key])
+        out["n_test"] = int(self.overall.loc["model", "n"])
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return every number as a tidy table: ``table``, ``row``, ``metric``, ``value``."""
+        parts = [
+            self.overall.reset_index(names="row")
+            .melt(id_vars="row", var_name="metric")
+            .assign(table="overall"),
+        ]
+        g = self.groups.assign(row=self.groups["characteristic"] + "=" + self.groups["group"])
+        parts.append(
+            g.drop(columns=["characteristic", "group"])
+            .melt(id_vars="row", var_name="metric")
+            .assign(table="groups")
+        )
+        parts.append(
+            self.targets.rename(columns={"criterion": "row"})
+            .melt(id_vars="row", var_name="metric")
+            .assign(table="targets")
+        )
+        return pd.concat(parts, ignore_index=True)[["table", "row", "metric", "value"]]
+
+    def summary(self) -> str:
+        """Return the tables as Markdown."""
+        lines = ["### Accuracy on the test caseload", ""]
+        lines.append("| predictor | AUC | Brier | ECE | mean predicted | observed | n |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for name, r in self.overall.iterrows():
+            lines.append(
+                f"| {name} | {r.auc:.4f} | {r.brier:.5f} | {r.ece:.4f} | "
+                f"{r.mean_predicted:.4f} | {r.observed_rate:.4f} | {int(r.n):,} |"
+            )
+        if len(self.targets):
+            lines += ["", "### Targets", "", "| criterion | value | target | passed |",
+                      "|---|---:|---|:---:|"]
+            for _, r in self.targets.iterrows():
+                mark = "yes" if r.passed else "**NO**"
+                lines.append(f"| {r.criterion} | {r.value:.4f} | {r.target} | {mark} |")
+        lines += ["", "### Predictive ratio (mean predicted / mean observed) by group", "",
+                  "| characteristic | group | n | observed | predicted | ratio | oracle ratio |"
+                  " checked |",
+                  "|---|---|---:|---:|---:|---:|---:|:---:|"]
+        for _, r in self.groups.iterrows():
+            checked = ("yes" if r.within_target else "**NO**") if r.checked else "n < min"
+            oracle = "" if pd.isna(r.oracle_ratio) else f"{r.oracle_ratio:.3f}"
+            lines.append(
+                f"| {r.characteristic} | {r.group} | {int(r.n):,} | {r.observed_rate:.4f} | "
+                f"{r.mean_predicted:.4f} | {r.predictive_ratio:.3f} | {oracle} | {checked} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def evaluate_distance_model(
+    model: DistanceModel,
+    test: pd.DataFrame,
+    *,
+    target: str = "job_outcome",
+    train: pd.DataFrame | None = None,
+    targets: AccuracyTargets | None = None,
+    characteristics: Sequence[str] = GROUPING_CHARACTERISTICS,
+) -> DistanceEvaluation:
+    """Score a fitted model on a test table, against the truth when the table carries it.
+
+    Parameters
+    ----------
+    model : DistanceModel
+        Fitted model.
+    test : pandas.DataFrame
+        Test people with the model's features and ``target``; on synthetic data also the
+        ``true_*`` columns and ``support_hours``.
+    target : str, default "job_outcome"
+        Outcome column.
+    train : pandas.DataFrame, optional
+        Training table; when given, a logistic-regression baseline is fitted on it.
+    targets : AccuracyTargets, optional
+        Targets to check (default: the issue's).
+    characteristics : sequence of str
+        Columns whose categories get a predictive-ratio row.
+
+    Returns
+    -------
+    DistanceEvaluation
+    """
+    targets = targets or AccuracyTargets()
+    y = _as_target(target, test, "test table")
+    p = model.predict_proba(test)[:, 1]
+    rows: dict[str, dict[str, float]] = {"model": _scores(y, p)}
+    oracle = None
+    if "true_p_observable" in test.columns:
+        oracle = test["true_p_observable"].to_numpy(dtype=float)
+        rows["oracle"] = _scores(y, oracle)
+    if all(c in test.columns for c in _TRUTH_FOR_FULL):
+        full = response(
+            test["support_hours"].to_numpy(dtype=float),
+            test["true_p0"].to_numpy(dtype=float),
+            test["true_pmax"].to_numpy(dtype=float),
+            test["true_k"].to_numpy(dtype=float),
+        )
+        rows["full_truth"] = _scores(y, full)
+    if train is not None:
+        base = fit_logistic_baseline(train, target, model)
+        rows["logistic_baseline"] = _scores(
+            y, base.predict_proba(model.features_.encode(test))[:, 1]
+        )
+    overall = pd.DataFrame.from_dict(rows, orient="index")
+
+    group_rows = []
+    for name in available_characteristics(test, tuple(characteristics)):
+        labels = group_labels(test, name).to_numpy()
+        for g in pd.unique(labels):
+            m = labels == g
+            n = int(m.sum())
+            pr = predictive_ratio(y[m], p[m])
+            ok = targets.ratio_low <= pr <= targets.ratio_high
+            group_rows.append(
+                {
+                    "characteristic": name,
+                    "group": str(g),
+                    "n": n,
+                    "observed_rate": float(y[m].mean()),
+                    "mean_predicted": float(p[m].mean()),
+                    "predictive_ratio": pr,
+                    "oracle_ratio": predictive_ratio(y[m], oracle[m])
+                    if oracle is not None
+                    else float("nan"),
+                    "checked": n >= targets.min_group_size,
+                    "within_target": bool(ok),
+                }
+            )
+    groups = pd.DataFrame(group_rows)
+    if len(groups):
+        groups = groups.sort_values(["characteristic", "group"], kind="stable").reset_index(
+            drop=True
+        )
+
+    crit = []
+    m = rows["model"]
+    if oracle is not None:
+        o = rows["oracle"]
+        crit.append(("AUC / oracle AUC", m["auc"] / o["auc"], f">= {targets.auc_ratio:g}",
+                     m["auc"] >= targets.auc_ratio * o["auc"]))
+        crit.append(("Brier / oracle Brier", m["brier"] / o["brier"],
+                     f"<= {targets.brier_ratio:g}", m["brier"] <= targets.brier_ratio * o["brier"]))
+    crit.append(("ECE", m["ece"], f"<= {targets.ece:g}", m["ece"] <= targets.ece))
+    if len(groups):
+        checked = groups[groups["checked"]]
+        if len(checked):
+            worst = checked.loc[(checked["predictive_ratio"] - 1.0).abs().idxmax()]
+            crit.append(
+                (
+                    f"worst group predictive ratio ({worst.characteristic}={worst.group})",
+                    float(worst.predictive_ratio),
+                    f"in [{targets.ratio_low:g}, {targets.ratio_high:g}]",
+                    bool(checked["within_target"].all()),
+                )
+            )
+    target_frame = pd.DataFrame(crit, columns=["criterion", "value", "target", "passed"])
+    provenance = {
+        "package_version": package_version(),
+        "test_hash": frame_hash(test),
+        "n_test": len(test),
+        "model_training_hash": getattr(model, "training_hash_", ""),
+        "targets": targets.__dict__,
+    }
+    return DistanceEvaluation(overall, groups, target_frame, provenance)
