@@ -46,8 +46,6 @@ def sweep_command(
     ),
 ) -> None:
     """Run a scenario sweep and write one row per scenario x measure x group to Parquet."""
-    from pbr_fairness.sweep import load_spec, run_sweep
-
     if backend not in ("local", "dask"):
         raise InputError(
             [Problem(f"{backend!r} is not a backend; use local or dask", column="--backend")]
@@ -58,6 +56,8 @@ def sweep_command(
         raise InputError([Problem("--scheduler needs --backend dask", column="--scheduler")])
     if out.suffix.lower() != ".parquet":
         raise InputError([Problem(f"{out} should end in .parquet", column="--out")])
+    from pbr_fairness.sweep import load_spec, run_sweep
+
     parsed = load_spec(spec)
     try:
         run = run_sweep(
@@ -98,15 +98,15 @@ def national_command(
     json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON."),
 ) -> None:
     """Simulate a contract on a national-size synthetic caseload, in chunks of bounded memory."""
-    from pbr_fairness.national import simulate_national
-    from pbr_fairness.simulation import ProviderSettings
-
     if n < 1:
         raise InputError([Problem(f"must be a positive number of people, got {n}", column="--n")])
     if chunk_size < 1:
         raise InputError([Problem(f"must be positive, got {chunk_size}", column="--chunk-size")])
     if providers < 1:
         raise InputError([Problem(f"must be positive, got {providers}", column="--providers")])
+    from pbr_fairness.national import simulate_national
+    from pbr_fairness.simulation import ProviderSettings
+
     settings = ProviderSettings().replace(
         cost_per_hour=cost_per_hour,
         capacity_hours=capacity_hours,

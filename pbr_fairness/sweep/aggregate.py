@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["ID_COLUMNS", "VALUE_COLUMNS", "aggregate_seeds", "parameter_columns"]
 
@@ -50,6 +49,8 @@ def aggregate_seeds(frame: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     if frame.empty:
         return pd.DataFrame()
+    from scipy import stats
+
     keys = ["design_id", "design_index", *parameter_columns(frame), "breakdown", "group", "measure"]
     g = frame.groupby(keys, sort=False, dropna=False, observed=True)["value"]
     alpha = 1.0 - level
