@@ -184,9 +184,16 @@ def test_duplicate_header_names(tmp_path):
     assert exc.value.problems[0].column == "age"
 
 
-def test_ragged_rows_are_reported():
-    with pytest.raises(InputError, match="cannot read as CSV"):
+def test_ragged_rows_are_reported_with_their_row():
+    with pytest.raises(InputError, match="cannot read as CSV") as exc:
         read_caseload(b"person_id,payment_group\nA,PG1\nB,PG2,extra,more\n", name="r.csv")
+    assert exc.value.problems[0].row == 2
+
+
+def test_quoted_cells_blank_lines_and_na_text():
+    frame = read_table(b'\n\nperson_id,note\n1,\n\n"x,\ny",NA\n', name="q.csv")
+    assert frame["person_id"].tolist() == ["1", "x,\ny"]
+    assert frame["note"].tolist() == ["", "NA"]
 
 
 def test_values_problems_raise_with_every_problem():
