@@ -51,10 +51,13 @@ def test_simulate_writes_json_and_persons(caseload_file, tmp_path):
 
 
 def test_simulate_monte_carlo_and_flat(caseload_file, tmp_path):
+    """In-process through ``cli.main``, the function the console script calls."""
+    from pbr_fairness.cli import main
+
     out = tmp_path / "mc.json"
-    r = run("simulate", "--caseload", caseload_file, "--contract", "flat", "--mode",
-            "monte_carlo", "--replications", "5", "--json", out, "--quiet")
-    assert r.returncode == 0, r.stderr
+    code = main(["simulate", "--caseload", str(caseload_file), "--contract", "flat", "--mode",
+                 "monte_carlo", "--replications", "5", "--json", str(out), "--quiet"])
+    assert code == 0
     doc = json.loads(out.read_text())
     assert doc["contract"] == "flat" and doc["replications"] == 5
     assert len(doc["intervals"]["overall"]["all"]["job_outcome_rate"]) == 2
