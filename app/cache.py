@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CASELOAD_PATH = ROOT / "data" / "synthetic" / "default_caseload.parquet"
 SAMPLE_CASELOAD_PATH = ROOT / "data" / "synthetic" / "sample_caseload.csv"
 DEFAULT_MODEL_DIR = ROOT / "models" / "default"
+#: Environment variable naming another model directory (tests, or a user's own model).
+MODEL_VARIABLE = "PBR_FAIRNESS_APP_MODEL_DIR"
 #: In-memory fallback when ``make prepare`` has not written the default caseload.
 FALLBACK_CASELOAD = {"n": 50_000, "rng": 20110601, "providers": 4}
 
@@ -150,17 +152,27 @@ def upload_columns(data: bytes, name: str) -> list[str]:
     return [str(c) for c in read_table(data, name=name).columns]
 
 
-@st.cache_resource(show_spinner="Loading the distance model...")
+def model_dir() -> Path:
+    """Return the directory of the distance model the app uses (``models/default``)."""
+    return Path(os.environ.get(MODEL_VARIABLE) or DEFAULT_MODEL_DIR)
+
+
 def default_model() -> Any:
-    """Return the shipped distance model (``models/default``), loaded once per server."""
+    """Return the shipped distance model, loaded once per server."""
+    return _load_model(str(model_dir()))
+
+
+@st.cache_resource(show_spinner="Loading the distance model...", max_entries=2)
+def _load_model(directory: str) -> Any:
     from pbr_fairness.distance import DistanceModel
 
-    return DistanceModel.load(DEFAULT_MODEL_DIR)
+    return DistanceModel.load(directory)
 
 
 def model_available() -> bool:
-    """Whether the shipped distance model is on disk."""
-    return DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir())
+    """Whether the distance model is on disk."""
+    d = model_dir()
+    return d.is_dir() and any(d.glob("*.json"))
 
 
 def preset_names() -> list[str]:
@@ -188,9 +200,10 @@ def generator_sources() -> pd.DataFrame:
 
 def model_card_markdown() -> str | None:
     """Return the shipped model card (Markdown), or ``None`` when the model is not prepared."""
-    if not DEFAULT_MODEL_DIR.is_dir():
+    d = model_dir()
+    if not d.is_dir():
         return None
-    cards = sorted(DEFAULT_MODEL_DIR.glob("*card*.md")) or sorted(DEFAULT_MODEL_DIR.glob("*.md"))
+    cards = sorted(d.glob("*card*.md")) or sorted(d.glob("*.md"))
     return cards[0].read_text(encoding="utf-8") if cards else None
 
 
@@ -220,11 +233,11 @@ def contract_yaml(contract_obj: Any) -> str:
 # ----------------------------------------------------------------------------- simulation
 def predicted(caseload_key: str) -> Any:
     """Return the shipped model's predicted job-outcome probability for a known caseload."""
-    return _predicted(caseload_id(caseload_key))
+    return _predicted(caseload_id(caseload_key), str(model_dir()))
 
 
 @st.cache_data(show_spinner="Predicting each person's chances...", max_entries=4)
-def _predicted(caseload_key: str) -> Any:
+def _predicted(caseload_key: str, directory: str) -> Any:
     return default_model().predict_proba(caseload(caseload_key))[:, 1]
 
 
@@ -254,7 +267,13 @@ def simulate(
         Seed of the random parts.
     """
     return _simulate(
-        caseload_id(caseload_key), contract_yaml_text, provider, provider_knows, mode, seed
+        caseload_id(caseload_key),
+        contract_yaml_text,
+        provider,
+        provider_knows,
+        mode,
+        seed,
+        str(model_dir()),
     )
 
 
@@ -266,6 +285,7 @@ def _simulate(
     provider_knows: str,
     mode: str,
     seed: int,
+    model_key: str,
 ) -> Any:
     from pbr_fairness.simulation import ProviderSettings, simulate_contract
 
@@ -335,3 +355,106 @@ def audit_figures(*config: Any) -> dict[str, Any]:
     from pbr_fairness import plots
 
     return plots.audit_figures(audit(*config))
+
+
+# ----------------------------------------------------------------------------- distance model
+#: Held-out synthetic people the distance page evaluates the model on (a seed the shipped
+#: model was not trained on).
+EVALUATION_CASELOAD = {"n": 20_000, "rng": 7, "providers": 4}
+
+
+@st.cache_data(show_spinner="Generating held-out people to test the model on...", max_entries=1)
+def evaluation_caseload() -> pd.DataFrame:
+    """Return the held-out synthetic caseload of the distance-model page."""
+    from pbr_fairness.caseload.generator import make_caseload
+
+    f = EVALUATION_CASELOAD
+    return make_caseload(f["n"], rng=f["rng"], providers=f["providers"])
+
+
+def model_evaluation() -> Any:
+    """Return the shipped model's accuracy on the held-out caseload."""
+    return _model_evaluation(str(model_dir()))
+
+
+@st.cache_data(show_spinner="Scoring the model on held-out people...", max_entries=2)
+def _model_evaluation(directory: str) -> Any:
+    from pbr_fairness.distance.evaluation import evaluate_distance_model
+
+    return evaluate_distance_model(default_model(), evaluation_caseload())
+
+
+def calibration_by(characteristic: str) -> pd.DataFrame:
+    """Return the calibration table of the shipped model by a characteristic."""
+    return _calibration_by(str(model_dir()), characteristic)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _calibration_by(directory: str, characteristic: str) -> pd.DataFrame:
+    from pbr_fairness.distance.groups import group_labels
+    from pbr_fairness.distance.metrics import calibration_table
+
+    test = evaluation_caseload()
+    p = default_model().predict_proba(test)[:, 1]
+    groups = None if characteristic == "all" else group_labels(test, characteristic)
+    return calibration_table(test["job_outcome"], p, groups=groups, n_bins=10)
+
+
+def model_card() -> dict[str, Any] | None:
+    """Return the shipped model card (JSON), or ``None``."""
+    import json
+
+    d = model_dir()
+    cards = sorted(d.glob("*card*.json")) if d.is_dir() else []
+    return json.loads(cards[0].read_text(encoding="utf-8")) if cards else None
+
+
+def shap_importance() -> pd.DataFrame | None:
+    """Return global SHAP importance (``feature``, ``importance``), or ``None`` if unavailable."""
+    return _shap_importance(str(model_dir()))
+
+
+@st.cache_data(show_spinner="Computing SHAP importance...", max_entries=2)
+def _shap_importance(directory: str) -> pd.DataFrame | None:
+    try:
+        from pbr_fairness.distance import explain
+    except ImportError:
+        return None
+    if not hasattr(explain, "global_importance"):
+        return None
+    test = evaluation_caseload().head(5_000)
+    return explain.global_importance(default_model(), test)
+
+
+def person_explanation(row: int) -> tuple[float, list[str]] | None:
+    """Return one held-out person's predicted chance and top-5 reasons, or ``None``."""
+    return _person_explanation(str(model_dir()), row)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _person_explanation(directory: str, row: int) -> tuple[float, list[str]] | None:
+    try:
+        from pbr_fairness.distance import explain
+    except ImportError:
+        return None
+    if not hasattr(explain, "explain_person"):
+        return None
+    person = evaluation_caseload().iloc[[row]]
+    chance = float(default_model().predict_proba(person)[0, 1])
+    return chance, list(explain.explain_person(default_model(), person, top=5))
+
+
+def fairness_table() -> pd.DataFrame | None:
+    """Return the model's fairness table with intervals, or ``None`` if unavailable."""
+    return _fairness_table(str(model_dir()))
+
+
+@st.cache_data(show_spinner="Computing the fairness report (bootstrap)...", max_entries=2)
+def _fairness_table(directory: str) -> pd.DataFrame | None:
+    try:
+        from pbr_fairness.distance import fairness
+    except ImportError:
+        return None
+    if not hasattr(fairness, "fairness_report"):
+        return None
+    return fairness.fairness_report(default_model(), evaluation_caseload(), rng=20110601).to_frame()

@@ -160,9 +160,37 @@ def test_audit_page_sample_caseload() -> None:
     assert len(at.dataframe) >= 2
 
 
-def test_distance_page_loads() -> None:
+MODEL_DIR = ROOT / "models" / "default"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped model, or a small one trained here when it is not prepared."""
+    if MODEL_DIR.is_dir() and any(MODEL_DIR.glob("*.json")):
+        return MODEL_DIR
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.distance import DistanceModel
+
+    caseload = make_caseload(8000, rng=99, providers=4)
+    out = tmp_path_factory.mktemp("model")
+    DistanceModel(rng=1).fit(caseload, caseload["job_outcome"]).save(out)
+    return out
+
+
+def test_distance_page_shows_metrics_and_calibration(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PBR_FAIRNESS_APP_MODEL_DIR", str(model_dir))
     at = _page("distance_model")
     assert at.title[0].value.startswith("Distance")
+    assert not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["AUC", "AUC / best possible", "Brier score", "Calibration error"]
+    auc = float(at.metric[0].value)
+    assert 0.6 < auc < 0.95
+    assert float(at.metric[1].value.rstrip("%")) > 90  # close to the best possible
+    at.selectbox(key="distance_by").set_value("disability").run()
+    assert not at.exception and not at.error
 
 
 def test_fairer_tariff_page_loads() -> None:
