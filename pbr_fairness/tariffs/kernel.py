@@ -1,0 +1,288 @@
+"""The optimiser's kernel: every person's response to an outcome-fee factor, on arrays only.
+
+A proposed tariff pays person *i* an outcome value ``V_i = F_i * u_i`` where ``u_i`` is the
+expected value of one job outcome under a base tariff (job-outcome fee plus the expected
+sustainment fees, ``J + S * sum_{m<=M} (1 - h_i)^m``) and ``F_i`` the factor of the person's
+cell (payment group, band of predicted distance, or a smooth function of the prediction).
+With the provider's marginal cost of an hour ``mu`` (``c`` when capacity does not bind,
+``c + lam`` otherwise) the provider's hours are (methods §2.3)::
+
+    e_i = max(e_min, ln(a_i V~_i g~_i k_i / mu_i) / k_i),   V~_i = (1 - m) V_i + m w_i
+
+with ``g~`` the gain the provider perceives and ``m`` its mission weight. The person is parked
+(given only ``e_min``) exactly when ``F_i <= r_i``, the *parking threshold*::
+
+    r_i = (mu_i exp(k_i e_min) / (g~_i k_i) - m w_i) / ((1 - m) u_i)
+
+Everything the optimiser needs (spend, hours, additional jobs, equity-weighted additional jobs)
+is a sum over people of closed-form functions of ``F_i``, so a whole grid of factors is
+tabulated per cell with one pass over the people (:func:`cell_tables`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Kernel", "cell_tables", "person_response", "threshold_counts"]
+
+_PARKED_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Kernel:
+    """Per-person arrays of one optimisation problem (see the module docstring).
+
+    Attributes
+    ----------
+    u : numpy.ndarray
+        Expected outcome value per unit factor (pounds).
+    gk : numpy.ndarray
+        Perceived gain times ``k``: ``g~_i k_i``.
+    k : numpy.ndarray
+        Responsiveness per hour.
+    p0, gain : numpy.ndarray
+        True no-support probability and ``pmax - p0``.
+    w : numpy.ndarray
+        Planner's equity weights (pounds per job).
+    wn : numpy.ndarray
+        Equity weights per job (``w / W``: 1 on average when ``eta = 1``).
+    mu : numpy.ndarray
+        Marginal cost of an hour of each person's provider.
+    minimum : float
+        Minimum hours ``e_min``.
+    mission : float
+        Mission weight ``m``.
+    attachment : float
+        Attachment fee per person (pounds).
+    """
+
+    u: NDArray[np.float64]
+    gk: NDArray[np.float64]
+    k: NDArray[np.float64]
+    p0: NDArray[np.float64]
+    gain: NDArray[np.float64]
+    w: NDArray[np.float64]
+    wn: NDArray[np.float64]
+    mu: NDArray[np.float64]
+    minimum: float
+    mission: float = 0.0
+    attachment: float = 0.0
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return int(self.u.size)
+
+    def thresholds(self) -> NDArray[np.float64]:
+        """Parking threshold ``r_i``: person *i* is parked when its factor is ``<= r_i``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.where(
+                self.gk > 0,
+                self.mu
+                * np.exp(self.k * self.minimum + _PARKED_TOLERANCE * self.k)
+                / np.where(self.gk > 0, self.gk, 1.0),
+                np.inf,
+            )
+            m = self.mission
+            if m >= 1.0:
+                return np.where(self.w >= need, -1.0, np.inf)
+            r = (need - m * self.w) / ((1.0 - m) * self.u)
+        return np.where(self.u > 0, r, np.where(need <= m * self.w, -1.0, np.inf))
+
+    def with_mu(self, mu: NDArray[np.float64]) -> Kernel:
+        """Copy with other marginal costs."""
+        return Kernel(
+            self.u,
+            self.gk,
+            self.k,
+            self.p0,
+            self.gain,
+            self.w,
+            self.wn,
+            np.asarray(mu, dtype=float),
+            self.minimum,
+            self.mission,
+            self.attachment,
+        )
+
+
+def person_response(
+    kernel: Kernel, factor: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Hours, probability of a job outcome and expected outcome payment per person.
+
+    ``factor`` broadcasts against the people (shape ``(n,)`` or ``(n, L)`` for ``L`` levels
+    at once, with the kernel's arrays as ``(n, 1)``).
+    """
+    f = np.asarray(factor, dtype=float)
+    col = (lambda a: a[:, None]) if f.ndim == 2 else (lambda a: a)
+    u, gk, k, mu = col(kernel.u), col(kernel.gk), col(kernel.k), col(kernel.mu)
+    v = f * u
+    m = kernel.mission
+    agent = v if m == 0 else (1.0 - m) * v + m * col(kernel.w)
+    a = agent * gk / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        la = np.log(np.where(a > 0, a, 1.0))
+    hours = np.where(a > 0, np.maximum(kernel.minimum, la / k), kernel.minimum)
+    p = col(kernel.p0) + col(kernel.gain) * (-np.expm1(-k * hours))
+    return hours, p, v * p
+
+
+def cell_tables(
+    kernel: Kernel,
+    order: NDArray[np.intp],
+    starts: NDArray[np.intp],
+    grid: NDArray[np.float64],
+    *,
+    target_hours: NDArray[np.float64] | None = None,
+    chunk: int = 16,
+) -> dict[str, NDArray[np.float64]]:
+    """Sum over the people of each cell at every factor level of ``grid``.
+
+    Parameters
+    ----------
+    kernel : Kernel
+    order : numpy.ndarray
+        People sorted by cell.
+    starts : numpy.ndarray
+        Index in ``order`` where each cell begins (cells must not be empty).
+    grid : numpy.ndarray
+        Factor levels (``L`` values).
+    target_hours : numpy.ndarray, optional
+        Hours to compare with: adds ``abs_gap`` = ``sum |e_i - target_i|``.
+    chunk : int
+        Levels computed at once (memory: ``n * chunk`` floats per temporary).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``spend`` (outcome payments only), ``hours``, ``additional_jobs``, ``ewaj``
+        (equity-weighted additional jobs) and, with ``target_hours``, ``abs_gap``; each of
+        shape ``(cells, L)``.
+    """
+    sub = Kernel(
+        kernel.u[order],
+        kernel.gk[order],
+        kernel.k[order],
+        kernel.p0[order],
+        kernel.gain[order],
+        kernel.w[order],
+        kernel.wn[order],
+        kernel.mu[order],
+        kernel.minimum,
+        kernel.mission,
+    )
+    tgt = None if target_hours is None else np.asarray(target_hours, dtype=float)[order]
+    cells, n_lev = starts.size, grid.size
+    keys = ["spend", "hours", "additional_jobs", "ewaj"] + (["abs_gap"] if tgt is not None else [])
+    out = {key: np.empty((cells, n_lev)) for key in keys}
+    for lo in range(0, n_lev, chunk):
+        g = grid[lo : lo + chunk]
+        f = np.broadcast_to(g, (sub.n, g.size))
+        hours, p, pay = person_response(sub, f)
+        add = p - sub.p0[:, None]
+        out["spend"][:, lo : lo + g.size] = np.add.reduceat(pay, starts, axis=0)
+        out["hours"][:, lo : lo + g.size] = np.add.reduceat(hours, starts, axis=0)
+        out["additional_jobs"][:, lo : lo + g.size] = np.add.reduceat(add, starts, axis=0)
+        out["ewaj"][:, lo : lo + g.size] = np.add.reduceat(add * sub.wn[:, None], starts, axis=0)
+        if tgt is not None:
+            out["abs_gap"][:, lo : lo + g.size] = np.add.reduceat(
+                np.abs(hours - tgt[:, None]), starts, axis=0
+            )
+    return out
+
+
+def threshold_counts(
+    thresholds: NDArray[np.float64],
+    cell: NDArray[np.intp],
+    group: NDArray[np.intp],
+    n_cells: int,
+    n_groups: int,
+    grid: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """People parked in each (cell, group) at each factor level.
+
+    Person *i* is parked at level ``f`` when ``f <= r_i``. Returns shape
+    ``(cells, L, groups)``. People with ``group < 0`` are left out.
+    """
+    keep = group >= 0
+    # number of levels at which the person is parked: levels l with grid[l] <= r_i
+    n_parked_levels = np.searchsorted(grid, thresholds[keep], side="right")
+    n_lev = grid.size
+    key = (cell[keep] * n_groups + group[keep]) * (n_lev + 1) + n_parked_levels
+    hist = np.bincount(key, minlength=n_cells * n_groups * (n_lev + 1)).reshape(
+        n_cells, n_groups, n_lev + 1
+    )
+    # parked at level l <=> n_parked_levels > l: reverse cumulative sum
+    rev = np.cumsum(hist[:, :, ::-1], axis=2)[:, :, ::-1]
+    return np.transpose(rev[:, :, 1:], (0, 2, 1)).astype(float)
+
+
+def cell_tables_exact(
+    kernel: Kernel,
+    cell: NDArray[np.intp],
+    n_cells: int,
+    grid: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    """Compute the sums of :func:`cell_tables` in ``O(n log n)``, for a provider with no mission.
+
+    Above its threshold a person's hours are ``ln(f c_i) / k_i`` with ``c_i = u_i g~_i k_i /
+    mu_i``, so ``exp(-k_i e_i) = 1 / (f c_i)`` and ``p_i = pmax_i - gain_i / (f c_i)``: every
+    sum over the people above their threshold is ``a + b f + d / f + h ln f`` with constants
+    from prefix sums over the people sorted by threshold.
+    """
+    if kernel.mission != 0:
+        raise ValueError("cell_tables_exact needs mission weight 0")
+    r = kernel.thresholds()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(kernel.gk > 0, kernel.u * kernel.gk / kernel.mu, 0.0)
+        inv_c = np.where(c > 0, 1.0 / np.where(c > 0, c, 1.0), 0.0)
+        log_c = np.where(c > 0, np.log(np.where(c > 0, c, 1.0)), 0.0)
+    pmax = kernel.p0 + kernel.gain
+    pmin = kernel.p0 + kernel.gain * (-np.expm1(-kernel.k * kernel.minimum))
+    inv_k = 1.0 / kernel.k
+    # columns summed over the people above (a) / at (b) their threshold
+    above = np.stack(
+        [
+            kernel.u * pmax,  # spend: f * this
+            kernel.u * kernel.gain * inv_c,  # spend: minus this
+            inv_k,  # hours: ln f * this
+            log_c * inv_k,  # hours: plus this
+            pmax - kernel.p0,  # additional jobs
+            kernel.gain * inv_c,  # additional jobs: minus this / f
+            kernel.wn * (pmax - kernel.p0),
+            kernel.wn * kernel.gain * inv_c,
+        ]
+    )
+    at_min = np.stack(
+        [
+            kernel.u * pmin,  # spend: f * this
+            np.ones_like(pmin),  # count (hours = minimum)
+            pmin - kernel.p0,
+            kernel.wn * (pmin - kernel.p0),
+        ]
+    )
+    order = np.lexsort((r, cell))
+    rs, cs = r[order], cell[order]
+    cum_a = np.concatenate([np.zeros((above.shape[0], 1)), np.cumsum(above[:, order], axis=1)], 1)
+    cum_b = np.concatenate([np.zeros((at_min.shape[0], 1)), np.cumsum(at_min[:, order], axis=1)], 1)
+    bounds = np.searchsorted(cs, np.arange(n_cells + 1), side="left")
+    n_lev = grid.size
+    out = {key: np.empty((n_cells, n_lev)) for key in ("spend", "hours", "additional_jobs", "ewaj")}
+    with np.errstate(divide="ignore"):
+        log_f = np.where(grid > 0, np.log(np.where(grid > 0, grid, 1.0)), 0.0)
+        inv_f = np.where(grid > 0, 1.0 / np.where(grid > 0, grid, 1.0), 0.0)
+    for j in range(n_cells):
+        s, e = bounds[j], bounds[j + 1]
+        # people with r < f are above their threshold at level f
+        split = s + np.searchsorted(rs[s:e], grid, side="left")
+        a = cum_a[:, split] - cum_a[:, [s]]
+        b = cum_b[:, [e]] - cum_b[:, split]
+        out["spend"][j] = grid * a[0] - a[1] + grid * b[0]
+        out["hours"][j] = log_f * a[2] + a[3] + kernel.minimum * b[1]
+        out["additional_jobs"][j] = a[4] - inv_f * a[5] + b[2]
+        out["ewaj"][j] = a[6] - inv_f * a[7] + b[3]
+    return out

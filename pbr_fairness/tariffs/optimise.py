@@ -1,0 +1,258 @@
+"""``optimise_tariff``: a budget-neutral fairer tariff, its before/after, frontier and reference."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pbr_fairness.contracts import Contract
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_contract
+from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
+from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
+from pbr_fairness.tariffs.reference import reference_tariff
+from pbr_fairness.tariffs.result import HEADLINE_MEASURES, TariffResult
+from pbr_fairness.tariffs.setup import Progress, prepare_problem
+from pbr_fairness.tariffs.solve import solve
+
+__all__ = ["optimise_tariff"]
+
+log = logging.getLogger(__name__)
+
+Objective = Literal["equity_weighted_jobs", "planner_gap"]
+
+
+def _version() -> str:
+    try:
+        from pbr_fairness import __version__
+
+        return str(__version__)
+    except ImportError:
+        from importlib.metadata import version
+
+        return version("pbr-fairness")
+
+
+def optimise_tariff(
+    caseload: pd.DataFrame,
+    baseline: Contract | str = "work_programme_2011",
+    provider: ProviderSettings | None = None,
+    *,
+    basis: Literal["payment_group", "distance_band", "smooth"] = "distance_band",
+    objective: Objective = "equity_weighted_jobs",
+    budget: float | None = None,
+    constraints: TariffConstraints | None = None,
+    n_bands: int = 10,
+    provider_knows: Literal["truth", "model"] = "truth",
+    predicted: Any = None,
+    model: Any = None,
+    planner: PlannerSettings | None = None,
+    rng: np.random.Generator | int | None = 0,
+    frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
+    with_reference: bool = True,
+    beat_reference: bool = True,
+    name: str = "fairer_tariff",
+    progress: Progress | None = None,
+) -> TariffResult:
+    """Propose a tariff whose provider best response serves those furthest from work.
+
+    The proposal pays outcome fees (job outcome and sustainment, in the baseline's
+    proportions) times a factor per payment group, per band of predicted distance, or as a
+    smooth function of the predicted probability. The factors are searched with the
+    provider's closed-form best response in the loop: first the parked-share caps (cheapest
+    fees that keep every capped group within the cap, or the smallest worst parked share
+    reachable), then the objective with the rest of the budget. Attachment fees are 0 unless
+    needed for the provider's profit margin: they buy no effort.
+
+    Parameters
+    ----------
+    caseload : pandas.DataFrame
+        A caseload with the truth columns (a synthetic caseload,
+        :func:`~pbr_fairness.caseload.generator.make_caseload`).
+    baseline : Contract or str, default "work_programme_2011"
+        The contract to improve on (preset name, YAML path or contract).
+    provider : ProviderSettings, optional
+        The provider (default settings).
+    basis : {"payment_group", "distance_band", "smooth"}, default "distance_band"
+        What fees may depend on.
+    objective : {"equity_weighted_jobs", "planner_gap"}, default "equity_weighted_jobs"
+        Most equity-weighted additional jobs, or the provider's hours closest to the
+        planner's. Every measure is reported either way.
+    budget : float, optional
+        Most expected government spend (pounds); default the baseline's spend on the same
+        caseload (``constraints.budget`` / ``budget_share`` otherwise).
+    constraints : TariffConstraints, optional
+        Caps and floors (default :class:`TariffConstraints` ()).
+    n_bands : int, default 10
+        Bands of equal size of predicted probability (``distance_band``).
+    provider_knows : {"truth", "model"}, default "truth"
+        What the provider's estimate of each person's ``p0`` is based on.
+    predicted : array-like, optional
+        Predicted probabilities; default from ``model`` or the shipped model
+        (:func:`~pbr_fairness.tariffs.predicted_probability`).
+    model : DistanceModel or path, optional
+        The distance model.
+    planner : PlannerSettings, optional
+        The planner's equity weights.
+    rng : numpy.random.Generator or int, default 0
+        Seed for the provider's information noise.
+    frontier_shares : sequence of float or None
+        Budgets of the frontier as shares of the baseline's spend (``None``: no frontier).
+    with_reference : bool, default True
+        Also search the one-parameter reference tariff (needs predictions).
+    beat_reference : bool, default True
+        First look for a tariff at least as good as the reference on both the worst parked
+        share and equity-weighted additional jobs (falls back to the plain constraints when
+        the basis cannot).
+    name : str, default "fairer_tariff"
+        Name of the proposed contract.
+    progress : callable, optional
+        ``progress(fraction, message)`` as the work advances.
+
+    Returns
+    -------
+    TariffResult
+
+    Raises
+    ------
+    InputError
+        For a bad basis, objective, constraint, caseload or contract.
+
+    Examples
+    --------
+    >>> from pbr_fairness.caseload.generator import make_caseload
+    >>> cl = make_caseload(3000, rng=1, providers=2)
+    >>> res = optimise_tariff(cl, basis="payment_group", frontier_shares=None,
+    ...                       with_reference=False)
+    >>> res.proposed.basis
+    'payment_group'
+    >>> bool(res.proposed_measures["government_spend"]
+    ...      <= res.baseline_measures["government_spend"] * (1 + 1e-9))
+    True
+    """
+    if objective not in OBJECTIVES:
+        raise InputError(
+            [
+                Problem(
+                    f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}",
+                    column="objective",
+                )
+            ],
+            source="optimise_tariff",
+        )
+    cons = constraints or TariffConstraints()
+    if budget is not None:
+        cons = TariffConstraints(**{**cons.__dict__, "budget": float(budget)})
+
+    def step(fraction: float, message: str) -> None:
+        log.info("%3.0f%% %s", 100 * fraction, message)
+        if progress is not None:
+            progress(float(min(max(fraction, 0.0), 1.0)), message)
+
+    step(0.0, "preparing the caseload and the baseline")
+    prob = prepare_problem(
+        caseload,
+        baseline,
+        provider,
+        basis=basis,
+        n_bands=n_bands,
+        provider_knows=provider_knows,
+        predicted=predicted,
+        model=model,
+        planner=planner,
+        rng=rng,
+        capped=cons.capped,
+    )
+    budget_gbp = cons.budget_for(prob.baseline_spend)
+    ref = None
+    if with_reference and prob.predicted is not None:
+        step(0.1, "searching the reference tariff (fees proportional to p_hat^-beta)")
+        ref = reference_tariff(prob, budget_gbp)
+    ref_cont = None
+    if with_reference and prob.predicted is not None and basis != "smooth":
+        ref_cont = reference_tariff(prob, budget_gbp, form="continuous")
+    step(0.25, "searching fees")
+    sol = solve(
+        prob,
+        budget_gbp,
+        cons,
+        objective,
+        name=name,
+        reference=None if ref is None or not beat_reference else ref.measures,
+    )
+    notes = list(sol.notes)
+    if ref is not None and beat_reference and sol.parameters.get("goal", 0) != 0:
+        notes.append(
+            "no tariff on this basis found that beats the reference tariff on both the worst "
+            "parked share and equity-weighted additional jobs: the proposal meets the other "
+            "constraints"
+        )
+    if not sol.feasible and cons.max_parked_share is not None:
+        notes.append(
+            f"no tariff on this basis within the budget keeps every capped group's parked share "
+            f"<= {cons.max_parked_share:.0%}: the smallest worst parked share reached is "
+            f"{sol.measures['worst_parked_share']:.1%}"
+        )
+    frontier = pd.DataFrame()
+    if frontier_shares:
+        step(0.45, "tracing the frontier")
+
+        def sub(fraction: float, message: str) -> None:
+            step(0.45 + 0.35 * fraction, message)
+
+        frontier = tariff_frontier(prob, cons, objective, shares=frontier_shares, progress=sub)
+    step(0.8, "simulating the baseline and the proposal")
+    kw = {
+        "predicted": prob.predicted,
+        "provider_knows": provider_knows,
+        "planner": prob.planner,
+        "rng": prob.seed,
+    }
+    before = simulate_contract(caseload, prob.baseline, prob.provider, **kw)
+    after = simulate_contract(caseload, sol.contract, prob.provider, **kw)
+    cols = {"baseline": prob.baseline_measures, "proposed": sol.measures}
+    if ref is not None:
+        cols["reference"] = ref.measures
+    if ref_cont is not None:
+        cols["continuous_reference"] = ref_cont.measures
+    headline = pd.DataFrame(cols).loc[list(HEADLINE_MEASURES)]
+    provenance = {
+        "package_version": _version(),
+        "caseload_sha256": prob.pop.caseload_sha256,
+        "baseline": prob.baseline.name,
+        "baseline_sha256": prob.baseline.sha256,
+        "proposed_sha256": sol.contract.sha256,
+        "seed": prob.seed,
+        "n": prob.n,
+        "n_bands": len(prob.cell_labels) if basis == "distance_band" else None,
+        "predictions": "given"
+        if predicted is not None
+        else ("model" if prob.predicted is not None else None),
+        "provider": prob.provider.to_dict(),
+        "planner": prob.planner.to_dict(),
+    }
+    step(1.0, "done")
+    return TariffResult(
+        proposed=sol.contract,
+        baseline=prob.baseline,
+        before=before,
+        after=after,
+        headline=headline,
+        frontier=frontier,
+        reference=ref,
+        continuous_reference=ref_cont,
+        basis=basis,
+        objective=objective,
+        provider_knows=provider_knows,
+        budget=budget_gbp,
+        caps_met=bool(sol.feasible),
+        minimax_parked_share=float(sol.minimax_parked_share),
+        parameters=dict(sol.parameters),
+        constraints=cons.to_dict(),
+        notes=tuple(notes),
+        provenance=provenance,
+    )
