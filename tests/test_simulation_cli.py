@@ -95,3 +95,25 @@ def test_simulate_bad_contract_file_and_missing_caseload(caseload_file, tmp_path
     assert "extra" in err and str(bad) in err
     assert main(["simulate", "--caseload", str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
+
+
+def test_simulate_with_a_model_and_a_provider_file(caseload_file, tmp_path):
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.cli import main
+    from pbr_fairness.distance.model import DistanceModel
+
+    train = make_caseload(1500, rng=9)
+    model_dir = tmp_path / "model"
+    DistanceModel(n_estimators=30).fit(train, "job_outcome").save(model_dir)
+    provider = tmp_path / "provider.yaml"
+    provider.write_text("provider:\n  cost_per_hour: 30\n  information_noise: 0.5\n")
+    out = tmp_path / "r.json"
+    code = main(["simulate", "--caseload", str(caseload_file), "--contract",
+                 "distance_bands_example", "--model", str(model_dir), "--provider",
+                 str(provider), "--provider-knows", "model", "--json", str(out), "--quiet"])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["provider"]["cost_per_hour"] == 30.0
+    assert doc["provider"]["information_noise"] == 0.5
+    assert doc["provenance"]["provider_knows"] == "model"
+    assert set(doc["by_decile_predicted"]) == {f"D{i}" for i in range(1, 11)}
