@@ -232,3 +232,15 @@ def test_sample_size_and_power_agree_and_simulate():
     assert parking_sample_size(0.3, 0.1, fraction=0.5) == pytest.approx(2 * n, abs=2)
     with pytest.raises(ValueError):
         parking_sample_size(0.95, 0.1)
+
+
+def test_concentration_index_with_tied_ranks_matches_average_ranks():
+    rng = np.random.default_rng(8)
+    p = np.round(rng.random(500), 1)  # many ties, as from a banded or isotonic model
+    h = rng.gamma(2.0, 1.0, 500) + 3 * p
+    assert concentration_index(h, p).index == pytest.approx(_ci_reference(h, p))
+    # Order within ties does not matter.
+    perm = rng.permutation(500)
+    assert concentration_index(h[perm], p[perm]).index == pytest.approx(
+        concentration_index(h, p).index
+    )

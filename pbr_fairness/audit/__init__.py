@@ -17,7 +17,12 @@ Statistics
 from __future__ import annotations
 
 from pbr_fairness.audit.audit import AuditResult, audit_caseload, frame_sha256
-from pbr_fairness.audit.creaming import ConcentrationIndex, concentration_curve, concentration_index
+from pbr_fairness.audit.creaming import (
+    ConcentrationIndex,
+    concentration_curve,
+    concentration_index,
+    concentration_index_sorted,
+)
 from pbr_fairness.audit.disclosure import Suppression, suppress_counts, suppress_long
 from pbr_fairness.audit.fairness import outcome_gaps
 from pbr_fairness.audit.multiple import adjust_pvalues, benjamini_hochberg, holm
@@ -27,6 +32,7 @@ from pbr_fairness.audit.parking import (
     parked_share_by_decile,
     parked_share_test,
     slope_test,
+    slope_tests,
 )
 from pbr_fairness.audit.power import parking_power, parking_sample_size
 from pbr_fairness.audit.report import render_html, write_tables
@@ -53,6 +59,7 @@ __all__ = [
     "clopper_pearson",
     "concentration_curve",
     "concentration_index",
+    "concentration_index_sorted",
     "decile_of",
     "frame_sha256",
     "funnel_limits",
@@ -70,6 +77,7 @@ __all__ = [
     "render_html",
     "scenario_roles",
     "slope_test",
+    "slope_tests",
     "suppress_counts",
     "suppress_long",
     "write_tables",

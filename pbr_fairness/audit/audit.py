@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pbr_fairness.audit.creaming import concentration_curve, concentration_index
+from pbr_fairness.audit.creaming import concentration_curve, concentration_index_sorted
 from pbr_fairness.audit.disclosure import suppress_counts, suppress_long
 from pbr_fairness.audit.fairness import outcome_gaps
 from pbr_fairness.audit.multiple import CORRECTIONS, adjust_pvalues
@@ -31,7 +31,7 @@ from pbr_fairness.audit.parking import (
     minimal_support_threshold,
     parked_share_by_decile,
     parked_share_test,
-    slope_test,
+    slope_tests,
 )
 from pbr_fairness.audit.power import parking_power, parking_sample_size
 from pbr_fairness.audit.statistics import (
@@ -447,15 +447,17 @@ def audit_caseload(
         parked = hours <= threshold
         decile = decile_of(expected)
         decile_table = parked_share_by_decile(parked, decile, provider)
+        # Sort once by expected probability; each provider and its pooled others are then
+        # subsequences in the same order (no sort per provider).
+        order = np.argsort(expected, kind="stable")
+        hours_s, expected_s = hours[order], expected[order]
+        codes = pd.Index(labels).get_indexer(provider)
+        codes_s = codes[order]
         for j, name in enumerate(labels):
-            sel = provider == name
+            sel = codes == j
             share = parked_share_test(parked, decile, sel, far_deciles=far_deciles)
             mean_j = hours[sel].mean() if sel.any() else float("nan")
-            mean_o = hours[~sel].mean() if (~sel).any() else float("nan")
-            rel = np.where(sel, hours / mean_j if mean_j > 0 else np.nan,
-                           hours / mean_o if mean_o > 0 else np.nan)
-            slope = slope_test(rel, expected, sel)
-            slope_abs = slope_test(hours, expected, sel)
+            slope_abs, slope = slope_tests(hours, expected, sel)
             far_fraction = share.n / max(int(sel.sum()), 1)
             # Sample size to detect the stated parking effect at a Bonferroni-safe level.
             alpha_each = alpha / (2 * k) if correction != "none" else alpha
@@ -493,8 +495,9 @@ def audit_caseload(
                 "power": pw,
                 "n_needed": needed,
             })
-            ci_j = concentration_index(hours[sel], expected[sel])
-            ci_o = concentration_index(hours[~sel], expected[~sel])
+            sel_s = codes_s == j
+            ci_j = concentration_index_sorted(hours_s[sel_s], expected_s[sel_s])
+            ci_o = concentration_index_sorted(hours_s[~sel_s], expected_s[~sel_s])
             diff = ci_j.index - ci_o.index
             se = math.sqrt(ci_j.se**2 + ci_o.se**2) if np.isfinite([ci_j.se, ci_o.se]).all() \
                 else float("nan")

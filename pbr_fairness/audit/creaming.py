@@ -22,7 +22,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-__all__ = ["ConcentrationIndex", "concentration_curve", "concentration_index"]
+__all__ = [
+    "ConcentrationIndex",
+    "concentration_curve",
+    "concentration_index",
+    "concentration_index_sorted",
+]
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,6 @@ class ConcentrationIndex:
         return self.index - z * self.se, self.index + z * self.se
 
 
-def _fractional_rank(rank_by: NDArray[np.float64]) -> NDArray[np.float64]:
-    n = rank_by.size
-    return (stats.rankdata(rank_by, method="average") - 0.5) / n
-
-
 def concentration_index(values: ArrayLike, rank_by: ArrayLike) -> ConcentrationIndex:
     """Concentration index of ``values`` ranked by ``rank_by`` (ascending), with its SE.
 
@@ -77,17 +77,34 @@ def concentration_index(values: ArrayLike, rank_by: ArrayLike) -> ConcentrationI
     """
     h = np.asarray(values, dtype=float)
     p = np.asarray(rank_by, dtype=float)
+    order = np.argsort(p, kind="stable")
+    return concentration_index_sorted(h[order], p[order])
+
+
+def concentration_index_sorted(
+    values: NDArray[np.float64], rank_by: NDArray[np.float64]
+) -> ConcentrationIndex:
+    """:func:`concentration_index` for data already sorted by ``rank_by`` (no sort needed).
+
+    Lets a caller sort a caseload once and take each provider (and the pooled others) as a
+    subsequence in the same order.
+    """
+    h = np.asarray(values, dtype=float)
+    p = np.asarray(rank_by, dtype=float)
     n = h.size
     mu = h.mean() if n else 0.0
     if n < 2 or mu <= 0:
         return ConcentrationIndex(float("nan"), float("nan"), int(n))
-    rank = _fractional_rank(p)
+    # Fractional ranks with ties sharing their mean position.
+    pos = np.arange(1, n + 1, dtype=float)
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    mean_pos = np.add.reduceat(pos, starts) / sizes
+    rank = (np.repeat(mean_pos, sizes) - 0.5) / n
     c = float(2.0 * np.mean((h - mu) * (rank - rank.mean())) / mu)
-    order = np.argsort(rank, kind="stable")
-    hs, rs = h[order], rank[order]
-    q = np.cumsum(hs) / (n * mu)
+    q = np.cumsum(h) / (n * mu)
     q_prev = np.concatenate(([0.0], q[:-1]))
-    a = (hs / mu) * (2 * rs - 1 - c) + 2 - q_prev - q
+    a = (h / mu) * (2 * rank - 1 - c) + 2 - q_prev - q
     var = (np.mean(a**2) - (1 + c) ** 2) / n
     return ConcentrationIndex(c, float(np.sqrt(max(var, 0.0))), int(n))
 

@@ -38,6 +38,7 @@ __all__ = [
     "parked_share_by_decile",
     "parked_share_test",
     "slope_test",
+    "slope_tests",
 ]
 
 
@@ -133,6 +134,42 @@ def _ols_hc0(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, flo
     return b, float((xc * xc) @ (e * e)) / sxx**2
 
 
+def _build(b1: float, v1: float, b0: float, v0: float, n: int) -> SlopeTest:
+    hc1 = n / (n - 4) if n > 4 else float("nan")
+    diff = b1 - b0
+    se = float(np.sqrt((v1 + v0) * hc1))
+    pv = float(stats.norm.sf(diff / se)) if np.isfinite(se) and se > 0 else float("nan")
+    return SlopeTest(b1, b0, diff, se, pv)
+
+
+def slope_tests(
+    hours: ArrayLike, expected: ArrayLike, in_provider: ArrayLike
+) -> tuple[SlopeTest, SlopeTest]:
+    """Absolute and relative slope tests in one pass.
+
+    The relative test divides each group's hours by the group's mean hours (treated as
+    fixed), so that a provider with a smaller budget is compared on the shape of its
+    allocation rather than its level: its slope and variance are the absolute ones divided
+    by the mean and the squared mean.
+
+    Returns
+    -------
+    absolute, relative : SlopeTest
+    """
+    h = np.asarray(hours, dtype=float)
+    p = np.asarray(expected, dtype=float)
+    m = np.asarray(in_provider, dtype=bool)
+    b1, v1 = _ols_hc0(p[m], h[m])
+    b0, v0 = _ols_hc0(p[~m], h[~m])
+    m1 = float(h[m].mean()) if m.any() else float("nan")
+    m0 = float(h[~m].mean()) if (~m).any() else float("nan")
+    absolute = _build(b1, v1, b0, v0, h.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = (b1 / m1, v1 / m1**2) if m1 > 0 else (float("nan"), float("nan"))
+        r0 = (b0 / m0, v0 / m0**2) if m0 > 0 else (float("nan"), float("nan"))
+    return absolute, _build(r1[0], r1[1], r0[0], r0[1], h.size)
+
+
 def slope_test(hours: ArrayLike, expected: ArrayLike, in_provider: ArrayLike) -> SlopeTest:
     """Test whether a provider's hours rise with expected probability more than the others'.
 
@@ -149,20 +186,7 @@ def slope_test(hours: ArrayLike, expected: ArrayLike, in_provider: ArrayLike) ->
     -------
     SlopeTest
     """
-    h = np.asarray(hours, dtype=float)
-    p = np.asarray(expected, dtype=float)
-    m = np.asarray(in_provider, dtype=bool)
-    b1, v1 = _ols_hc0(p[m], h[m])
-    b0, v0 = _ols_hc0(p[~m], h[~m])
-    n = h.size
-    hc1 = n / (n - 4) if n > 4 else float("nan")
-    diff = b1 - b0
-    se = float(np.sqrt((v1 + v0) * hc1))
-    if np.isfinite(se) and se > 0:
-        pv = float(stats.norm.sf(diff / se))
-    else:
-        pv = float("nan")
-    return SlopeTest(b1, b0, diff, se, pv)
+    return slope_tests(hours, expected, in_provider)[0]
 
 
 @dataclass(frozen=True)
