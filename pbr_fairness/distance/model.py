@@ -287,6 +287,8 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
     offsets_ : numpy.ndarray
         Log-odds offset per category code of ``offset_feature_``; the last entry is for
         missing or unseen values.
+    offset_shares_ : numpy.ndarray
+        Training share of each entry of ``offsets_`` (the SHAP reference for the offset).
     calibrator_ : Calibrator
         Score to probability map.
     distance_quantiles_ : numpy.ndarray
@@ -516,6 +518,9 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         self.offset_feature_ = None if offset_col is None else spec.names[offset_col]
         self.offsets_ = offsets
         self.offset_shift_ = shift
+        self.offset_shares_ = np.bincount(
+            _offset_codes(Xm, offset_col, offsets), minlength=len(offsets)
+        ) / n
         self.booster_ = booster
         self.calibrator_ = calibrator
         self.features_ = spec
@@ -656,6 +661,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             "calibration_scheme": getattr(self, "calibration_scheme_", ""),
             "offset_feature": self.offset_feature_,
             "offsets": [float(v) for v in self.offsets_],
+            "offset_shares": [float(v) for v in self.offset_shares_],
             "params": {
                 k: v for k, v in self.get_params().items()
                 if k != "rng" and (v is None or isinstance(v, (int, float, str, list, tuple)))
@@ -784,6 +790,10 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         model.calibrator_ = calibrator
         model.offset_feature_ = None if offset_feature is None else str(offset_feature)
         model.offsets_ = offsets
+        shares = np.asarray(pre.get("offset_shares", []), dtype=np.float64)
+        model.offset_shares_ = (
+            shares if shares.shape == offsets.shape else np.full(len(offsets), 1 / len(offsets))
+        )
         model.features_ = spec
         model.feature_names_in_ = np.asarray(spec.names, dtype=object)
         model.n_features_in_ = len(spec.names)
