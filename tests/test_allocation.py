@@ -122,3 +122,19 @@ def test_planner_uses_exactly_the_hours_given():
     assert e.min() >= 2.0 - 1e-12
     # at zero extra hours everyone gets the minimum
     np.testing.assert_array_equal(planner_hours(w, g, k, total_hours=600.0, minimum=2.0), 2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), seed=st.integers(0, 2**32 - 1),
+       minimum=st.sampled_from([0.0, 1.0, 2.0]), extra=st.floats(0.0, 25.0))
+def test_prepared_planner_problem_matches_the_kernel(n, seed, minimum, extra):
+    from pbr_fairness.simulation.planner import PlannerProblem
+
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.1)
+    g = rng.uniform(0.0, 0.3, n)
+    k = rng.uniform(0.02, 0.6, n)
+    total = n * (minimum + extra)
+    expected = planner_hours(w, g, k, total_hours=total, minimum=minimum)
+    got = PlannerProblem.prepare(w, g, k, minimum=minimum).hours(total)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)

@@ -23,6 +23,7 @@ from pbr_fairness.simulation.measures import (
 from pbr_fairness.simulation.montecarlo import MonteCarloDraws, simulate_months, trigger_months
 from pbr_fairness.simulation.planner import (
     PLANNER_SOURCES,
+    PlannerProblem,
     PlannerSettings,
     planner_hours,
     planner_weights,
@@ -60,6 +61,7 @@ __all__ = [
     "Breakdown",
     "Evaluation",
     "MonteCarloDraws",
+    "PlannerProblem",
     "PlannerSettings",
     "Population",
     "ProviderSettings",

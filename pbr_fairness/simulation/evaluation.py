@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation.allocation import allocate_hours
 from pbr_fairness.simulation.measures import group_sums, measures_from_sums, parked_mask
-from pbr_fairness.simulation.planner import planner_hours
+from pbr_fairness.simulation.planner import PlannerProblem
 from pbr_fairness.simulation.population import Population
 from pbr_fairness.simulation.provider import ProviderSettings
 from pbr_fairness.simulation.response import response, sustainment_factor
@@ -125,20 +125,20 @@ def provider_hours(
 
 
 def _planner(pop: Population, hours: NDArray[np.float64], minimum: float) -> NDArray[np.float64]:
+    key = ("planner", float(minimum))
+    problems = pop.cache.get(key)
+    if problems is None:
+        gain = pop.gain
+        problems = [
+            PlannerProblem.prepare(pop.weights[idx], gain[idx], pop.k[idx], minimum=minimum)
+            for idx in pop.provider_index
+        ]
+        pop.cache[key] = problems
     if len(pop.provider_index) == 1:
-        return planner_hours(
-            pop.weights, pop.gain, pop.k, total_hours=float(hours.sum()), minimum=minimum
-        )
+        return problems[0].hours(float(hours.sum()))
     out = np.empty(pop.n)
-    gain = pop.gain
-    for idx in pop.provider_index:
-        out[idx] = planner_hours(
-            pop.weights[idx],
-            gain[idx],
-            pop.k[idx],
-            total_hours=float(hours[idx].sum()),
-            minimum=minimum,
-        )
+    for idx, problem in zip(pop.provider_index, problems, strict=True):
+        out[idx] = problem.hours(float(hours[idx].sum()))
     return out
 
 

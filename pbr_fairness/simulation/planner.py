@@ -18,7 +18,13 @@ from pbr_fairness.errors import InputError
 from pbr_fairness.simulation.allocation import allocate_hours
 from pbr_fairness.simulation.provider import _check
 
-__all__ = ["PLANNER_SOURCES", "PlannerSettings", "planner_hours", "planner_weights"]
+__all__ = [
+    "PLANNER_SOURCES",
+    "PlannerProblem",
+    "PlannerSettings",
+    "planner_hours",
+    "planner_weights",
+]
 
 #: Where each default of :class:`PlannerSettings` comes from.
 PLANNER_SOURCES: dict[str, str] = {
@@ -114,3 +120,58 @@ def planner_hours(
     if total_hours <= n * minimum * (1 + 1e-12):
         return np.full(n, float(minimum))
     return allocate_hours(w, gain, k, cost=0.0, capacity=total_hours, minimum=minimum).hours
+
+
+@dataclass(frozen=True, eq=False)
+class PlannerProblem:
+    """The planner's problem for fixed people, prepared once for any total of hours.
+
+    The planner's weights, gains and responsiveness do not depend on the tariff, so the
+    breakpoints ``b_i = ln(w_i g_i k_i) - k_i e_min`` are sorted once; the hours for a given
+    total then follow from a binary search over prefix sums and one vectorised pass
+    (the same optimum as :func:`~pbr_fairness.simulation.allocation.allocate_hours` with
+    zero cost and binding capacity).
+    """
+
+    b: NDArray[np.float64]
+    inv_k: NDArray[np.float64]
+    minimum: float
+    sorted_b: NDArray[np.float64]
+    cum_inv: NDArray[np.float64]
+    cum_b: NDArray[np.float64]
+    free_at_next: NDArray[np.float64]
+
+    @classmethod
+    def prepare(
+        cls, weights: ArrayLike, gain: ArrayLike, k: ArrayLike, *, minimum: float
+    ) -> PlannerProblem:
+        """Sort the breakpoints and build the prefix sums."""
+        from pbr_fairness.simulation.allocation import breakpoints
+
+        k = np.asarray(k, dtype=float)
+        b = breakpoints(weights, gain, k, minimum)
+        inv = 1.0 / k
+        finite = np.isfinite(b)
+        order = np.argsort(-b[finite], kind="stable")
+        sb = b[finite][order]
+        si = inv[finite][order]
+        cum_inv = np.cumsum(si)
+        cum_b = np.cumsum(sb * si)
+        # free hours used when the top j+1 people are active and t sits at the next breakpoint
+        free_at_next = cum_b[:-1] - sb[1:] * cum_inv[:-1] if sb.size > 1 else np.zeros(0)
+        return cls(b, inv, float(minimum), sb, cum_inv, cum_b, free_at_next)
+
+    def hours(self, total_hours: float) -> NDArray[np.float64]:
+        """Return the planner's hours for a total of ``total_hours``."""
+        n = self.b.size
+        free = total_hours - n * self.minimum
+        if n == 0:
+            return np.zeros(0)
+        if free <= n * self.minimum * 1e-12 or self.sorted_b.size == 0:
+            return np.full(n, self.minimum)
+        j = int(np.searchsorted(self.free_at_next, free, side="left"))
+        j = min(j, self.sorted_b.size - 1)
+        t = (self.cum_b[j] - free) / self.cum_inv[j]
+        with np.errstate(invalid="ignore"):
+            extra = np.where(self.b > t, (self.b - t) * self.inv_k, 0.0)
+        return self.minimum + extra

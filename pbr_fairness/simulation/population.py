@@ -129,6 +129,11 @@ class Population:
     seed : int or None
         Entropy of the generator used for the information noise, for provenance.
     caseload_sha256 : str
+    characteristics : dict of str to numpy.ndarray
+        Protected characteristics (labels), for fairlearn's ``MetricFrame``.
+    cache : dict
+        Work that does not depend on the tariff (the planner's sorted breakpoints), filled
+        on first use.
     """
 
     person_id: NDArray[Any]
@@ -148,6 +153,7 @@ class Population:
     seed: int | None = None
     caseload_sha256: str = ""
     characteristics: dict[str, NDArray[Any]] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -174,6 +180,7 @@ class Population:
             b: Breakdown(bd.name, bd.codes[idx], bd.labels) for b, bd in self.breakdowns.items()
         }
         kw["characteristics"] = {c: v[idx] for c, v in self.characteristics.items()}
+        kw["cache"] = {}
         kw["rank_p0"] = fractional_rank(kw["p0"])
         return Population(**kw)
 
