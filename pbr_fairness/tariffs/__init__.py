@@ -25,6 +25,7 @@ from pbr_fairness.tariffs.optimise import optimise_tariff
 from pbr_fairness.tariffs.prediction import predicted_probability
 from pbr_fairness.tariffs.reference import REFERENCE_ELASTICITIES, ReferenceTariff
 from pbr_fairness.tariffs.result import BEFORE_AFTER_MEASURES, TariffResult
+from pbr_fairness.tariffs.robustness import NOISE_LEVELS, TariffRobustness, tariff_robustness
 from pbr_fairness.tariffs.setup import BASES
 
 __all__ = [
@@ -35,14 +36,17 @@ __all__ = [
     "FRONTIER_COLUMNS",
     "FRONTIER_SHARES",
     "LOWER_HALF_DECILES",
+    "NOISE_LEVELS",
     "OBJECTIVES",
     "REFERENCE_ELASTICITIES",
     "TARGET_MEASURE",
     "ReferenceTariff",
     "TariffConstraints",
     "TariffResult",
+    "TariffRobustness",
     "optimise_tariff",
     "predicted_probability",
     "tariff_frontier",
     "tariff_measures",
+    "tariff_robustness",
 ]

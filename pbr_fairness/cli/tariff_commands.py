@@ -1,0 +1,172 @@
+"""Subcommand ``optimise``: propose a fairer tariff at no more spend than a baseline contract."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pbr_fairness.cli._app import app
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = ["optimise"]
+
+log = logging.getLogger(__name__)
+
+
+def _predicted(frame: Any, model: Path | None, column: str | None, needed: bool) -> Any:
+    if column is not None:
+        if column not in frame.columns:
+            raise InputError(
+                [Problem("no such column in the caseload", column=column)],
+                source="--predicted-column",
+            )
+        return frame[column].to_numpy(dtype=float)
+    if not needed and model is None:
+        return None
+    from pbr_fairness.tariffs import predicted_probability
+
+    if model is not None and not model.is_dir():
+        raise InputError([Problem("not a model directory", column=str(model))], source="--model")
+    return predicted_probability(frame, model)
+
+
+@app.command("optimise")
+def optimise(
+    caseload: Annotated[Path, typer.Option("--caseload", help="Caseload CSV or Parquet file.")],
+    out: Annotated[Path, typer.Option("--out", help="Write the proposed tariff (YAML) here.")],
+    baseline: Annotated[
+        str,
+        typer.Option("--baseline", help="Baseline contract: preset name or YAML file."),
+    ] = "work_programme_2011",
+    basis: Annotated[
+        str, typer.Option(help="payment_group, distance_band or smooth.")
+    ] = "distance_band",
+    objective: Annotated[
+        str, typer.Option(help="equity_weighted_jobs or planner_gap.")
+    ] = "equity_weighted_jobs",
+    n_bands: Annotated[int, typer.Option(help="Bands of predicted probability.")] = 10,
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Most expected government spend, GBP (default: the baseline's)."),
+    ] = None,
+    budget_share: Annotated[
+        float, typer.Option(help="Budget as a share of the baseline's spend (without --budget).")
+    ] = 1.0,
+    max_parked_share: Annotated[
+        float, typer.Option(help="Cap on the parked share in any decile or payment group.")
+    ] = 0.05,
+    min_profit: Annotated[float, typer.Option(help="Least provider profit, GBP.")] = 0.0,
+    monotone: Annotated[
+        bool, typer.Option("--monotone", help="Fees never fall as distance from work rises.")
+    ] = False,
+    max_fee_ratio: Annotated[
+        float | None, typer.Option(help="Cap on highest / lowest outcome-fee factor.")
+    ] = None,
+    provider_file: Annotated[
+        Path | None,
+        typer.Option("--provider", help="Provider settings YAML (keys as the options below)."),
+    ] = None,
+    cost_per_hour: Annotated[
+        float | None, typer.Option(help="Cost of an hour of support, pounds (default 20).")
+    ] = None,
+    capacity_hours: Annotated[
+        float | None, typer.Option(help="Average hours available per person (default 30).")
+    ] = None,
+    minimum_hours: Annotated[
+        float | None, typer.Option(help="Minimum hours of service per person (default 2).")
+    ] = None,
+    information_noise: Annotated[
+        float | None,
+        typer.Option(help="SD of the logit noise in the provider's estimate of p0 (default 0)."),
+    ] = None,
+    mission_weight: Annotated[
+        float | None, typer.Option(help="0 = pure profit, 1 = the planner's values (default 0).")
+    ] = None,
+    provider_knows: Annotated[
+        str, typer.Option(help="truth (noisy true p0) or model (the model's prediction).")
+    ] = "truth",
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Distance model directory (default models/default)."),
+    ] = None,
+    predicted_column: Annotated[
+        str | None,
+        typer.Option(help="Caseload column holding predicted probabilities (instead of --model)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (provider information noise).")] = 0,
+    frontier: Annotated[
+        bool, typer.Option("--frontier/--no-frontier", help="Trace the frontier (70%-130%).")
+    ] = True,
+    reference: Annotated[
+        bool,
+        typer.Option("--reference/--no-reference", help="Search the p_hat^-beta reference tariff."),
+    ] = True,
+    name: Annotated[str, typer.Option(help="Name of the proposed contract.")] = "fairer_tariff",
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the summary.")] = False,
+) -> None:
+    """Propose a fairer tariff: the provider's best response serves those furthest from work."""
+    from pbr_fairness.caseload.io import read_caseload
+    from pbr_fairness.contracts import load_contract
+    from pbr_fairness.simulation import ProviderSettings, load_provider_settings
+    from pbr_fairness.tariffs import BASES, OBJECTIVES, TariffConstraints, optimise_tariff
+
+    problems = []
+    if basis not in BASES:
+        problems.append(Problem(f"must be one of {', '.join(BASES)}", column="--basis"))
+    if objective not in OBJECTIVES:
+        problems.append(Problem(f"must be one of {', '.join(OBJECTIVES)}", column="--objective"))
+    if provider_knows not in ("truth", "model"):
+        problems.append(Problem("must be truth or model", column="--provider-knows"))
+    if problems:
+        raise InputError(problems)
+    settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
+    settings = settings.replace(
+        cost_per_hour=cost_per_hour,
+        capacity_hours=capacity_hours,
+        minimum_hours=minimum_hours,
+        information_noise=information_noise,
+        mission_weight=mission_weight,
+    )
+    base = load_contract(baseline)
+    frame = read_caseload(caseload)
+    needed = basis != "payment_group" or provider_knows == "model" or base.needs_prediction
+    predicted = _predicted(frame, model, predicted_column, needed)
+    cons = TariffConstraints(
+        budget=budget,
+        budget_share=budget_share,
+        min_profit=min_profit,
+        max_parked_share=max_parked_share,
+        monotone=monotone,
+        max_fee_ratio=max_fee_ratio,
+    )
+    res = optimise_tariff(
+        frame,
+        base,
+        settings,
+        basis=basis,  # type: ignore[arg-type]
+        objective=objective,  # type: ignore[arg-type]
+        constraints=cons,
+        n_bands=n_bands,
+        provider_knows=provider_knows,  # type: ignore[arg-type]
+        predicted=predicted,
+        rng=seed,
+        frontier_shares=None if not frontier else (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3),
+        with_reference=reference and predicted is not None,
+        name=name,
+    )
+    res.save(out)
+    if not quiet:
+        typer.echo(res.summary())
+        typer.echo(f"proposed tariff written to {out}")
+    if json_file is not None:
+        doc = res.to_dict()
+        doc["provenance"]["caseload_file"] = str(caseload)
+        doc["provenance"]["tariff_file"] = str(out)
+        json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
