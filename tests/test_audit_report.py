@@ -172,3 +172,16 @@ def test_bad_options(caseload):
         audit_caseload(caseload, correction="bonferroni")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="nope"):
         audit_caseload(caseload, expected_column="nope")
+
+
+def test_expected_probabilities_from_a_model_directory(caseload, tmp_path):
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.distance import DistanceModel
+
+    train = make_caseload(3000, rng=3)
+    model = DistanceModel(n_estimators=20, cv=None).fit(train, train["job_outcome"])
+    model.save(tmp_path / "model")
+    r = audit_caseload(caseload.drop(columns="expected_p"), model=tmp_path / "model")
+    assert r.provenance["expected_source"] == "distance model"
+    assert r.provenance["model_card_id"]
+    assert all(0 < p["expected_rate"] < 1 for p in r.providers if p["n"] is not None)
