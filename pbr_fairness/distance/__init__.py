@@ -4,28 +4,101 @@ Public API
 ----------
 DistanceModel
     scikit-learn classifier (``fit``, ``predict_proba``, ``predict_distance``,
-    ``predict_band``), saved as text files (``save``/``load``), never pickled.
+    ``predict_band``, ``predict_band_name``), saved as text files (``save``/``load``),
+    never pickled.
 predict_probability
     Calibrated probabilities from a model or a model directory.
+load_default_model, train_default_model
+    The shipped model in ``models/default`` (loaded once per process) and its recipe.
+evaluate_distance_model
+    Accuracy against the synthetic truth and a logistic baseline.
+explain, shap_group_differences
+    SHAP explanations in percentage points and plain sentences.
+fairness_report
+    fairlearn ``MetricFrame`` over protected characteristics with bootstrap intervals.
 """
 
 from __future__ import annotations
 
-from pbr_fairness.distance.bands import NAMED_BANDS, assign_bands, band_edges_from_quantiles
+from pbr_fairness.distance.bands import (
+    NAMED_BANDS,
+    assign_bands,
+    band_edges_from_quantiles,
+    named_bands,
+)
 from pbr_fairness.distance.calibration import Calibrator, fit_calibrator
+from pbr_fairness.distance.card import build_model_card, render_model_card, write_model_card
+from pbr_fairness.distance.default import (
+    DEFAULT_MODEL_DIR,
+    DEFAULT_SEED,
+    DefaultModelResult,
+    default_model_dir,
+    load_default_model,
+    train_default_model,
+)
+from pbr_fairness.distance.evaluation import (
+    AccuracyTargets,
+    DistanceEvaluation,
+    evaluate_distance_model,
+    fit_logistic_baseline,
+)
+from pbr_fairness.distance.explanations import (
+    Explanation,
+    describe_contribution,
+    explain,
+    shap_group_differences,
+)
+from pbr_fairness.distance.fairness import INSUFFICIENT, FairnessReport, fairness_report
 from pbr_fairness.distance.features import DEFAULT_FEATURES, FeatureSpec, infer_feature_spec
+from pbr_fairness.distance.groups import group_labels
+from pbr_fairness.distance.metrics import (
+    bootstrap_metrics,
+    brier_score,
+    calibration_table,
+    expected_calibration_error,
+    predictive_ratio,
+    roc_auc,
+)
 from pbr_fairness.distance.model import DistanceModel, frame_hash, predict_probability
 
 __all__ = [
     "DEFAULT_FEATURES",
+    "DEFAULT_MODEL_DIR",
+    "DEFAULT_SEED",
+    "INSUFFICIENT",
     "NAMED_BANDS",
+    "AccuracyTargets",
     "Calibrator",
+    "DefaultModelResult",
+    "DistanceEvaluation",
     "DistanceModel",
+    "Explanation",
+    "FairnessReport",
     "FeatureSpec",
     "assign_bands",
     "band_edges_from_quantiles",
+    "bootstrap_metrics",
+    "brier_score",
+    "build_model_card",
+    "calibration_table",
+    "default_model_dir",
+    "describe_contribution",
+    "evaluate_distance_model",
+    "expected_calibration_error",
+    "explain",
+    "fairness_report",
     "fit_calibrator",
+    "fit_logistic_baseline",
     "frame_hash",
+    "group_labels",
     "infer_feature_spec",
+    "load_default_model",
+    "named_bands",
     "predict_probability",
+    "predictive_ratio",
+    "render_model_card",
+    "roc_auc",
+    "shap_group_differences",
+    "train_default_model",
+    "write_model_card",
 ]

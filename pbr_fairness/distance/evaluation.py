@@ -162,8 +162,10 @@ class DistanceEvaluation:
         ``mean_predicted``, ``observed_rate``, ``n``.
     groups : pandas.DataFrame
         ``characteristic``, ``group``, ``n``, ``observed_rate``, ``mean_predicted``,
-        ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``checked``
-        (``n >= min_group_size``) and ``within_target``.
+        ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``truth_ratio``
+        (mean predicted / mean ``true_p_observable``: calibration against the truth, free
+        of the test outcomes' sampling noise), ``checked`` (``n >= min_group_size``) and
+        ``within_target``.
     targets : pandas.DataFrame
         ``criterion``, ``value``, ``target``, ``passed`` (empty comparisons when there is no
         oracle).
@@ -229,14 +231,16 @@ class DistanceEvaluation:
                 lines.append(f"| {r.criterion} | {r.value:.4f} | {r.target} | {mark} |")
         lines += ["", "### Predictive ratio (mean predicted / mean observed) by group", "",
                   "| characteristic | group | n | observed | predicted | ratio | oracle ratio |"
-                  " checked |",
-                  "|---|---|---:|---:|---:|---:|---:|:---:|"]
+                  " model / truth | checked |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|:---:|"]
         for _, r in self.groups.iterrows():
             checked = ("yes" if r.within_target else "**NO**") if r.checked else "n < min"
             oracle = "" if pd.isna(r.oracle_ratio) else f"{r.oracle_ratio:.3f}"
+            truth = "" if pd.isna(r.truth_ratio) else f"{r.truth_ratio:.3f}"
             lines.append(
                 f"| {r.characteristic} | {r.group} | {int(r.n):,} | {r.observed_rate:.4f} | "
-                f"{r.mean_predicted:.4f} | {r.predictive_ratio:.3f} | {oracle} | {checked} |"
+                f"{r.mean_predicted:.4f} | {r.predictive_ratio:.3f} | {oracle} | {truth} | "
+                f"{checked} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -314,6 +318,9 @@ def evaluate_distance_model(
                     "oracle_ratio": predictive_ratio(y[m], oracle[m])
                     if oracle is not None
                     else float("nan"),
+                    "truth_ratio": float(p[m].mean() / oracle[m].mean())
+                    if oracle is not None
+                    else float("nan"),
                     "checked": n >= targets.min_group_size,
                     "within_target": bool(ok),
                 }
@@ -345,6 +352,33 @@ def evaluate_distance_model(
                     bool(checked["within_target"].all()),
                 )
             )
+            if oracle is not None:
+                dev = (checked["truth_ratio"] - 1.0).abs()
+                worst_t = checked.loc[dev.idxmax()]
+                ok_t = bool(
+                    checked["truth_ratio"].between(targets.ratio_low, targets.ratio_high).all()
+                )
+                crit.append(
+                    (
+                        "worst group ratio to truth, mean predicted / mean true_p_observable"
+                        f" ({worst_t.characteristic}={worst_t.group})",
+                        float(worst_t.truth_ratio),
+                        f"in [{targets.ratio_low:g}, {targets.ratio_high:g}]",
+                        ok_t,
+                    )
+                )
+                oracle_bad = checked[
+                    ~checked["oracle_ratio"].between(targets.ratio_low, targets.ratio_high)
+                ]
+                crit.append(
+                    (
+                        "groups where even the oracle's predictive ratio is outside the range"
+                        " (outcome sampling noise)",
+                        float(len(oracle_bad)),
+                        "information",
+                        True,
+                    )
+                )
     target_frame = pd.DataFrame(crit, columns=["criterion", "value", "target", "passed"])
     provenance = {
         "package_version": package_version(),

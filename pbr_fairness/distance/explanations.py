@@ -172,7 +172,7 @@ class Explanation:
         )
 
     def top_contributions(self, row: int, k: int = 5) -> pd.DataFrame:
-        """The ``k`` largest contributions (by size) for one person.
+        """Return the ``k`` largest contributions (by size) for one person.
 
         Parameters
         ----------

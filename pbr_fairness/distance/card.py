@@ -1,0 +1,315 @@
+"""Model cards: what a saved distance model is, how it was made and how well it does.
+
+A card is a JSON-ready dict written beside the model as ``model_card.json`` and rendered to
+``model_card.md``: training-data hash, features, calibration, named bands with their
+cut-points, accuracy tables (against the synthetic truth when known), the fairness table,
+global SHAP importance, package versions, seed and date, and the checksum of every model
+file. It never holds personal data: only aggregates over groups of people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pbr_fairness.distance.model import (
+    BOOSTER_FILE,
+    CALIBRATION_FILE,
+    PREPROCESSING_FILE,
+    DistanceModel,
+    package_version,
+)
+
+__all__ = [
+    "CARD_JSON",
+    "CARD_MARKDOWN",
+    "build_model_card",
+    "render_model_card",
+    "write_model_card",
+]
+
+CARD_JSON = "model_card.json"
+CARD_MARKDOWN = "model_card.md"
+_PACKAGES = ("numpy", "pandas", "scikit-learn", "lightgbm", "shap", "fairlearn", "scipy")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "pbr-fairness": package_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            out[name] = "not installed"
+    return out
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None or len(frame) == 0:
+        return []
+    clean = frame.replace({np.nan: None})
+    out = []
+    for rec in clean.to_dict(orient="records"):
+        out.append({str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+    return out
+
+
+def build_model_card(
+    model: DistanceModel,
+    *,
+    target: str = "job_outcome",
+    training: dict[str, Any] | None = None,
+    evaluation: Any = None,
+    fairness: Any = None,
+    importance: pd.DataFrame | None = None,
+    seed: int | None = None,
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """Collect a model card for a fitted model.
+
+    Parameters
+    ----------
+    model : DistanceModel
+        Fitted model.
+    target : str, default "job_outcome"
+        What the model predicts.
+    training : dict, optional
+        How the training (and test) data were made or where they came from.
+    evaluation : DistanceEvaluation, optional
+        Accuracy on test data.
+    fairness : FairnessReport, optional
+        Group metrics on test data.
+    importance : pandas.DataFrame, optional
+        Global SHAP importance (``Explanation.global_importance()``).
+    seed : int, optional
+        Seed that recreates the model.
+    notes : list of str, optional
+        Extra remarks (limitations, intended use).
+
+    Returns
+    -------
+    dict
+        JSON-ready card.
+    """
+    named = model.named_band_table()
+    deciles = model.band_edges(10)
+    card: dict[str, Any] = {
+        "name": "pbr-fairness distance-from-employment model",
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seed": seed,
+        "predicts": f"probability that {target} = 1; distance = 1 - probability",
+        "model": {
+            "type": "LightGBM gradient-boosted trees (binary log-loss) with probability"
+            " calibration",
+            "trees": int(model.best_iteration_),
+            "params": {k: v for k, v in model.get_params().items() if k != "rng"},
+            "calibration": model.calibrator_.method,
+            "calibration_scheme": getattr(model, "calibration_scheme_", ""),
+            "offset_feature": model.offset_feature_,
+        },
+        "features": model.features_.to_dict(),
+        "training": {
+            **(training or {}),
+            "n_train": int(model.n_train_),
+            "training_hash": model.training_hash_,
+            "outcome_rate": float(model.base_rate_),
+        },
+        "bands": {
+            "named": _records(named),
+            "named_note": "Each named band holds a fifth of the training population;"
+            " cut-points on probability (and distance = 1 - probability).",
+            "decile_distance_edges": [float(v) for v in deciles],
+            "decile_note": "predict_band(X, n_bands=10): band 1 = closest to work (lowest"
+            " distance), band 10 = furthest; a person is in band b when"
+            " edges[b-2] < distance <= edges[b-1].",
+        },
+        "package_versions": _versions(),
+        "notes": list(notes or []),
+    }
+    if evaluation is not None:
+        card["metrics"] = evaluation.metrics()
+        card["accuracy"] = {
+            "overall": _records(evaluation.overall.reset_index(names="predictor")),
+            "targets": _records(evaluation.targets),
+            "groups": _records(evaluation.groups),
+            "test": {k: v for k, v in evaluation.provenance.items() if k != "targets"},
+            "criteria": evaluation.provenance.get("targets", {}),
+        }
+    if fairness is not None:
+        card["fairness"] = {
+            "settings": fairness.settings,
+            "overall": fairness.overall,
+            "table": _records(fairness.to_frame()),
+        }
+    if importance is not None:
+        card["importance"] = _records(importance)
+    return card
+
+
+def _file_hashes(directory: Path) -> dict[str, str]:
+    out = {}
+    for name in (BOOSTER_FILE, CALIBRATION_FILE, PREPROCESSING_FILE):
+        path = directory / name
+        if path.is_file():
+            out[name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "**NO**"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def render_model_card(card: dict[str, Any]) -> str:
+    """Render a card as Markdown.
+
+    Parameters
+    ----------
+    card : dict
+        Output of :func:`build_model_card`.
+
+    Returns
+    -------
+    str
+    """
+    from pbr_fairness.safety import escape_html
+
+    def esc(v: Any) -> str:
+        return escape_html(_fmt(v)).replace("|", "\\|")
+
+    m = card["model"]
+    t = card["training"]
+    lines = [
+        f"# {card['name']}",
+        "",
+        f"Predicts the {card['predicts']}, from characteristics known at referral only.",
+        "",
+        f"- Created: {card['created']}; seed: {card.get('seed')}",
+        f"- Model: {m['type']}; {m['trees']} trees; calibration: {m['calibration']}"
+        f" ({m['calibration_scheme']}); per-group log-odds offset on: {m['offset_feature']}",
+        f"- Training rows: {t['n_train']:,}; outcome rate {t['outcome_rate']:.4f};"
+        f" data hash `{t['training_hash']}`",
+    ]
+    for key in ("source", "generator", "test_source", "n_test", "test_hash", "providers"):
+        if key in t:
+            lines.append(f"- {key.replace('_', ' ').capitalize()}: {esc(t[key])}")
+    feats = card["features"]
+    lines += ["", "## Features", "", "| feature | kind | categories |", "|---|---|---|"]
+    for name, kind in zip(feats["names"], feats["kinds"], strict=True):
+        cats = ", ".join(feats["categories"].get(name, []))
+        lines.append(f"| {esc(name)} | {kind} | {esc(cats)} |")
+    lines += ["", "## Bands", "", card["bands"]["named_note"], "",
+              "| band | probability from | probability to | distance from | distance to |",
+              "|---|---:|---:|---:|---:|"]
+    for r in card["bands"]["named"]:
+        lines.append(
+            f"| {r['band']} | {r['probability_from']:.4f} | {r['probability_to']:.4f} | "
+            f"{r['distance_from']:.4f} | {r['distance_to']:.4f} |"
+        )
+    edges = ", ".join(f"{v:.4f}" for v in card["bands"]["decile_distance_edges"])
+    lines += ["", f"Decile bands: {card['bands']['decile_note']} Distance edges: {edges}."]
+    acc = card.get("accuracy")
+    if acc:
+        lines += ["", "## Accuracy on the test data", "",
+                  "| predictor | AUC | Brier | ECE | mean predicted | observed | n |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in acc["overall"]:
+            lines.append(
+                f"| {r['predictor']} | {r['auc']:.4f} | {r['brier']:.5f} | {r['ece']:.4f} | "
+                f"{r['mean_predicted']:.4f} | {r['observed_rate']:.4f} | {int(r['n']):,} |"
+            )
+        lines += ["", "model: this model; oracle: `true_p_observable` (the best any model of the"
+                  " characteristics can do); full_truth: the chance given the unobserved terms"
+                  " and hours received; logistic_baseline: main-effects logistic regression on"
+                  " the same features and training data.", ""]
+        if acc["targets"]:
+            lines += ["### Targets", "", "| criterion | value | target | met |",
+                      "|---|---:|---|:---:|"]
+            for r in acc["targets"]:
+                lines.append(f"| {esc(r['criterion'])} | {r['value']:.4f} | {esc(r['target'])}"
+                             f" | {_fmt(bool(r['passed']))} |")
+        if acc["groups"]:
+            lines += ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
+                      "| characteristic | group | n | observed | predicted | ratio |"
+                      " oracle ratio | model / truth | checked |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|:---:|"]
+            for r in acc["groups"]:
+                checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
+                truth = r.get("truth_ratio")
+                lines.append(
+                    f"| {esc(r['characteristic'])} | {esc(r['group'])} | {int(r['n']):,} | "
+                    f"{r['observed_rate']:.4f} | {r['mean_predicted']:.4f} | "
+                    f"{r['predictive_ratio']:.3f} | {_fmt(r.get('oracle_ratio'), 3)} | "
+                    f"{_fmt(truth, 3)} | {checked} |"
+                )
+    fair = card.get("fairness")
+    if fair:
+        s = fair["settings"]
+        lines += ["", "## Fairness (test data)", "",
+                  f"Bootstrap 95% intervals ({s['n_boot']} replicates, people resampled within"
+                  f" each group); groups under {s['min_group_size']} people show 'insufficient"
+                  f" data'. Furthest band: probability below"
+                  f" {s['furthest_band_probability_below']:.4f}.",
+                  "", "| characteristic | group | n | AUC | Brier | predictive ratio |"
+                  " share furthest band |", "|---|---|---:|---:|---:|---:|---:|"]
+        table = pd.DataFrame(fair["table"])
+        if len(table):
+            for (ch, grp, n), part in table.groupby(["characteristic", "group", "n"], sort=False):
+                cells = []
+                for metric in ("auc", "brier", "predictive_ratio", "furthest_band_share"):
+                    r = part[part["metric"] == metric].iloc[0]
+                    if r["status"] != "ok":
+                        cells.append("insufficient data")
+                    else:
+                        d = 4 if metric == "brier" else 3
+                        cells.append(f"{r['value']:.{d}f} [{r['lower']:.{d}f}, {r['upper']:.{d}f}]")
+                lines.append(f"| {esc(ch)} | {esc(grp)} | {int(n):,} | " + " | ".join(cells)
+                             + " |")
+    imp = card.get("importance")
+    if imp:
+        lines += ["", "## What drives the predictions (mean |SHAP|)", "",
+                  "| feature | mean abs. contribution (percentage points) |", "|---|---:|"]
+        for r in imp:
+            lines.append(f"| {esc(r['feature'])} | {r['importance']:.2f} |")
+    if card.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {esc(n)}" for n in card["notes"]]
+    lines += ["", "## Package versions", ""]
+    lines += [f"- {k}: {v}" for k, v in card["package_versions"].items()]
+    if card.get("files"):
+        lines += ["", "## Files", ""] + [f"- `{k}`: `{v}`" for k, v in card["files"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_model_card(card: dict[str, Any], directory: str | Path) -> tuple[Path, Path]:
+    """Write ``model_card.json`` and ``model_card.md`` into a model directory.
+
+    The checksums of the model files already in the directory are added to the card.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The JSON and Markdown paths.
+    """
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    card = {**card, "files": _file_hashes(d)}
+    js = d / CARD_JSON
+    md = d / CARD_MARKDOWN
+    js.write_text(json.dumps(card, indent=1, default=str) + "\n", encoding="utf-8")
+    md.write_text(render_model_card(card), encoding="utf-8")
+    return js, md
