@@ -69,10 +69,10 @@ def cheapest_cover(
         at = parked[rows, lev, :]
         excess = np.maximum(at.sum(axis=0) - allowed, 0.0)
         total_cost = float(cost[rows, lev].sum())
+        if total_cost > budget * (1 + 1e-12) + 1e-9:
+            return None
         if excess.sum() <= 0:
             return Levels(lev, total_cost)
-        if total_cost > budget:
-            return None
         drop = at[:, None, :] - parked
         gain = np.minimum(drop, excess[None, None, :]).clip(min=0.0).sum(axis=2)
         dc = cost - cost[rows, lev][:, None]
