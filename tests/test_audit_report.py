@@ -185,3 +185,18 @@ def test_expected_probabilities_from_a_model_directory(caseload, tmp_path):
     assert r.provenance["expected_source"] == "distance model"
     assert r.provenance["model_card_id"]
     assert all(0 < p["expected_rate"] < 1 for p in r.providers if p["n"] is not None)
+
+
+def test_small_provider_gets_insufficient_evidence_and_sample_size(caseload):
+    df = caseload[caseload["provider_id"].isin(["P1", "P2", "P3"])]
+    small = df[df["provider_id"] == "P3"].iloc[:60]
+    df = pd.concat([df[df["provider_id"] != "P3"], small])
+    r = audit_caseload(df)
+    p3 = next(p for p in r.providers if p["provider_id"] == "P3")
+    assert p3["n"] == 60 and not p3["parking"]["flag"]
+    text = " ".join(p3["reasons"])
+    assert "insufficient evidence" in text
+    needed = int(re.search(r"about ([\d,]+) people", text).group(1).replace(",", ""))
+    assert needed > 60
+    row = r.tables["parking"].set_index("provider_id").loc["P3"]
+    assert float(row["power"]) < 0.8
