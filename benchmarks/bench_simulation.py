@@ -79,19 +79,28 @@ def bench_expected() -> None:
     contract = load_contract("work_programme_2011")
     pop = prepare_population(cl, provider)
     tariff = contract.tariff_per_person(cl)
-    seconds = best_of(lambda: evaluate(pop, tariff, provider))
+    def cold(p):
+        p.cache.clear()  # rebuild the planner's sorted breakpoints: a first evaluation
+        return evaluate(p, tariff, provider)
+
+    seconds = best_of(lambda: cold(pop))
+    warm = best_of(lambda: evaluate(pop, tariff, provider))
     x = pop.p0.copy()
     floor = best_of(lambda: np.exp(x), repeat=5)
     one = prepare_population(cl.drop(columns="provider_id"), provider)
-    seconds_one = best_of(lambda: evaluate(one, tariff, provider))
+    seconds_one = best_of(lambda: cold(one))
     print(
-        f"expected mode, {n:,} people, 4 providers, provider + planner + measures: "
-        f"{seconds:.3f} s (target {TARGET_EXPECTED_S:.0f} s, ratio "
-        f"{seconds / TARGET_EXPECTED_S:.2f}); {seconds / floor:.0f} x one numpy.exp pass "
-        f"({floor * 1000:.1f} ms)"
+        f"expected mode, {n:,} people, 4 providers, provider + planner + measures, first "
+        f"evaluation: {seconds:.3f} s (target {TARGET_EXPECTED_S:.0f} s, ratio "
+        f"{seconds / TARGET_EXPECTED_S:.2f}); {seconds / floor:.0f} x one numpy.exp pass over "
+        f"the same {n:,} values ({floor * 1000:.1f} ms)"
     )
     print(
-        f"expected mode, {n:,} people, 1 provider: {seconds_one:.3f} s "
+        f"  repeated evaluation (planner prepared once per population, as in the optimiser): "
+        f"{warm:.3f} s, {warm / floor:.0f} x numpy.exp"
+    )
+    print(
+        f"  1 provider, first evaluation: {seconds_one:.3f} s "
         f"(ratio {seconds_one / TARGET_EXPECTED_S:.2f}); {seconds_one / floor:.0f} x numpy.exp"
     )
 
