@@ -363,13 +363,18 @@ def audit_figures(*config: Any) -> dict[str, Any]:
 EVALUATION_CASELOAD = {"n": 20_000, "rng": 7, "providers": 4}
 
 
-@st.cache_data(show_spinner="Generating held-out people to test the model on...", max_entries=1)
 def evaluation_caseload() -> pd.DataFrame:
     """Return the held-out synthetic caseload of the distance-model page."""
+    n = int(os.environ.get("PBR_FAIRNESS_APP_EVALUATION_N") or EVALUATION_CASELOAD["n"])
+    return _evaluation_caseload(n)
+
+
+@st.cache_data(show_spinner="Generating held-out people to test the model on...", max_entries=2)
+def _evaluation_caseload(n: int) -> pd.DataFrame:
     from pbr_fairness.caseload.generator import make_caseload
 
     f = EVALUATION_CASELOAD
-    return make_caseload(f["n"], rng=f["rng"], providers=f["providers"])
+    return make_caseload(n, rng=f["rng"], providers=f["providers"])
 
 
 def model_evaluation() -> Any:
@@ -411,37 +416,27 @@ def model_card() -> dict[str, Any] | None:
 
 def shap_importance() -> pd.DataFrame | None:
     """Return global SHAP importance (``feature``, ``importance``), or ``None`` if unavailable."""
-    return _shap_importance(str(model_dir()))
+    explanation = _explanation(str(model_dir()))
+    return None if explanation is None else explanation.global_importance()
 
 
-@st.cache_data(show_spinner="Computing SHAP importance...", max_entries=2)
-def _shap_importance(directory: str) -> pd.DataFrame | None:
+#: People of the held-out caseload explained with SHAP (the per-person picker's range).
+EXPLAINED_PEOPLE = 2_000
+
+
+@st.cache_resource(show_spinner="Computing SHAP explanations...", max_entries=2)
+def _explanation(directory: str) -> Any:
     try:
-        from pbr_fairness.distance import explain
+        from pbr_fairness.distance.explanations import explain
     except ImportError:
         return None
-    if not hasattr(explain, "global_importance"):
-        return None
-    test = evaluation_caseload().head(5_000)
-    return explain.global_importance(default_model(), test)
+    return explain(default_model(), evaluation_caseload().head(EXPLAINED_PEOPLE))
 
 
-def person_explanation(row: int) -> tuple[float, list[str]] | None:
-    """Return one held-out person's predicted chance and top-5 reasons, or ``None``."""
-    return _person_explanation(str(model_dir()), row)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _person_explanation(directory: str, row: int) -> tuple[float, list[str]] | None:
-    try:
-        from pbr_fairness.distance import explain
-    except ImportError:
-        return None
-    if not hasattr(explain, "explain_person"):
-        return None
-    person = evaluation_caseload().iloc[[row]]
-    chance = float(default_model().predict_proba(person)[0, 1])
-    return chance, list(explain.explain_person(default_model(), person, top=5))
+def person_explanation(row: int) -> list[str] | None:
+    """Return one held-out person's predicted chance and top-5 reasons as sentences."""
+    explanation = _explanation(str(model_dir()))
+    return None if explanation is None else list(explanation.sentences(row, 5))
 
 
 def fairness_table() -> pd.DataFrame | None:
@@ -452,9 +447,8 @@ def fairness_table() -> pd.DataFrame | None:
 @st.cache_data(show_spinner="Computing the fairness report (bootstrap)...", max_entries=2)
 def _fairness_table(directory: str) -> pd.DataFrame | None:
     try:
-        from pbr_fairness.distance import fairness
+        from pbr_fairness.distance.fairness import fairness_report
     except ImportError:
         return None
-    if not hasattr(fairness, "fairness_report"):
-        return None
-    return fairness.fairness_report(default_model(), evaluation_caseload(), rng=20110601).to_frame()
+    report = fairness_report(default_model(), evaluation_caseload(), rng=20110601)
+    return report.display_table()

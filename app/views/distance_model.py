@@ -119,31 +119,37 @@ with ui.guard("The distance-model page"):
     row = st.number_input(
         "Person (row of the held-out caseload)",
         min_value=1,
-        max_value=len(test),
+        max_value=min(len(test), cache.EXPLAINED_PEOPLE),
         value=1,
         step=1,
         key="distance_person",
     )
-    explanation = cache.person_explanation(int(row) - 1)
-    if explanation is None:
+    sentences = cache.person_explanation(int(row) - 1)
+    if sentences is None:
         st.info("Per-person explanations are not available in this installation yet.")
     else:
-        chance, sentences = explanation
-        st.metric("Predicted chance of a job outcome", f"{100 * chance:.1f}%")
-        st.markdown("\n".join(f"- {s}" for s in sentences))
-
-    st.subheader("Fairness across groups")
-    fairness = cache.fairness_table()
-    if fairness is None:
-        st.info("The fairness report is not available in this installation yet.")
-    else:
+        person = test.iloc[int(row) - 1]
         st.caption(
-            "Each metric with its bootstrap 95% interval; groups too small to judge show "
-            "'insufficient data'."
+            f"Person {int(row)}: {person.get('payment_group', '')}, age {person.get('age', '')}, "
+            f"{person.get('months_unemployed', '')} months out of work."
         )
-        st.dataframe(fairness, hide_index=True, key="distance_fairness")
+        st.markdown(f"**{sentences[0]}**")
+        st.markdown("\n".join(f"- {s}" for s in sentences[1:]))
 
     card = cache.model_card()
     if card is not None:
         with st.expander("Model card (JSON)"):
             st.json(card, expanded=False)
+
+with ui.guard("The fairness report"):
+    if cache.model_available():
+        st.subheader("Fairness across groups")
+        fairness = cache.fairness_table()
+        if fairness is None:
+            st.info("The fairness report is not available in this installation yet.")
+        else:
+            st.caption(
+                "Each metric with its bootstrap 95% interval; groups too small to judge show "
+                "'insufficient data'."
+            )
+            st.dataframe(fairness, hide_index=True, key="distance_fairness")
