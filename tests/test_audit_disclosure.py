@@ -120,3 +120,14 @@ def test_small_totals_are_suppressed_too():
     assert s.cells[:2, 0].all() and not s.cells[2, 0]
     s = suppress_counts(np.array([[4], [40], [50]]), row_totals=False)
     assert s.cells[:, 0].sum() == 2  # the small provider and one partner
+
+
+def test_rows_hidden_already_serve_as_partners():
+    t = np.array([[5, 40, 60], [30, 45, 70], [2, 3, 4], [25, 35, 50]], dtype=float)
+    preset = np.zeros_like(t, dtype=bool)
+    preset[1] = True  # a provider hidden as a whole, partnering the small provider in row 2
+    s = suppress_counts(t, hidden=preset)
+    assert s.cells[1].all() and s.cells[2].all()
+    assert not s.cells[3].any()  # no needless loss in the other rows
+    for (i, j), (lo, hi) in attack(t, s).items():
+        assert hi - lo > 0.5, (i, j)

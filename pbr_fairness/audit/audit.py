@@ -432,8 +432,10 @@ def audit_caseload(
                           "payment_group": frame["payment_group"].astype(str).to_numpy()}),
             y, expected, alpha,
         )
-        mask = suppress_long(pg, row="provider_id", column="payment_group", min_cell=min_cell)
-        mask |= pg["provider_id"].isin([labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
+        hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
+        mask = suppress_long(pg, row="provider_id", column="payment_group", min_cell=min_cell,
+                             hidden_rows=hidden_names)
+        mask |= pg["provider_id"].isin(hidden_names).to_numpy()
         tables["provider_payment_group"] = _suppress(pg, mask, ("provider_id", "payment_group"))
 
     # --- parking and creaming -------------------------------------------------------------
@@ -627,7 +629,8 @@ def audit_caseload(
         tables["parking"] = _suppress(parking_t, prov_hidden, ("provider_id",))
         tables["creaming"] = _suppress(creaming_t, prov_hidden, ("provider_id",))
         dmask = suppress_long(decile_table, row="provider_id", column="decile",
-                              min_cell=min_cell)
+                              min_cell=min_cell,
+                              hidden_rows=[labels[i] for i in np.flatnonzero(prov_hidden)])
         dmask |= decile_table["provider_id"].isin(
             [labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
         tables["parking_by_decile"] = _suppress(decile_table, dmask, ("provider_id", "decile"))

@@ -59,6 +59,7 @@ def suppress_counts(
     min_cell: int = 10,
     row_totals: bool = True,
     column_totals: bool = True,
+    hidden: ArrayLike | None = None,
 ) -> Suppression:
     """Primary and secondary suppression of a two-way table of counts and its margins.
 
@@ -72,6 +73,10 @@ def suppress_counts(
     row_totals, column_totals : bool, default True
         Whether row totals (and the grand total) / column totals are published, so that the
         cells must be protected against subtraction from them.
+    hidden : array-like of bool, shape (R, C), optional
+        Interior cells already hidden for another reason (for example every cell of a
+        provider suppressed in the provider table); they count as suppressed, so they can
+        serve as the partners of small cells.
 
     Returns
     -------
@@ -105,8 +110,12 @@ def suppress_counts(
     if not row_totals and not column_totals:
         published[r, c] = False
     small = (ext > 0) & (ext < min_cell) & published
-    hidden = small.copy()
     primary = small[:r, :c].copy()
+    preset = np.zeros((r, c), dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+    if preset.shape != (r, c):
+        raise ValueError(f"hidden must have the table's shape {(r, c)}, got {preset.shape}")
+    hidden = small.copy()
+    hidden[:r, :c] |= preset
 
     # Lines: each row (its cells plus its total, if published) and each column likewise.
     lines: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []
@@ -157,6 +166,7 @@ def suppress_long(
     count: str = "n",
     min_cell: int = 10,
     column_totals: bool = True,
+    hidden_rows: list[str] | tuple[str, ...] = (),
 ) -> NDArray[np.bool_]:
     """Suppression mask for a long table with one row per (row, column) cell.
 
@@ -176,6 +186,9 @@ def suppress_long(
         Smallest publishable count.
     column_totals : bool, default True
         Whether column totals are published.
+    hidden_rows : sequence of str, default ()
+        Row keys hidden as a whole already (for example providers suppressed in the provider
+        table); all their cells are suppressed and serve as partners.
 
     Returns
     -------
@@ -187,7 +200,10 @@ def suppress_long(
     wide = frame.pivot_table(
         index=row, columns=column, values=count, aggfunc="sum", fill_value=0, observed=True
     )
-    s = suppress_counts(wide.to_numpy(), min_cell=min_cell, column_totals=column_totals)
+    preset = np.repeat(wide.index.isin(list(hidden_rows))[:, None], wide.shape[1], axis=1)
+    s = suppress_counts(
+        wide.to_numpy(), min_cell=min_cell, column_totals=column_totals, hidden=preset
+    )
     hidden = pd.DataFrame(s.cells, index=wide.index, columns=wide.columns)
     stacked = hidden.stack()
     keys = pd.MultiIndex.from_frame(frame[[row, column]])

@@ -175,7 +175,10 @@ def outcome_gaps(
         wide = within.pivot_table(
             index="provider_id", columns="group", values="n", aggfunc="sum", fill_value=0
         )
-        sup = suppress_counts(wide.to_numpy(), min_cell=min_cell)
+        preset = np.repeat(
+            wide.index.isin(list(hidden_providers))[:, None], wide.shape[1], axis=1
+        )
+        sup = suppress_counts(wide.to_numpy(), min_cell=min_cell, hidden=preset)
         hidden = pd.DataFrame(sup.cells, index=wide.index, columns=wide.columns).stack()
         hidden_total = pd.Series(sup.column_totals, index=wide.columns)
         key = pd.MultiIndex.from_frame(table[["provider_id", "group"]].astype(str))
