@@ -83,22 +83,34 @@ def main() -> None:
     args = parser.parse_args()
 
     ref = _run(ONE_PIECE, 1_000_000)
-    print(f"reference: one-piece generate + prepare + evaluate, 1,000,000 people: "
-          f"{ref['seconds']:.1f} s")
+    print(
+        f"reference: one-piece generate + prepare + evaluate, 1,000,000 people: "
+        f"{ref['seconds']:.1f} s"
+    )
     traced = _run(TRACE, 1_000_000, args.chunk_size)
-    print(f"tracemalloc peak, 1,000,000 people in chunks of {args.chunk_size:,}: "
-          f"{traced['traced_peak_gb']:.2f} GB")
+    print(
+        f"tracemalloc peak, 1,000,000 people in chunks of {args.chunk_size:,}: "
+        f"{traced['traced_peak_gb']:.2f} GB"
+    )
     res = _run(CHILD, args.n, args.chunk_size, args.providers)
-    print(f"national run: {args.n:,} people, {res['chunks']} chunks of {args.chunk_size:,}, "
-          f"{args.providers} provider(s)")
-    print(f"time: {res['seconds']:.1f} s ({res['seconds'] / args.n * 1e6:.2f} us per person; "
-          f"{res['seconds'] / (ref['seconds'] * args.n / 1_000_000):.2f} x the one-piece rate)")
-    print(f"peak memory (ru_maxrss): {res['peak_gb']:.2f} GB (after imports "
-          f"{res['import_gb']:.2f} GB); target <= {TARGET_GB:.1f} GB; "
-          f"ratio {res['peak_gb'] / TARGET_GB:.2f} -> {'OK' if res['peak_gb'] <= TARGET_GB else 'FAIL'}")
+    print(
+        f"national run: {args.n:,} people, {res['chunks']} chunks of {args.chunk_size:,}, "
+        f"{args.providers} provider(s)"
+    )
+    print(
+        f"time: {res['seconds']:.1f} s ({res['seconds'] / args.n * 1e6:.2f} us per person; "
+        f"{res['seconds'] / (ref['seconds'] * args.n / 1_000_000):.2f} x the one-piece rate)"
+    )
+    print(
+        f"peak memory (ru_maxrss): {res['peak_gb']:.2f} GB (after imports "
+        f"{res['import_gb']:.2f} GB); target <= {TARGET_GB:.1f} GB; "
+        f"ratio {res['peak_gb'] / TARGET_GB:.2f} -> {'OK' if res['peak_gb'] <= TARGET_GB else 'FAIL'}"
+    )
     o = res["overall"]
-    print(f"job outcome rate {o['job_outcome_rate']:.4f}, parked share {o['parked_share']:.4f}, "
-          f"creaming index {o['creaming_index']:.4f}")
+    print(
+        f"job outcome rate {o['job_outcome_rate']:.4f}, parked share {o['parked_share']:.4f}, "
+        f"creaming index {o['creaming_index']:.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -647,12 +647,13 @@ def simulate_chunks(
         # sum of hours x (fractional rank of p0 within the group), group by group
         hours_rank = np.zeros(len(lab))
         if name == "overall":
-            hours_rank[0] = hours_all[order0] @ _sorted_fractional_rank(p0_all[order0])
+            # np.sum of a product, not a BLAS dot: the same rounding on any thread count
+            hours_rank[0] = np.sum(hours_all[order0] * _sorted_fractional_rank(p0_all[order0]))
         else:
             codes_sorted = np.concatenate([c.codes[name] for c in parts])[order0]
             for g in range(len(lab)):
                 sel = order0[codes_sorted == g]
-                hours_rank[g] = hours_all[sel] @ _sorted_fractional_rank(p0_all[sel])
+                hours_rank[g] = np.sum(hours_all[sel] * _sorted_fractional_rank(p0_all[sel]))
                 del sel
             del codes_sorted
         total_sums["hours_rank"] = hours_rank

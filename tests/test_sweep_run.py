@@ -216,3 +216,15 @@ def test_dask_backend_missing_gives_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r"pbr-fairness\[dask\]"):
         run_sweep(_spec(), tmp_path / "r.parquet", backend="dask", progress=False)
+
+
+def test_rows_do_not_depend_on_blas_threads():
+    # Dask workers run with one BLAS thread, local processes with several: the rows must
+    # not depend on it (no BLAS reductions in the measures).
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    spec = _spec(caseload={"n": 20_000, "providers": 2, "seed": 5})
+    scenario = expand_scenarios(spec)[-1]
+    free = evaluate_scenario(spec, scenario)
+    with threadpoolctl.threadpool_limits(limits=1):
+        one = evaluate_scenario(spec, scenario)
+    np.testing.assert_array_equal(free["value"].to_numpy(), one["value"].to_numpy())

@@ -6,6 +6,7 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -180,7 +181,10 @@ def _default_batch_size(n: int, jobs: int) -> int:
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
+    """Fork on Linux (workers inherit the caseload built once here), else spawn."""
     methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
@@ -194,8 +198,13 @@ def _iter_local(
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    ctx = _mp_context()
+    if ctx.get_start_method() == "fork":
+        # Build the caseload and its arrays once, here: forked workers share them
+        # (copy-on-write), so no worker rebuilds them and no task carries them.
+        warm_worker(payload)
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_mp_context(), initializer=warm_worker, initargs=(payload,)
+        max_workers=jobs, mp_context=ctx, initializer=warm_worker, initargs=(payload,)
     ) as pool:
         futures = [pool.submit(run_batch, payload, b) for b in batches]
         try:

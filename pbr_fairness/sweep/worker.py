@@ -324,7 +324,7 @@ class _Prepared:
 
 
 def _prepared(
-    spec: SweepSpec, scenario: Scenario, caseload: pd.DataFrame, provider_knows: str
+    spec: SweepSpec, scenario: Scenario | None, caseload: pd.DataFrame, provider_knows: str
 ) -> _Prepared:
     """Return the noise-free population of this worker's caseload (built once, then cached)."""
     from pbr_fairness.simulation import (
@@ -347,8 +347,11 @@ def _prepared(
         predicted=predicted,
         provider_knows=provider_knows,  # type: ignore[arg-type]
     )
+    # "overall" as one group of codes (a bincount) rather than None (a BLAS dot product):
+    # the dot product's rounding depends on the BLAS thread count, which differs between a
+    # local process and a Dask worker; bincount adds up in one fixed order everywhere.
     inputs: dict[str, tuple[Any, int, np.ndarray, tuple[str, ...]]] = {
-        "overall": (None, 1, pop.rank_p0, ("all",))
+        "overall": (np.zeros(pop.n, dtype=np.int64), 1, pop.rank_p0, ("all",))
     }
     for name, bd in pop.breakdowns.items():
         inputs[name] = (bd.codes, len(bd.labels), fractional_rank(pop.p0, bd.codes), bd.labels)
@@ -514,10 +517,18 @@ def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
 
 
 def warm_worker(payload: dict[str, Any]) -> None:
-    """Build the shared caseload in this process (a process-pool initializer)."""
+    """Build the shared caseload and its arrays in this process (a pool initializer).
+
+    Cached: a no-op when this process (or the parent it was forked from) already did it.
+    """
     spec = _spec_from_payload(payload)
-    if not spec.caseload.resample:
-        get_caseload(spec)
+    if spec.caseload.resample:
+        return
+    caseload = get_caseload(spec)
+    modes = spec.parameters.grid.get("mode", [spec.mode])
+    if "expected" in modes:
+        for knows in spec.parameters.grid.get("provider_knows", [spec.provider_knows]):
+            _prepared(spec, None, caseload, str(knows))
 
 
 def run_batch(payload: dict[str, Any], scenarios: list[Scenario]) -> list[tuple[str, pd.DataFrame]]:
