@@ -101,10 +101,11 @@ def main() -> None:
         f"time: {res['seconds']:.1f} s ({res['seconds'] / args.n * 1e6:.2f} us per person; "
         f"{res['seconds'] / (ref['seconds'] * args.n / 1_000_000):.2f} x the one-piece rate)"
     )
+    verdict = "OK" if res["peak_gb"] <= TARGET_GB else "FAIL"
     print(
         f"peak memory (ru_maxrss): {res['peak_gb']:.2f} GB (after imports "
         f"{res['import_gb']:.2f} GB); target <= {TARGET_GB:.1f} GB; "
-        f"ratio {res['peak_gb'] / TARGET_GB:.2f} -> {'OK' if res['peak_gb'] <= TARGET_GB else 'FAIL'}"
+        f"ratio {res['peak_gb'] / TARGET_GB:.2f} -> {verdict}"
     )
     o = res["overall"]
     print(
