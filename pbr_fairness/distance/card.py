@@ -169,7 +169,7 @@ def _fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, bool):
         return "yes" if v else "**NO**"
     if isinstance(v, float):
-        return f"{v:.{digits}f}"
+        return "" if np.isnan(v) else f"{v:.{digits}f}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
@@ -230,8 +230,9 @@ def render_model_card(card: dict[str, Any]) -> str:
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for r in acc["overall"]:
             lines.append(
-                f"| {r['predictor']} | {r['auc']:.4f} | {r['brier']:.5f} | {r['ece']:.4f} | "
-                f"{r['mean_predicted']:.4f} | {r['observed_rate']:.4f} | {int(r['n']):,} |"
+                f"| {r['predictor']} | {_fmt(r['auc'])} | {_fmt(r['brier'], 5)} | "
+                f"{_fmt(r['ece'])} | {_fmt(r['mean_predicted'])} | {_fmt(r['observed_rate'])} |"
+                f" {int(r['n']):,} |"
             )
         lines += ["", "model: this model; oracle: `true_p_observable` (the best any model of the"
                   " characteristics can do); full_truth: the chance given the unobserved terms"
@@ -241,7 +242,7 @@ def render_model_card(card: dict[str, Any]) -> str:
             lines += ["### Targets", "", "| criterion | value | target | met |",
                       "|---|---:|---|:---:|"]
             for r in acc["targets"]:
-                lines.append(f"| {esc(r['criterion'])} | {r['value']:.4f} | {esc(r['target'])}"
+                lines.append(f"| {esc(r['criterion'])} | {_fmt(r['value'])} | {esc(r['target'])}"
                              f" | {_fmt(bool(r['passed']))} |")
         if acc["groups"]:
             lines += ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
@@ -253,8 +254,8 @@ def render_model_card(card: dict[str, Any]) -> str:
                 truth = r.get("truth_ratio")
                 lines.append(
                     f"| {esc(r['characteristic'])} | {esc(r['group'])} | {int(r['n']):,} | "
-                    f"{r['observed_rate']:.4f} | {r['mean_predicted']:.4f} | "
-                    f"{r['predictive_ratio']:.3f} | {_fmt(r.get('oracle_ratio'), 3)} | "
+                    f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
+                    f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
                     f"{_fmt(truth, 3)} | {checked} |"
                 )
     fair = card.get("fairness")

@@ -221,6 +221,8 @@ def fairness_report(
             tup = key if isinstance(key, tuple) else (key,)
             label = " / ".join(str(k) for k in tup)
             values = by.loc[key, "metrics"]
+            if not isinstance(values, dict):  # an empty intersection (fairlearn gives NaN)
+                continue
             n = int(values["n"])
             m = key_arr == label
             yy, pp, ff = y[m], p[m], far_f[m]
