@@ -14,6 +14,7 @@ from pbr_fairness.errors import InputError
 
 # Subcommand modules register themselves on ``app`` when imported.
 from pbr_fairness.cli import caseload_commands  # noqa: E402,F401  isort: skip
+from pbr_fairness.cli import model_commands  # noqa: E402,F401  isort: skip
 from pbr_fairness.cli import audit_commands  # noqa: E402,F401  isort: skip
 from pbr_fairness.cli import simulation_commands  # noqa: E402,F401  isort: skip
 from pbr_fairness.cli import sweep_commands  # noqa: E402,F401  isort: skip
