@@ -138,3 +138,14 @@ def test_prepared_planner_problem_matches_the_kernel(n, seed, minimum, extra):
     expected = planner_hours(w, g, k, total_hours=total, minimum=minimum)
     got = PlannerProblem.prepare(w, g, k, minimum=minimum).hours(total)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("cost", [0.0, 1.0, 20.0])
+@pytest.mark.parametrize("minimum", [0.0, 2.0])
+def test_capacity_equal_to_the_minimum_for_everyone(cost, minimum):
+    """Regression: with no free hours the search used to cycle and overshoot capacity."""
+    value, gain, k = np.array([11725.0985889]), np.array([0.10329241]), np.array([0.15396796])
+    a = allocate_hours(value, gain, k, cost=cost, capacity=minimum, minimum=minimum)
+    np.testing.assert_array_equal(a.hours, minimum)
+    slope = value * gain * k * np.exp(-k * minimum)
+    assert a.marginal_cost >= slope[0] * (1 - 1e-12) and a.capacity_binds

@@ -198,6 +198,12 @@ def allocate_hours(
     elif capacity is None:
         raise ValueError("with zero cost a capacity is needed, or the hours are unbounded")
     finite = b[np.isfinite(b)]
+    if capacity is not None and finite.size and capacity <= n * minimum * (1 + 1e-12):
+        # No hours above the minimum are available (capacity == n * minimum): everyone gets
+        # the minimum and the shadow price is the largest first-hour marginal value. Without
+        # this the Newton/bisection search cycles between t = max(b) and a midpoint.
+        mu = max(float(cost), float(np.exp(finite.max())))
+        return Allocation(np.full(n, float(minimum)), mu, mu - float(cost), True)
     if finite.size == 0:
         return Allocation(np.full(n, float(minimum)), float(cost), 0.0, False)
     t_high = float(finite.max())
