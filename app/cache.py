@@ -216,6 +216,12 @@ def preset_yaml(name: str) -> str:
     return contract_to_yaml(load_contract(name))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def preset_contract(name: str) -> Any:
+    """Return a preset contract (validated once, then cached)."""
+    return contract(preset_yaml(name), source=f"preset:{name}")
+
+
 def contract(yaml_text: str | bytes, source: str = "contract") -> Any:
     """Return the contract of some YAML text (validated; a few milliseconds, not cached)."""
     from pbr_fairness.reporting import read_contract
@@ -248,6 +254,7 @@ def simulate(
     provider_knows: str = "truth",
     mode: str = "expected",
     seed: int = 20110601,
+    contract_obj: Any = None,
 ) -> Any:
     """Simulate a contract on a known caseload (the designer's one library call).
 
@@ -265,6 +272,15 @@ def simulate(
         Simulation mode.
     seed : int
         Seed of the random parts.
+    contract_obj : Contract, optional
+        The contract of ``contract_yaml_text`` when the caller has it already parsed (not
+        part of the cache key).
+
+    Returns
+    -------
+    SimulationResult
+        Every measure, with only the person-level columns the pages need
+        (:func:`pbr_fairness.reporting.slim_result`).
     """
     return _simulate(
         caseload_id(caseload_key),
@@ -274,6 +290,7 @@ def simulate(
         mode,
         seed,
         str(model_dir()),
+        contract_obj,
     )
 
 
@@ -286,13 +303,15 @@ def _simulate(
     mode: str,
     seed: int,
     model_key: str,
+    _contract: Any,
 ) -> Any:
+    from pbr_fairness.reporting import slim_result
     from pbr_fairness.simulation import ProviderSettings, simulate_contract
 
-    contract_obj = contract(contract_yaml_text)
+    contract_obj = _contract if _contract is not None else contract(contract_yaml_text)
     needs_model = contract_obj.basis != "payment_group" or provider_knows == "model"
     pred = predicted(caseload_key) if needs_model else None
-    return simulate_contract(
+    result = simulate_contract(
         caseload(caseload_key),
         contract_obj,
         ProviderSettings(**dict(provider)),
@@ -301,6 +320,7 @@ def _simulate(
         provider_knows=provider_knows,
         rng=seed,
     )
+    return slim_result(result)
 
 
 # ----------------------------------------------------------------------------- audit

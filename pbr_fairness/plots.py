@@ -245,46 +245,40 @@ def gaps_figure(
     measure: str = "job_outcome_rate",
     characteristics: Sequence[str] = ("sex", "age_band", "disability", "ethnicity"),
 ) -> go.Figure:
-    """Plot a measure by category of each protected characteristic (the gaps between groups)."""
-    from plotly.subplots import make_subplots
+    """Plot a measure by category of each protected characteristic (the gaps between groups).
 
-    present = [
-        c
-        for c in characteristics
-        if ((frame["breakdown"] == c) & (frame["measure"] == measure)).any()
-    ]
-    if not present:
+    One bar per category, grouped by characteristic on a two-level axis (one bar colour per
+    contract when several are compared).
+    """
+    rows = frame[(frame["measure"] == measure) & frame["breakdown"].isin(list(characteristics))]
+    if rows.empty:
         raise ValueError(f"no protected-characteristic rows for measure {measure!r}")
+    order = {c: i for i, c in enumerate(characteristics)}
+    rows = rows.assign(_o=rows["breakdown"].map(order)).sort_values("_o", kind="stable")
     pct = measure in PERCENT_MEASURES
     scale = 100.0 if pct else 1.0
-    fig = make_subplots(
-        rows=1,
-        cols=len(present),
-        shared_yaxes=True,
-        subplot_titles=[c.replace("_", " ").capitalize() for c in present],
-    )
-    contracts = _contracts(frame)
-    for j, ch in enumerate(present, start=1):
-        rows = _select(frame, ch, measure)
-        for i, contract in enumerate(contracts):
-            part = rows if contract is None else rows[rows["contract"].astype(str) == contract]
-            fig.add_bar(
-                x=part["group"].astype(str),
-                y=part["value"].to_numpy(dtype=float) * scale,
-                name=contract or _label(measure),
-                marker_color=_COLOURS[i % len(_COLOURS)],
-                error_y=_error_y(part, scale),
-                showlegend=j == 1 and len(contracts) > 1,
-                legendgroup=contract or "",
-                row=1,
-                col=j,
-            )
+    contracts = _contracts(rows)
+    fig = go.Figure()
+    for i, contract in enumerate(contracts):
+        part = rows if contract is None else rows[rows["contract"].astype(str) == contract]
+        x = [
+            [str(b).replace("_", " ").capitalize() for b in part["breakdown"]],
+            [str(g) for g in part["group"]],
+        ]
+        fig.add_bar(
+            x=x,
+            y=part["value"].to_numpy(dtype=float) * scale,
+            name=contract or _label(measure),
+            marker_color=_COLOURS[i % len(_COLOURS)],
+            error_y=_error_y(part, scale),
+        )
     fig.update_layout(
         title=f"{_label(measure)} by protected characteristic",
         barmode="group",
+        yaxis_title=_label(measure) + (" (%)" if pct else ""),
+        showlegend=len(contracts) > 1,
         **_LAYOUT,
     )
-    fig.update_yaxes(title_text=_label(measure) + (" (%)" if pct else ""), row=1, col=1)
     return fig
 
 

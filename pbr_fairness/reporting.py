@@ -39,6 +39,7 @@ __all__ = [
     "parameter_sources",
     "read_contract",
     "results_csv",
+    "slim_result",
     "tariff_table",
 ]
 
@@ -397,6 +398,39 @@ def hours_by_decile(
             "planner_hours": plan,
         }
     )
+
+
+#: Person-level columns the designer's charts and report need.
+SLIM_COLUMNS: tuple[str, ...] = ("payment_group", "p0", "hours", "planner_hours", "parked")
+
+
+def slim_result(result: Any, columns: Sequence[str] = SLIM_COLUMNS) -> Any:
+    """Return a copy of a simulation result keeping only a few person-level columns.
+
+    The copy still has every measure (``overall``, ``to_frame()``, ``summary()``) and the
+    provenance, but is far smaller to keep in a cache or to send between processes.
+
+    Parameters
+    ----------
+    result : pbr_fairness.simulation.SimulationResult
+        A full result.
+    columns : sequence of str, optional
+        Person-level columns to keep (those missing are skipped).
+
+    Returns
+    -------
+    pbr_fairness.simulation.SimulationResult
+    """
+    import dataclasses
+
+    keep = [c for c in columns if c in result.persons.columns]
+    changes: dict[str, Any] = {"persons": result.persons[keep].copy()}
+    names = {f.name for f in dataclasses.fields(result)}
+    if "_gap_inputs" in names:
+        changes["_gap_inputs"] = None
+    if "monthly" in names and getattr(result, "monthly", None) is not None:
+        changes["monthly"] = result.monthly
+    return dataclasses.replace(result, **changes)
 
 
 @dataclass(frozen=True)

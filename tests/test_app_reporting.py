@@ -173,7 +173,7 @@ def test_figures_build_from_tidy_tables() -> None:
     assert len(fig.data) == 2  # one bar series per contract
     assert fig.data[1].y[0] == pytest.approx(20.0)  # percent
     assert len(plots.outcome_with_without_support_figure(tidy, contract="a").data) == 2
-    assert len(plots.gaps_figure(tidy).data) == 4
+    assert len(plots.gaps_figure(tidy).data) == 2  # one series per contract
     hours = reporting.hours_by_decile(_fake(1.0).persons)
     assert len(plots.hours_by_decile_figure(hours).data) == 2
     with pytest.raises(ValueError, match="no rows"):

@@ -108,11 +108,7 @@ with ui.guard("The contract designer"):
 
     model_ok = cache.model_available()
     presets = cache.preset_names()
-    usable = [
-        n
-        for n in presets
-        if model_ok or cache.contract(cache.preset_yaml(n)).basis == "payment_group"
-    ]
+    usable = [n for n in presets if model_ok or cache.preset_contract(n).basis == "payment_group"]
     default_preset = "work_programme_2011" if "work_programme_2011" in usable else usable[0]
 
     left, right = st.columns([3, 2], gap="large")
@@ -134,7 +130,7 @@ with ui.guard("The contract designer"):
                 key="designer_preset",
                 help="Shipped contracts; every figure's source is on the About page.",
             )
-            base = cache.contract(cache.preset_yaml(origin), source=f"preset:{origin}")
+            base = cache.preset_contract(origin)
         else:
             upload = st.file_uploader(
                 "Contract file (YAML)",
@@ -196,15 +192,18 @@ with ui.guard("The contract designer"):
 
     designed_yaml = cache.contract_yaml(designed)
     label = "This contract" if designed.name == origin else f"This contract ({designed.name})"
+    parsed = {label: designed, f"Baseline: {baseline_name}": cache.preset_contract(baseline_name)}
     configs: dict[str, str] = {
         label: designed_yaml,
         f"Baseline: {baseline_name}": cache.preset_yaml(baseline_name),
     }
     for name in others:
         configs[name] = cache.preset_yaml(name)
+        parsed[name] = cache.preset_contract(name)
     with st.spinner("Simulating the provider's best response..."):
         results = {
-            name: cache.simulate(CASELOAD, text, provider, knows) for name, text in configs.items()
+            name: cache.simulate(CASELOAD, text, provider, knows, contract_obj=parsed[name])
+            for name, text in configs.items()
         }
     result = results[label]
     baseline = results[f"Baseline: {baseline_name}"]
@@ -232,62 +231,62 @@ with ui.guard("The contract designer"):
         ],
         ignore_index=True,
     )
-    tabs = st.tabs(
-        [
-            "Hours by distance",
-            "Parked by group",
-            "Outcomes by group",
-            "Gaps by characteristic",
-            "Side by side",
-            "Downloads",
-        ]
+    views = [
+        "Hours by distance",
+        "Parked by group",
+        "Outcomes by group",
+        "Gaps by characteristic",
+        "Side by side",
+    ]
+    view = st.segmented_control(
+        "Show", views, default=views[0], key="designer_view", label_visibility="collapsed"
     )
-    with tabs[0]:
+    if view == "Hours by distance":
         st.plotly_chart(plots.hours_by_decile_figure(hours), key="fig_hours")
         st.caption(
             "Solid: the provider's hours; dashed: what a planner would give with the same total "
             "hours, weighting those furthest from work more (proportionate universalism)."
         )
-    with tabs[1]:
+    elif view == "Parked by group":
         st.plotly_chart(
             plots.parked_share_figure(tidy, group_labels=PAYMENT_GROUP_NAMES), key="fig_parked"
         )
-        by_group = (
-            tidy[(tidy["breakdown"] == "payment_group") & (tidy["contract"] == label)]
-            .pivot_table(index="group", columns="measure", values="value", observed=True)
-            .reindex(
-                columns=["parked_share", "hours_per_person", "job_outcome_rate", "no_support_rate"]
-            )
-            .reset_index()
-        )
-        st.dataframe(
-            by_group,
-            hide_index=True,
-            key="designer_by_group",
-            column_config={
-                "group": "Payment group",
-                "parked_share": st.column_config.NumberColumn("Parked share", format="percent"),
-                "hours_per_person": st.column_config.NumberColumn(
-                    "Hours per person", format="%.1f"
-                ),
-                "job_outcome_rate": st.column_config.NumberColumn(
-                    "Job-outcome rate", format="percent"
-                ),
-                "no_support_rate": st.column_config.NumberColumn(
-                    "Rate without support", format="percent"
-                ),
-            },
-        )
-    with tabs[2]:
+    elif view == "Outcomes by group":
         st.plotly_chart(
             plots.outcome_with_without_support_figure(tidy, contract=label), key="fig_outcomes"
         )
-    with tabs[3]:
+    elif view == "Gaps by characteristic":
         st.plotly_chart(plots.gaps_figure(tidy), key="fig_gaps")
-    with tabs[4]:
-        table = reporting.comparison_table(results)
-        st.dataframe(table, key="designer_compare_table")
-    with tabs[5]:
+    elif view == "Side by side":
+        st.dataframe(reporting.comparison_table(results), key="designer_compare_table")
+
+    st.markdown("**Results by payment group** (this contract)")
+    by_group = (
+        tidy[(tidy["breakdown"] == "payment_group") & (tidy["contract"] == label)]
+        .pivot_table(index="group", columns="measure", values="value", observed=True)
+        .reindex(
+            columns=["parked_share", "hours_per_person", "job_outcome_rate", "no_support_rate"]
+        )
+        .reset_index()
+    )
+    st.dataframe(
+        by_group,
+        hide_index=True,
+        key="designer_by_group",
+        column_config={
+            "group": "Payment group",
+            "parked_share": st.column_config.NumberColumn("Parked share", format="percent"),
+            "hours_per_person": st.column_config.NumberColumn("Hours per person", format="%.1f"),
+            "job_outcome_rate": st.column_config.NumberColumn("Job-outcome rate", format="percent"),
+            "no_support_rate": st.column_config.NumberColumn(
+                "Rate without support", format="percent"
+            ),
+        },
+    )
+
+    st.markdown("**Downloads**")
+    d1, d2, d3 = st.columns(3)
+    with d1:
         st.download_button(
             "Download the contract (YAML)",
             designed_yaml,
@@ -296,6 +295,7 @@ with ui.guard("The contract designer"):
             on_click="ignore",
             key="download_contract",
         )
+    with d2:
         st.download_button(
             "Download the results (CSV)",
             lambda: reporting.results_csv(results),
@@ -304,11 +304,12 @@ with ui.guard("The contract designer"):
             on_click="ignore",
             key="download_results",
         )
+    with d3:
         st.download_button(
             "Download the report (HTML)",
             lambda: reporting.designer_report_html(
                 results,
-                contracts={n: cache.contract(t) for n, t in configs.items()},
+                contracts=parsed,
                 baseline=f"Baseline: {baseline_name}",
                 caseload_description=cache.default_caseload_source(),
             ),
