@@ -54,8 +54,8 @@ log = logging.getLogger(__name__)
 GRID: NDArray[np.float64] = np.r_[0.0, np.geomspace(0.01, 400.0, 255)]
 
 #: Exponents and floors tried for the smooth basis.
-SMOOTH_ELASTICITIES: NDArray[np.float64] = np.arange(0.0, 4.001, 0.25)
-SMOOTH_FLOOR_QUANTILES: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.2)
+SMOOTH_ELASTICITIES: NDArray[np.float64] = np.round(np.arange(0.0, 4.001, 0.1), 2)
+SMOOTH_FLOOR_QUANTILES: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
 _SUBSAMPLE = 40_000
 
 
@@ -259,6 +259,10 @@ def _cell_levels(
         feasible = cons.max_parked_share is None or worst_all <= cons.max_parked_share + 1e-12
     if cons.monotone:
         floors = np.maximum.accumulate(floors)
+    if cons.max_fee_ratio is not None:
+        # raise the lowest floors into the window the ratio allows (raising never parks more)
+        low = GRID[int(floors.max())] / cons.max_fee_ratio
+        floors = np.maximum(floors, int(np.searchsorted(GRID, low * (1 - 1e-12), side="left")))
     if objective == "planner_gap" and target is not None:
         obj = -_tables(prob, kernel, target)["abs_gap"][order]
     else:
@@ -516,38 +520,69 @@ def _finish(
     *,
     scale_up: bool = True,
 ) -> tuple[Contract, Evaluation, float, float]:
-    """Scale outcome fees to the budget, build, evaluate exactly; returns the scale too."""
-    attachment = cons.attachment_fee
+    """Scale outcome fees to the budget, build, evaluate exactly; returns the scale too.
+
+    If the provider's profit is below ``cons.min_profit``, the attachment fee is raised (and
+    the outcome fees scaled down to keep the budget) until it is not: with spend at the
+    budget, profit rises only as the hours fall, so the fee is found by bisection.
+    """
     n = prob.n
-    ev: Evaluation | None = None
-    contract: Contract | None = None
-    scale = 1.0
-    for _ in range(4):
-        budget_out = budget - n * attachment
+    cost = prob.provider.cost_per_hour
+
+    def fitted(attachment: float) -> float:
+        budget_out = max(budget - n * attachment, 0.0)
         spent = prob.outcome_spend(shape, kernel)
-        scale = 1.0
         if scale_up and spent < budget_out and np.any(shape > 0):
-            scale = max(1.0, _scale_to(kernel, shape, budget_out * (1 - 1e-7), 1.0))
-        elif spent > budget_out:
-            scale = _scale_to(kernel, shape, budget_out * (1 - 1e-7), 1.0)
-        contract = build(scale, attachment)
-        ev = prob.evaluate_contract(contract)
-        # exact spend above the budget (rounding, capacity): scale down
-        if ev.overall["government_spend"] > budget * (1 + 1e-12):
+            return max(1.0, _scale_to(kernel, shape, budget_out * (1 - 1e-7), 1.0))
+        if spent > budget_out:
+            return _scale_to(kernel, shape, budget_out * (1 - 1e-7), 1.0)
+        return 1.0
 
-            def gap(s: float, a: float = attachment) -> float:
-                e = prob.evaluate_contract(build(s, a), with_planner=False)
-                return e.overall["government_spend"] - budget
+    def profit_at(attachment: float) -> float:
+        s = fitted(attachment)
+        hours, _, pay = person_response(kernel, s * shape)
+        return float(n * attachment + pay.sum() - cost * hours.sum())
 
-            if gap(0.0) <= 0:
-                scale = float(brentq(gap, 0.0, scale, xtol=1e-9)) * (1 - 1e-7)
-                contract = build(scale, attachment)
-                ev = prob.evaluate_contract(contract)
-        profit = ev.overall["provider_profit"]
-        if profit >= cons.min_profit - 1e-6:
-            break
-        attachment = attachment + (cons.min_profit - profit) / n + 0.01
-    assert ev is not None and contract is not None
+    attachment = cons.attachment_fee
+    if profit_at(attachment) < cons.min_profit:
+        hi = budget / n
+        if profit_at(hi) >= cons.min_profit:
+            lo = attachment
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                if profit_at(mid) >= cons.min_profit:
+                    hi = mid
+                else:
+                    lo = mid
+            attachment = float(np.ceil(hi * 100.0) / 100.0)
+        else:
+            attachment = hi
+    scale = fitted(attachment)
+    contract = build(scale, attachment)
+    ev = prob.evaluate_contract(contract)
+    # exact spend above the budget (rounding, capacity): scale down
+    if ev.overall["government_spend"] > budget * (1 + 1e-12):
+
+        def gap(s: float, a: float = attachment) -> float:
+            e = prob.evaluate_contract(build(s, a), with_planner=False)
+            return e.overall["government_spend"] - budget
+
+        if gap(0.0) <= 0:
+            scale = float(brentq(gap, 0.0, scale, xtol=1e-9)) * (1 - 1e-7)
+            contract = build(scale, attachment)
+            ev = prob.evaluate_contract(contract)
+    # fees rounded down to the penny can leave the profit a few pounds short: the attachment
+    # fee (which changes no hours) takes up the slack left in the budget
+    short = cons.min_profit - ev.overall["provider_profit"]
+    if short > 0:
+        up = float(np.ceil((attachment + short / n) * 100.0) / 100.0)
+        down = float(np.floor((attachment + short / n) * 100.0) / 100.0)
+        room = budget - ev.overall["government_spend"]
+        new = up if n * (up - attachment) <= room else down
+        if new > attachment and n * (new - attachment) <= room:
+            attachment = new
+            contract = build(scale, attachment)
+            ev = prob.evaluate_contract(contract)
     return contract, ev, scale, attachment
 
 
