@@ -200,3 +200,14 @@ def test_small_provider_gets_insufficient_evidence_and_sample_size(caseload):
     assert needed > 60
     row = r.tables["parking"].set_index("provider_id").loc["P3"]
     assert float(row["power"]) < 0.8
+
+
+def test_single_provider_and_no_characteristics(caseload):
+    one = caseload[caseload["provider_id"] == "P1"].drop(
+        columns=["sex", "age", "ethnicity", "disability"])
+    r = audit_caseload(one)
+    assert r.providers[0]["reasons"][0].startswith("only one provider")
+    assert not r.providers[0]["flagged"]
+    assert "not examined" in r.findings[-1]
+    json.loads(r.to_json())
+    assert "<svg" in r.to_html()

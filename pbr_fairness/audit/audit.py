@@ -595,7 +595,10 @@ def audit_caseload(
                         f" index {cr['index']:.3f} against {cr['index_others']:.3f} at the other"
                         f" providers, adjusted p = {cr['p_adjusted']:.2g})"
                     )
-                if not park["flag"] and np.isfinite(pr["power"]) and pr["power"] < power:
+                if k == 1:
+                    reasons.append("only one provider: parking and creaming are judged against"
+                                   " other providers, so they could not be tested")
+                elif not park["flag"] and np.isfinite(pr["power"]) and pr["power"] < power:
                     reasons.append(
                         f"insufficient evidence on parking: with {int(pr['far_n'])} people in the"
                         f" far-from-work deciles the test has {pr['power']:.0%} power to detect"
@@ -671,7 +674,10 @@ def audit_caseload(
     if low:
         findings.append("Job-outcome rates below the 99.8% funnel limit for their case mix: "
                         + ", ".join(low) + ".")
-    if len(below):
+    if gaps.empty:
+        findings.append("The caseload has none of the protected characteristics (sex, age,"
+                        " disability, ethnicity), so group outcomes were not examined.")
+    elif len(below):
         cells = [f"{r.characteristic} = {r.group} at {r.provider_id}" for r in below.itertuples()]
         findings.append("Groups with outcomes below expected after multiple-comparison control: "
                         + "; ".join(cells[:12]) + (" and more" if len(cells) > 12 else "") + ".")
