@@ -6,7 +6,10 @@ travels to workers, never the 100,000-row table. Also reports the Dask backend's
 per scenario (a ``LocalCluster`` of 2 worker processes against 2 local processes on the same
 spec) and the round trip of an empty Dask task for reference.
 
-Usage: ``python benchmarks/bench_sweep.py [--scenarios 1000] [--n 100000] [--no-dask]``.
+It first times ``examples/sweep_small.yaml`` on 2 processes (target: under a minute).
+
+Usage: ``python benchmarks/bench_sweep.py [--scenarios 1000] [--n 100000] [--no-dask]
+[--example-only]``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 TARGET_SPEEDUP = 1.7
+EXAMPLE_TARGET_S = 60.0
 
 
 def make_spec(n: int, scenarios: int):
@@ -69,9 +73,24 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=1000)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--example-only", action="store_true")
     args = parser.parse_args()
 
-    from pbr_fairness.sweep import run_sweep
+    from pbr_fairness.sweep import load_spec, run_sweep
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "sweep_small.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        small = load_spec(example)
+        te, run = timed(
+            "examples/sweep_small.yaml, 2 processes",
+            lambda: run_sweep(small, Path(tmp) / "small.parquet", jobs=2, progress=False),
+        )
+        print(
+            f"  {run.n_scenarios} scenarios; target < {EXAMPLE_TARGET_S:.0f} s; ratio "
+            f"{te / EXAMPLE_TARGET_S:.2f} -> {'OK' if te < EXAMPLE_TARGET_S else 'ABOVE TARGET'}"
+        )
+    if args.example_only:
+        return
 
     spec = make_spec(args.n, args.scenarios)
     n_scen = spec.n_designs * spec.seeds

@@ -228,3 +228,23 @@ def test_rows_do_not_depend_on_blas_threads():
     with threadpoolctl.threadpool_limits(limits=1):
         one = evaluate_scenario(spec, scenario)
     np.testing.assert_array_equal(free["value"].to_numpy(), one["value"].to_numpy())
+
+
+def test_monte_carlo_scenarios_carry_intervals(tmp_path):
+    spec = SweepSpec.model_validate(
+        {
+            "seeds": 1,
+            "caseload": {"n": 200, "seed": 1},
+            "mode": "monte_carlo",
+            "replications": 5,
+            "breakdowns": ["overall"],
+            "measures": ["job_outcome_rate", "government_spend"],
+            "parameters": {"grid": {"mode": ["expected", "monte_carlo"]}},
+        }
+    )
+    frame = run_sweep(spec, tmp_path / "mc.parquet", jobs=1, progress=False).results
+    assert set(frame["measure"]) == {"job_outcome_rate", "government_spend"}
+    mc = frame[frame["mode"] == "monte_carlo"]
+    ex = frame[frame["mode"] == "expected"]
+    assert mc["lower"].notna().all() and (mc["lower"] <= mc["upper"]).all()
+    assert ex["lower"].isna().all()
