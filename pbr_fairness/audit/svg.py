@@ -125,7 +125,7 @@ class Chart:
                 out.append(f'<line x1="{left - 4}" x2="{left + pw}" y1="{_fmt(sy(v))}"'
                            f' y2="{_fmt(sy(v))}" stroke="#eee"/>')
                 out.append(f'<text x="{left - 6}" y="{_fmt(sy(v) + 4)}" font-size="11"'
-                           f' text-anchor="end">{v:g}</text>')
+                           f' text-anchor="end">{v + 0.0:g}</text>')
         out.append(f'<text x="{left + pw / 2}" y="{h - 8}" font-size="12"'
                    f' text-anchor="middle">{escape(self.x_label)}</text>')
         out.append(f'<text transform="translate(14 {top + ph / 2}) rotate(-90)" font-size="12"'
