@@ -221,18 +221,22 @@ def _read_csv_text(data: bytes, text: str, label: str) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(["the file is empty"], source=label)
-    header = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    start = len(text) - len(text[:4096].lstrip("\r\n")) if text[:1] in "\r\n" else 0
+    end = text.find("\n", start)
+    header = text[start : end if end >= 0 else len(text)].rstrip("\r")
     _check_delimiter(header, label)
     names = _check_header(header, label)
     keys = [f"c{i}" for i in range(len(names))]
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if body[:1] in (b"\r", b"\n"):
+        body = body.lstrip(b"\r\n")
     try:
         # pyarrow's reader is several times faster than pandas' on large files; every cell
         # is read as text so that the validator sees exactly what the file holds.
         table = pacsv.read_csv(
-            io.BytesIO(body.lstrip(b"\r\n")),
+            io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=keys, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(

@@ -159,7 +159,7 @@ def _missing_mask(series: pd.Series, keep: frozenset[str] = frozenset()) -> np.n
         short = pc.fill_null(pc.less_equal(pc.binary_length(arr), _MAX_TOKEN_BYTES), False)
         idx = np.flatnonzero(short.to_numpy(zero_copy_only=False))
         if idx.size:
-            sub = arr.take(pa.array(idx))
+            sub = arr if idx.size == len(arr) else arr.take(pa.array(idx))
             hit = pc.is_in(
                 pc.utf8_lower(pc.utf8_trim_whitespace(sub)), value_set=pa.array(tokens)
             )
