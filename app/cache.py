@@ -472,3 +472,79 @@ def _fairness_table(directory: str) -> pd.DataFrame | None:
         return None
     report = fairness_report(default_model(), evaluation_caseload(), rng=20110601)
     return report.display_table()
+
+
+# ----------------------------------------------------------------------------- fairer tariff
+def optimise(
+    caseload_key: str,
+    config: tuple[tuple[str, Any], ...],
+    provider: tuple[tuple[str, float], ...],
+    progress: Any = None,
+) -> Any:
+    """Search a fairer tariff (the fairer-tariff page's one library call).
+
+    Parameters
+    ----------
+    caseload_key : str
+        ``"default"``.
+    config : tuple of (str, value)
+        ``baseline``, ``basis``, ``objective``, ``provider_knows``, ``budget_share``,
+        ``min_profit``, ``max_parked_share``, ``monotone``, ``max_fee_ratio``.
+    provider : tuple of (str, float)
+        Provider settings.
+    progress : callable, optional
+        ``progress(fraction, message)`` (not part of the cache key).
+    """
+    key = (caseload_id(caseload_key), config, provider, str(model_dir()))
+    store = _tariff_store()
+    if key not in store:
+        # Not st.cache_data: the optimiser reports progress to the page while it runs, and
+        # Streamlit cannot replay page elements from a cached function. The store keeps the
+        # last few results per server, keyed on the configuration, like st.cache_data would.
+        store[key] = _optimise(*key, progress)
+        while len(store) > 8:
+            store.popitem(last=False)
+    else:
+        store.move_to_end(key)
+    return store[key]
+
+
+@st.cache_resource(show_spinner=False)
+def _tariff_store() -> Any:
+    from collections import OrderedDict
+
+    return OrderedDict()
+
+
+def _optimise(
+    caseload_key: str,
+    config: tuple[tuple[str, Any], ...],
+    provider: tuple[tuple[str, float], ...],
+    model_key: str,
+    _progress: Any,
+) -> Any:
+    from pbr_fairness.simulation import ProviderSettings
+    from pbr_fairness.tariffs import TariffConstraints, optimise_tariff
+
+    c = dict(config)
+    constraints = TariffConstraints(
+        budget_share=c["budget_share"],
+        min_profit=c["min_profit"],
+        max_parked_share=c["max_parked_share"],
+        monotone=c["monotone"],
+        max_fee_ratio=c["max_fee_ratio"],
+    )
+    has_model = model_available()
+    return optimise_tariff(
+        caseload(caseload_key),
+        preset_contract(c["baseline"]),
+        ProviderSettings(**dict(provider)),
+        basis=c["basis"],
+        objective=c["objective"],
+        constraints=constraints,
+        provider_knows=c["provider_knows"],
+        predicted=predicted(caseload_key) if has_model else None,
+        with_reference=has_model,
+        rng=20110601,
+        progress=_progress,
+    )

@@ -199,6 +199,26 @@ def test_distance_page_shows_metrics_and_calibration(
     assert not at.exception and not at.error
 
 
-def test_fairer_tariff_page_loads() -> None:
+def test_fairer_tariff_page_runs_and_opens_in_designer() -> None:
     at = _page("fairer_tariff")
     assert at.title[0].value == "Fairer tariff"
+    assert not at.error
+    at.button[0].click().run()  # "Find a fairer tariff" (the form's submit button)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m for m in at.metric}
+    assert "Worst parked share" in metrics
+    # a fairer tariff parks fewer people in the worst-off group than the baseline
+    assert metrics["Worst parked share"].delta.startswith("-")
+    spend_delta = metrics["Government spend"].delta
+    assert spend_delta is None or not spend_delta.startswith("+£") or "m" not in spend_delta
+    assert len(at.get("plotly_chart")) == 1  # the frontier
+    before_after = _frame_with(at, "section", "baseline", "proposed", "change")
+    assert len(before_after) > 10
+    at.button(key="tariff_open").click().run()
+    assert not at.exception
+    assert at.session_state["proposed_contract"]
+    # the designer now starts from the proposal and compares it with the baseline
+    assert at.title[0].value == "Contract designer"
+    assert at.radio(key="designer_start").value == "The fairer tariff's proposal"
+    assert not at.error, [e.value for e in at.error]
+    assert any(m.delta for m in at.metric)

@@ -28,7 +28,7 @@ with ui.guard("The fairer-tariff optimiser"):
     sim = ui.library_part("pbr_fairness.simulation", "ProviderSettings")
     if tariffs is None or sim is None:
         st.stop()
-    from pbr_fairness import plots, reporting
+    from pbr_fairness import reporting
 
     model_ok = cache.model_available()
     presets = [
@@ -37,7 +37,8 @@ with ui.guard("The fairer-tariff optimiser"):
         if cache.contract(cache.preset_yaml(n)).basis == "payment_group"
     ]
     bases = list(BASES) if model_ok else ["payment_group"]
-    objectives = list(getattr(tariffs, "OBJECTIVES", OBJECTIVES))
+    objectives = list(tariffs.OBJECTIVES)
+    OBJECTIVES.update(tariffs.OBJECTIVES)
 
     with st.form("tariff_form"):
         left, right = st.columns(2, gap="large")
@@ -122,9 +123,8 @@ with ui.guard("The fairer-tariff optimiser"):
         "monotone": bool(monotone),
         "max_fee_ratio": float(max_ratio) or None,
     }
-    key = tuple(sorted(config.items()))
     if submitted:
-        st.session_state["tariff_config"] = key
+        st.session_state["tariff_config"] = tuple(sorted(config.items()))
     if st.session_state.get("tariff_config") is None:
         st.info("Choose the settings and press **Find a fairer tariff** (about 10 seconds).")
         st.stop()
@@ -132,15 +132,61 @@ with ui.guard("The fairer-tariff optimiser"):
     provider = tuple(sorted(sim.ProviderSettings().to_dict().items()))
     with st.status("Searching for a fairer tariff...", expanded=True) as status:
         bar = st.progress(0.0, text="Simulating the provider's best response to candidate tariffs")
-        result = cache.optimise("default", key, provider, progress=bar)
+
+        def _progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+        result = cache.optimise("default", key, provider, progress=_progress)
         bar.progress(1.0, text="Done")
         status.update(label="Fairer tariff found", state="complete", expanded=False)
 
     proposed_yaml = cache.contract_yaml(result.proposed)
+    b, p = result.baseline_measures, result.proposed_measures
+    if not result.caps_met:
+        st.warning(
+            "No tariff within these limits keeps every group under the parked-share cap; this "
+            "is the smallest worst parked share reachable "
+            f"({100 * result.minimax_parked_share:.1f}%).",
+            icon=":material/warning:",
+        )
+    cols = st.columns(4)
+    for col, (key_, label, kind, lower) in zip(
+        cols,
+        [
+            ("worst_parked_share", "Worst parked share", "percent", True),
+            ("additional_jobs", "Additional jobs", "number", False),
+            ("government_spend", "Government spend", "money", True),
+            ("provider_profit", "Provider profit", "money", False),
+        ],
+        strict=True,
+    ):
+        if key_ not in p:
+            continue
+        delta = p[key_] - b[key_]
+        col.metric(
+            label,
+            ui.fmt_number(p[key_], kind),
+            delta=f"{100 * delta:+.1f} points"
+            if kind == "percent"
+            else (("+" if delta > 0 else "") + ui.fmt_number(delta, kind)),
+            delta_color="inverse" if lower else "normal",
+            help=f"Proposed tariff against the baseline ({result.baseline.name}).",
+            border=True,
+        )
     st.subheader("Before and after")
-    st.dataframe(reporting.before_after_table(result), key="tariff_before_after")
-    st.subheader("Frontier")
-    st.plotly_chart(plots.tariff_frontier_figure(result), key="tariff_frontier")
+    before_after = result.before_after()
+    st.dataframe(
+        before_after,
+        hide_index=True,
+        key="tariff_before_after",
+        column_config={
+            "baseline": st.column_config.NumberColumn(format="%.3f"),
+            "proposed": st.column_config.NumberColumn(format="%.3f"),
+            "change": st.column_config.NumberColumn(format="%+.3f"),
+        },
+    )
+    st.subheader("Frontier: fairness against budget")
+    st.plotly_chart(result.frontier_figure(), key="tariff_frontier")
     st.subheader("The proposed tariff")
     st.dataframe(reporting.tariff_table(result.proposed), hide_index=True, key="tariff_proposed")
 
