@@ -25,7 +25,7 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 # A plain number written as text ("-3", "+4.5", "-1e-3") is not a formula: leave it alone.
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_RESERVED = {
     "con",
