@@ -248,3 +248,19 @@ def test_monte_carlo_scenarios_carry_intervals(tmp_path):
     ex = frame[frame["mode"] == "expected"]
     assert mc["lower"].notna().all() and (mc["lower"] <= mc["upper"]).all()
     assert ex["lower"].isna().all()
+
+
+def test_resampled_caseload_per_seed_replicate(tmp_path):
+    spec = SweepSpec.model_validate(
+        {
+            "seeds": 2,
+            "caseload": {"n": 300, "seed": 1, "resample": True},
+            "breakdowns": ["overall"],
+            "measures": ["no_support_rate"],
+            "parameters": {"grid": {"provider.cost_per_hour": [15.0, 25.0]}},
+        }
+    )
+    frame = run_sweep(spec, tmp_path / "r.parquet", jobs=1, progress=False).results
+    by_seed = frame.groupby("seed_index")["value"]
+    assert (by_seed.nunique() == 1).all()  # the caseload is shared within a replicate
+    assert frame.groupby("design_index")["value"].nunique().min() == 2  # and differs across
