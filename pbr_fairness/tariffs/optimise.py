@@ -14,9 +14,10 @@ from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_contract
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
 from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
+from pbr_fairness.tariffs.measures import TARGET_MEASURE
 from pbr_fairness.tariffs.reference import reference_tariff
 from pbr_fairness.tariffs.result import HEADLINE_MEASURES, TariffResult
-from pbr_fairness.tariffs.setup import Progress, prepare_problem
+from pbr_fairness.tariffs.setup import STRUCTURES, Progress, prepare_problem, with_structure
 from pbr_fairness.tariffs.solve import solve
 
 __all__ = ["optimise_tariff"]
@@ -55,6 +56,7 @@ def optimise_tariff(
     frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
     with_reference: bool = True,
     beat_reference: bool = True,
+    structure: str = "search",
     name: str = "fairer_tariff",
     progress: Progress | None = None,
 ) -> TariffResult:
@@ -104,6 +106,11 @@ def optimise_tariff(
         Budgets of the frontier as shares of the baseline's spend (``None``: no frontier).
     with_reference : bool, default True
         Also search the one-parameter reference tariff (needs predictions).
+    structure : {"search", "baseline", "job_outcome"}, default "search"
+        Outcome-fee structure: the baseline's job-outcome and sustainment fees in proportion,
+        or job-outcome fees only (same expected value); ``"search"`` tries both and keeps
+        the better (beats the reference, meets the caps, least parking, most equity-weighted
+        jobs). The reference tariff uses the same structure as the proposal.
     beat_reference : bool, default True
         First look for a tariff at least as good as the reference on both the worst parked
         share and equity-weighted additional jobs (falls back to the plain constraints when
@@ -168,23 +175,63 @@ def optimise_tariff(
         capped=cons.capped,
     )
     budget_gbp = cons.budget_for(prob.baseline_spend)
-    ref = None
-    if with_reference and prob.predicted is not None:
-        step(0.1, "searching the reference tariff (fees proportional to p_hat^-beta)")
-        ref = reference_tariff(prob, budget_gbp)
+    if structure not in (*STRUCTURES, "search"):
+        raise InputError(
+            [Problem(f"must be one of {', '.join(STRUCTURES)} or search", column="structure")],
+            source="optimise_tariff",
+        )
+    tried = list(STRUCTURES) if structure == "search" else [structure]
+    candidates = []
+    for i, s in enumerate(tried):
+        p_s = with_structure(prob, s)
+        ref = None
+        if with_reference and p_s.predicted is not None:
+            step(0.05 + 0.2 * i / len(tried), f"reference tariff ({s} fee structure)")
+            ref = reference_tariff(p_s, budget_gbp)
+        step(0.05 + 0.2 * (i + 0.5) / len(tried), f"searching fees ({s} fee structure)")
+        sol = solve(
+            p_s,
+            budget_gbp,
+            cons,
+            objective,
+            name=name,
+            reference=None if ref is None or not beat_reference else ref.measures,
+        )
+        candidates.append((p_s, ref, sol))
+
+    def rank(c: tuple[Any, Any, Any]) -> tuple[Any, ...]:
+        _, _, sol = c
+        m = sol.measures
+        return (
+            sol.parameters.get("goal", 0),
+            not sol.feasible,
+            round(m[TARGET_MEASURE], 3),
+            -m["equity_weighted_additional_jobs"],
+        )
+
+    prob, ref, sol = min(candidates, key=rank)
+    comparison = {
+        p_s.structure: {
+            TARGET_MEASURE: s_.measures[TARGET_MEASURE],
+            "equity_weighted_additional_jobs": s_.measures["equity_weighted_additional_jobs"],
+            "beats_reference": s_.parameters.get("goal", 0) == 0 and r_ is not None,
+        }
+        for p_s, r_, s_ in candidates
+    }
     ref_cont = None
     if with_reference and prob.predicted is not None and basis != "smooth":
         ref_cont = reference_tariff(prob, budget_gbp, form="continuous")
-    step(0.25, "searching fees")
-    sol = solve(
-        prob,
-        budget_gbp,
-        cons,
-        objective,
-        name=name,
-        reference=None if ref is None or not beat_reference else ref.measures,
-    )
     notes = list(sol.notes)
+    if len(candidates) > 1:
+        notes.append(
+            f"outcome-fee structure {prob.structure!r} chosen"
+            + (
+                " (job-outcome fees only: sustainment fees pay less for people who leave work "
+                "sooner, who are mostly those furthest from work)"
+                if prob.structure == "job_outcome"
+                else ""
+            )
+        )
     if ref is not None and beat_reference and sol.parameters.get("goal", 0) != 0:
         notes.append(
             "no tariff on this basis found that beats the reference tariff on both the worst "
@@ -251,7 +298,11 @@ def optimise_tariff(
         budget=budget_gbp,
         caps_met=bool(sol.feasible),
         minimax_parked_share=float(sol.minimax_parked_share),
-        parameters=dict(sol.parameters),
+        parameters={
+            **sol.parameters,
+            "structure": prob.structure,
+            "structure_comparison": comparison,
+        },
         constraints=cons.to_dict(),
         notes=tuple(notes),
         provenance=provenance,

@@ -23,7 +23,7 @@ import pandas as pd
 from pbr_fairness.contracts import Contract
 from pbr_fairness.simulation import Evaluation
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
-from pbr_fairness.tariffs.setup import TariffProblem
+from pbr_fairness.tariffs.setup import TariffProblem, as_smooth
 from pbr_fairness.tariffs.solve import (
     _build_cells,
     _reference_probability,
@@ -121,6 +121,8 @@ def reference_tariff(
     form = form or ("continuous" if prob.basis == "smooth" else "cells")
     if form not in ("cells", "continuous"):
         raise ValueError(f"form must be 'cells' or 'continuous', got {form!r}")
+    if form == "continuous":
+        prob = as_smooth(prob)
     q = np.asarray(prob.predicted, dtype=float)
     ref_p = _reference_probability(prob)
     shapes = []

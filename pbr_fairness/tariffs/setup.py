@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +26,20 @@ from pbr_fairness.tariffs.measures import tariff_measures
 from pbr_fairness.tariffs.prediction import predicted_probability
 from pbr_fairness.tariffs.proposal import BaseTariff, band_edges
 
-__all__ = ["BASES", "Basis", "Progress", "TariffProblem", "prepare_problem"]
+__all__ = [
+    "BASES",
+    "STRUCTURES",
+    "Basis",
+    "Progress",
+    "TariffProblem",
+    "as_smooth",
+    "prepare_problem",
+    "with_structure",
+]
+
+#: Outcome-fee structures: the baseline's job-outcome and sustainment fees in proportion, or
+#: the same expected value per job outcome paid as a job-outcome fee alone.
+STRUCTURES: tuple[str, ...] = ("baseline", "job_outcome")
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +91,7 @@ class TariffProblem:
     cell_bases: tuple[BaseTariff, ...]
     edges: NDArray[np.float64] | None
     kernel: Kernel
+    structure: str = "baseline"
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -235,3 +249,68 @@ def prepare_problem(
     )
     prob.baseline_measures = prob.measures(ev)
     return prob
+
+
+def with_structure(prob: TariffProblem, structure: str) -> TariffProblem:
+    """Return the problem with another outcome-fee structure (see :data:`STRUCTURES`).
+
+    ``"job_outcome"`` pays each cell's average expected outcome value under the baseline
+    structure as a job-outcome fee, with no sustainment fees: the expected outcome payment no
+    longer falls with a person's exit hazard, which is highest for those furthest from work.
+    """
+    if structure not in STRUCTURES:
+        raise InputError(
+            [Problem(f"must be one of {', '.join(STRUCTURES)}", column="structure")],
+            source="optimise_tariff",
+        )
+    if structure == prob.structure:
+        return prob
+    if structure == "baseline":
+        raise ValueError("prepare the problem again for the baseline structure")
+    bases = []
+    u = np.empty(prob.n)
+    common = float(prob.kernel.u.mean())
+    for c, b in enumerate(prob.cell_bases):
+        idx = prob.cell == c
+        # payment groups keep their own level; bands share one base (they differ by factor)
+        value = common
+        if prob.basis == "payment_group" and idx.any():
+            value = float(prob.kernel.u[idx].mean())
+        bases.append(BaseTariff(value, 0.0, 0, b.trigger_weeks))
+        u[idx] = value
+    kernel = Kernel(
+        u,
+        prob.kernel.gk,
+        prob.kernel.k,
+        prob.kernel.p0,
+        prob.kernel.gain,
+        prob.kernel.w,
+        prob.kernel.wn,
+        prob.kernel.mu,
+        prob.kernel.minimum,
+        prob.kernel.mission,
+        prob.kernel.attachment,
+    )
+    return replace(prob, cell_bases=tuple(bases), kernel=kernel, structure=structure, cache={})
+
+
+def as_smooth(prob: TariffProblem) -> TariffProblem:
+    """Return the problem on the ``smooth`` basis (one base tariff), same fee structure."""
+    if prob.basis == "smooth":
+        return prob
+    if prob.structure == "job_outcome":
+        trigger = float(np.median([b.trigger_weeks for b in prob.cell_bases]))
+        base = BaseTariff(float(prob.kernel.u.mean()), 0.0, 0, trigger)
+    else:
+        base = _base_of(prob.baseline_tariff, None)
+    kernel = replace(prob.kernel, u=base.unit_value(prob.pop.h))
+    return replace(
+        prob,
+        basis="smooth",
+        cell=np.zeros(prob.n, dtype=np.intp),
+        cell_labels=("base",),
+        cell_bases=(base,),
+        edges=None,
+        kernel=kernel,
+        cache={},
+    )
