@@ -77,10 +77,7 @@ def audit_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed recorded in the report.")] = None,
 ) -> int:
     """Audit a caseload for parking, creaming and outcome gaps; write HTML, JSON and CSV."""
-    from pbr_fairness.audit import audit_caseload
-    from pbr_fairness.caseload.io import read_caseload
-    from pbr_fairness.caseload.mapping import load_map_file, parse_map_options
-
+    # Options and paths are checked before the (slow) scientific imports.
     if report is None and json_out is None and csv_dir is None:
         raise InputError(["give at least one output: --report FILE, --json FILE or --csv-dir DIR"],
                          "audit")
@@ -96,6 +93,10 @@ def audit_command(
         raise InputError([f"{csv_dir} is a file, give a folder"], "--csv-dir")
     if not caseload.is_file():
         raise InputError(["file does not exist"], str(caseload))
+    from pbr_fairness.audit import audit_caseload
+    from pbr_fairness.caseload.io import read_caseload
+    from pbr_fairness.caseload.mapping import load_map_file, parse_map_options
+
     mapping: dict[str, str] = {}
     if map_file is not None:
         mapping.update(load_map_file(map_file))
