@@ -152,18 +152,18 @@ def fit_calibrator(
         return Calibrator(
             "platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]), n_samples=len(s)
         )
-    from sklearn.isotonic import IsotonicRegression
+    from sklearn.isotonic import isotonic_regression
 
-    order = np.argsort(s, kind="stable")
-    s_sorted, t_sorted = s[order], t[order]
-    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True).fit_transform(
-        s_sorted, t_sorted
-    )
-    # One knot per constant block of the isotonic fit, placed at the block's mean score, so
-    # that interpolation between knots is strictly increasing and keeps the booster's ranking.
+    # Pool tied scores, then fit pool-adjacent-violators on the ordered distinct scores.
+    uniq, inverse = np.unique(s, return_inverse=True)
+    counts = np.bincount(inverse).astype(float)
+    means = np.bincount(inverse, t) / counts
+    fitted = isotonic_regression(means, sample_weight=counts, y_min=0.0, y_max=1.0)
+    # One knot per constant block of the fit, placed at the block's mean score, so that
+    # interpolation between knots is strictly increasing and keeps the booster's ranking.
     starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
-    counts = np.diff(np.r_[starts, len(s_sorted)])
-    knot_x = np.add.reduceat(s_sorted, starts) / counts
+    weight = np.add.reduceat(counts, starts)
+    knot_x = np.add.reduceat(uniq * counts, starts) / weight
     knot_y = fitted[starts]
     return Calibrator(
         "isotonic",

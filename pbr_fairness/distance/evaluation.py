@@ -197,21 +197,22 @@ class DistanceEvaluation:
         """Return every number as a tidy table: ``table``, ``row``, ``metric``, ``value``."""
         parts = [
             self.overall.reset_index(names="row")
-            .melt(id_vars="row", var_name="metric")
+            .melt(id_vars="row", var_name="metric", value_name="_v")
             .assign(table="overall"),
         ]
         g = self.groups.assign(row=self.groups["characteristic"] + "=" + self.groups["group"])
         parts.append(
             g.drop(columns=["characteristic", "group"])
-            .melt(id_vars="row", var_name="metric")
+            .melt(id_vars="row", var_name="metric", value_name="_v")
             .assign(table="groups")
         )
         parts.append(
             self.targets.rename(columns={"criterion": "row"})
-            .melt(id_vars="row", var_name="metric")
+            .melt(id_vars="row", var_name="metric", value_name="_v")
             .assign(table="targets")
         )
-        return pd.concat(parts, ignore_index=True)[["table", "row", "metric", "value"]]
+        tidy = pd.concat(parts, ignore_index=True).rename(columns={"_v": "value"})
+        return tidy[["table", "row", "metric", "value"]]
 
     def summary(self) -> str:
         """Return the tables as Markdown."""

@@ -189,7 +189,7 @@ class FeatureSpec:
                     codes = col.cat.codes.to_numpy()
                 else:
                     text = col.astype("string")
-                    codes = pd.Categorical(text, categories=list(cats)).codes
+                    codes = pd.Index(list(cats)).get_indexer(text.to_numpy(dtype=object))
                     unseen = (codes < 0) & text.notna().to_numpy(dtype=bool)
                     if unseen.any():
                         examples = sorted(set(text[unseen].head(1000).tolist()))[:5]

@@ -56,6 +56,8 @@ PREPROCESSING_FILE = "preprocessing.json"
 FORMAT_VERSION = 1
 #: Tables smaller than this are calibrated by cross-fitting when ``cv="auto"``.
 _CROSS_FIT_BELOW = 20_000
+#: Tables from this size use two threads when ``n_jobs`` is not set.
+_MANY_ROWS = 50_000
 
 
 def package_version() -> str:
@@ -265,8 +267,9 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         under-fits small groups with very low outcome rates (ESA ex-IB, about 3%), whose
         gradients are too small to win splits; the offset keeps every payment group
         calibrated.
-    n_jobs : int, default 2
-        Threads used by LightGBM.
+    n_jobs : int, optional
+        Threads used by LightGBM. Default: 1 below 50,000 rows, else 2. (On a busy machine
+        OpenMP threads that wait for a core spin; small tables are faster on one thread.)
     rng : numpy.random.Generator, int or None
         Source of randomness (splits, folds, booster seed).
 
@@ -327,7 +330,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         min_child_samples: int | None = None,
         early_stopping_rounds: int = 30,
         offset: str | None = "auto",
-        n_jobs: int = 2,
+        n_jobs: int | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
         self.features = features
@@ -345,6 +348,11 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         self.rng = rng
 
     # ------------------------------------------------------------------ fitting
+    def _threads(self, n: int) -> int:
+        if self.n_jobs is not None:
+            return max(1, int(self.n_jobs))
+        return 1 if n < _MANY_ROWS else 2
+
     def _check_params(self, n: int) -> None:
         problems = []
         if self.calibration not in CALIBRATION_METHODS:
@@ -379,7 +387,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             "max_depth": int(self.max_depth),
             "cat_smooth": 10.0,
             "lambda_l2": 1.0,
-            "num_threads": int(self.n_jobs),
+            "num_threads": self._threads(n),
             "seed": int(seed),
             "deterministic": True,
             "force_col_wise": True,
@@ -511,7 +519,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             booster = self._train(Xm, target, params, rounds=best, init=init)
             calibrator = fit_calibrator(oof, target, self.calibration)
             self.calibration_scheme_ = f"cross-fitted ({int(cv)} folds)"
-        raw_train = init + booster.predict(Xm, raw_score=True, num_threads=int(self.n_jobs))
+        raw_train = init + booster.predict(Xm, raw_score=True, num_threads=self._threads(n))
         shift = _group_shift(raw_train, target, _offset_codes(Xm, offset_col, offsets),
                              len(offsets), calibrator)
         offsets = offsets + shift
@@ -556,7 +564,9 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> NDArray[np.float64]:
         """Return the raw score: group offset plus trees (log-odds before calibration)."""
         Xm = self._encode(X)
-        raw = np.asarray(self.booster_.predict(Xm, raw_score=True, num_threads=int(self.n_jobs)))
+        raw = np.asarray(
+            self.booster_.predict(Xm, raw_score=True, num_threads=self._threads(len(Xm)))
+        )
         return raw + _apply_offsets(Xm, self._offset_index(), self.offsets_)
 
     def _offset_column(self, spec: FeatureSpec) -> int | None:
@@ -573,7 +583,8 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """Return calibrated probabilities, shape ``(n, 2)``: no job outcome, job outcome."""
-        p = self.calibrator_(self.decision_function(X))
+        raw = self.decision_function(X)
+        p = self.calibrator_(raw)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> NDArray[np.int64]:
