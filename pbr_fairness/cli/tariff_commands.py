@@ -49,6 +49,13 @@ def optimise(
         str, typer.Option(help="equity_weighted_jobs or planner_gap.")
     ] = "equity_weighted_jobs",
     n_bands: Annotated[int, typer.Option(help="Bands of predicted probability.")] = 10,
+    structure: Annotated[
+        str,
+        typer.Option(
+            help="Outcome-fee structure: search, baseline (job outcome + sustainment in the "
+            "baseline's proportions) or job_outcome (job-outcome fees only)."
+        ),
+    ] = "search",
     budget: Annotated[
         float | None,
         typer.Option(help="Most expected government spend, GBP (default: the baseline's)."),
@@ -154,6 +161,7 @@ def optimise(
         objective=objective,  # type: ignore[arg-type]
         constraints=cons,
         n_bands=n_bands,
+        structure=structure,
         provider_knows=provider_knows,  # type: ignore[arg-type]
         predicted=predicted,
         rng=seed,

@@ -1,0 +1,120 @@
+"""``pbr-fairness optimise`` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pbr_fairness.caseload.generator import make_caseload
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbr_fairness", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def caseload_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cl") / "caseload.csv"
+    make_caseload(1500, rng=11, providers=2).to_csv(path, index=False)
+    return path
+
+
+def test_optimise_writes_a_tariff_simulate_loads(caseload_csv: Path, tmp_path: Path) -> None:
+    out, js = tmp_path / "tariff.yaml", tmp_path / "result.json"
+    res = _run(
+        "optimise",
+        "--caseload",
+        str(caseload_csv),
+        "--baseline",
+        "work_programme_2011",
+        "--basis",
+        "distance_band",
+        "--provider-knows",
+        "model",
+        "--predicted-column",
+        "true_p_observable",
+        "--cost-per-hour",
+        "20",
+        "--out",
+        str(out),
+        "--json",
+        str(js),
+        "--no-reference",
+        "--structure",
+        "baseline",
+    )
+    assert res.returncode == 0, res.stderr
+    assert "Fairer tariff" in res.stdout
+    doc = json.loads(js.read_text())
+    assert {"baseline", "proposed", "frontier"} <= set(doc)
+    assert {"overall", "by_group", "by_decile", "provenance"} <= set(doc["proposed"])
+    assert [r["budget_share"] for r in doc["frontier"]] == [0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
+    spend = doc["proposed"]["overall"]["government_spend"]
+    assert spend <= doc["baseline"]["overall"]["government_spend"] * (1 + 1e-9)
+    sim_json = tmp_path / "sim.json"
+    sim = _run(
+        "simulate",
+        "--caseload",
+        str(caseload_csv),
+        "--contract",
+        str(out),
+        "--predicted-column",
+        "true_p_observable",
+        "--provider-knows",
+        "model",
+        "--json",
+        str(sim_json),
+        "--quiet",
+    )
+    assert sim.returncode == 0, sim.stderr
+    again = json.loads(sim_json.read_text())["overall"]["government_spend"]
+    assert again == pytest.approx(spend, rel=1e-9)
+
+
+def test_optimise_budget_and_payment_groups(caseload_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pg.yaml"
+    res = _run(
+        "optimise",
+        "--caseload",
+        str(caseload_csv),
+        "--basis",
+        "payment_group",
+        "--budget-share",
+        "0.9",
+        "--no-frontier",
+        "--no-reference",
+        "--structure",
+        "job_outcome",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert res.returncode == 0, res.stderr
+    assert "basis: payment_group" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--basis", "postcode"], "--basis"),
+        (["--predicted-column", "nope", "--basis", "smooth"], "nope"),
+    ],
+)
+def test_optimise_user_mistakes_exit_2(
+    caseload_csv: Path, tmp_path: Path, args: list[str], needle: str
+) -> None:
+    res = _run(
+        "optimise", "--caseload", str(caseload_csv), "--out", str(tmp_path / "x.yaml"), *args
+    )
+    assert res.returncode == 2
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
