@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbr_fairness.caseload.schema import COLUMNS, PAYMENT_GROUPS
 from pbr_fairness.caseload.validation import (
@@ -205,3 +207,30 @@ def test_large_bad_table_is_checked_quickly_and_capped():
     problems = validate_caseload(frame)
     assert len(problems) == 202
     assert problems[100].message == f"... and {n // 2 - 100} more in column payment_group"
+
+
+BAD_VALUES = {
+    "age": ["-3", "abc", "200", "30.5"],
+    "sex": ["Q", "female?"],
+    "disability": ["maybe", "2"],
+    "payment_group": ["PG10", "X"],
+    "support_hours": ["-0.5", "ten"],
+    "job_outcome": ["3", "yes please"],
+    "local_unemployment_rate": ["1.5", "-0.1"],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    data=st.data(),
+)
+def test_any_single_bad_cell_is_found_at_its_row_and_column(n, data):
+    frame = raw_frame(n)
+    column = data.draw(st.sampled_from(sorted(BAD_VALUES)))
+    value = data.draw(st.sampled_from(BAD_VALUES[column]))
+    row = data.draw(st.integers(0, n - 1))
+    frame.loc[row, column] = value
+    problems = validate_caseload(frame)
+    assert [(p.row, p.column) for p in problems] == [(row + 1, column)]
+    assert value in problems[0].message
