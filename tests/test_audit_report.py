@@ -211,3 +211,24 @@ def test_single_provider_and_no_characteristics(caseload):
     assert "not examined" in r.findings[-1]
     json.loads(r.to_json())
     assert "<svg" in r.to_html()
+
+
+def test_row_order_does_not_change_findings(caseload, result):
+    shuffled = audit_caseload(caseload.sample(frac=1.0, random_state=3), rng=5)
+    a, b = json.loads(result.to_json()), json.loads(shuffled.to_json())
+    for pa, pb in zip(a["providers"], b["providers"], strict=True):
+        assert pa["provider_id"] == pb["provider_id"]
+        assert pa["flagged"] == pb["flagged"] and pa["n"] == pb["n"]
+        for key in ("oe_ratio", "observed_rate", "expected_rate"):
+            assert pa[key] == pytest.approx(pb[key])
+        assert pa["creaming"]["index"] == pytest.approx(pb["creaming"]["index"])
+        assert pa["parking"]["slope"] == pytest.approx(pb["parking"]["slope"])
+        assert pa["parking"]["p_value"] == pytest.approx(pb["parking"]["p_value"], abs=1e-12)
+
+
+def test_outcomes_by_decile_table(result):
+    t = result.tables["provider_decile_outcomes"]
+    shown = t[~t["suppressed"].astype(bool)]
+    assert set(shown["decile"]) == set(range(1, 11))
+    assert (pd.to_numeric(shown["oe_ci_low"]) <= pd.to_numeric(shown["oe_ratio"])).all()
+    assert "by decile of expected probability" in result.to_html()

@@ -637,6 +637,17 @@ def audit_caseload(
         dmask |= decile_table["provider_id"].isin(
             [labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
         tables["parking_by_decile"] = _suppress(decile_table, dmask, ("provider_id", "decile"))
+    # Observed against expected by provider x decile of expected probability (methods.md
+    # section 3.2: O/E near 1 in the bottom deciles and above 1 higher up points to effort
+    # concentrated away from the hard to help).
+    dec_all = decile_of(expected)
+    pdo = _cell_table(pd.DataFrame({"provider_id": provider, "decile": dec_all}), y, expected,
+                      alpha)
+    hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
+    omask = suppress_long(pdo, row="provider_id", column="decile", min_cell=min_cell,
+                          hidden_rows=hidden_names)
+    omask |= pdo["provider_id"].isin(hidden_names).to_numpy()
+    tables["provider_decile_outcomes"] = _suppress(pdo, omask, ("provider_id", "decile"))
     gaps = outcome_gaps(frame, y, expected, alpha=alpha, correction=correction,
                         min_cell=min_cell,
                         hidden_providers=[labels[i] for i in np.flatnonzero(prov_hidden)])

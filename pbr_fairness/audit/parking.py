@@ -290,7 +290,8 @@ def parked_share_by_decile(
     """Minimal-support share by provider and decile, with the other providers' pooled share.
 
     Returns a long table with columns ``provider_id, decile, n, parked_share, n_others,
-    parked_share_others, difference``.
+    parked_share_others, difference, difference_ci_low, difference_ci_high`` (normal 95%
+    interval of the difference).
     """
     x = np.asarray(parked, dtype=bool)
     d = np.asarray(decile, dtype=np.int64)
@@ -304,6 +305,10 @@ def parked_share_by_decile(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = xs / n
         share_oth = x_oth / n_oth
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(share * (1 - share) / n + share_oth * (1 - share_oth) / n_oth)
+    z = float(stats.norm.ppf(0.975))
+    diff = share - share_oth
     return pd.DataFrame(
         {
             "provider_id": np.repeat(np.asarray(labels, dtype=object), 10),
@@ -312,6 +317,8 @@ def parked_share_by_decile(
             "parked_share": share.ravel(),
             "n_others": n_oth.ravel().astype(int),
             "parked_share_others": share_oth.ravel(),
-            "difference": (share - share_oth).ravel(),
+            "difference": diff.ravel(),
+            "difference_ci_low": (diff - z * se).ravel(),
+            "difference_ci_high": (diff + z * se).ravel(),
         }
     )

@@ -209,6 +209,10 @@ def render_html(result: AuditResult) -> str:
     decile_wide = None
     if decile is not None and not decile.empty:
         decile_wide = decile.pivot(index="provider_id", columns="decile", values="parked_share")
+    oe_decile = result.tables.get("provider_decile_outcomes")
+    oe_decile_wide = None
+    if oe_decile is not None and not oe_decile.empty:
+        oe_decile_wide = oe_decile.pivot(index="provider_id", columns="decile", values="oe_ratio")
     fairness = result.tables.get("fairness")
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -220,6 +224,7 @@ def render_html(result: AuditResult) -> str:
         creaming=_records(result.tables.get("creaming")),
         payment_groups=_records(result.tables.get("provider_payment_group")),
         decile_wide=decile_wide,
+        oe_decile_wide=oe_decile_wide,
         fairness=_records(fairness),
         provenance=result.provenance,
         parameters=result.provenance.get("parameters", {}),
