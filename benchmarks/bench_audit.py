@@ -98,6 +98,8 @@ def main() -> None:
     print(f"  HTML report: {s['html_mb']:.2f} MB; target <= 10 MB; ratio {s['html_mb'] / 10:.3f}")
     print(f"  flagged: {s['flagged']} (parking P3, P11; creaming P5)")
 
+    if args.caseloads <= 0:
+        return
     a = accuracy(args.caseloads, args.per_provider)
     print(f"accuracy: {args.caseloads} caseloads of 6 x {args.per_provider:,} "
           f"({a['seconds']:.0f} s)")

@@ -194,7 +194,7 @@ def _expected_probabilities(
             from pbr_fairness.distance import load_default_model  # type: ignore[attr-defined]
 
             model = load_default_model()
-            directory = Path("models/default")
+            directory = Path(__file__).resolve().parents[2] / "models" / "default"
         except ImportError:
             directory = Path(__file__).resolve().parents[2] / "models" / "default"
             if not directory.is_dir():
