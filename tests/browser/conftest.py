@@ -71,6 +71,20 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout:.0f} s")
 
 
+def _model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped distance model, or a small one trained here when it is not prepared."""
+    shipped = ROOT / "models" / "default"
+    if shipped.is_dir() and any(shipped.glob("*.json")):
+        return shipped
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.distance import DistanceModel
+
+    caseload = make_caseload(5000, rng=99, providers=4)
+    out = tmp_path_factory.mktemp("model")
+    DistanceModel(rng=1).fit(caseload, caseload["job_outcome"]).save(out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``streamlit run app/streamlit_app.py`` on a free local port; yield its URL."""
@@ -81,8 +95,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {
         **os.environ,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        # a small in-memory default caseload keeps the designer quick in tests
+        # small in-memory caseloads keep the pages quick in tests
         "PBR_FAIRNESS_APP_CASELOAD_N": os.environ.get("PBR_FAIRNESS_APP_CASELOAD_N", "10000"),
+        "PBR_FAIRNESS_APP_EVALUATION_N": os.environ.get("PBR_FAIRNESS_APP_EVALUATION_N", "5000"),
+        "PBR_FAIRNESS_APP_MODEL_DIR": str(_model_dir(tmp_path_factory)),
     }
     cmd = [
         sys.executable,

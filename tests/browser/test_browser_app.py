@@ -25,7 +25,7 @@ PAGES = {
 #: Text that shows a page has finished its first run.
 READY = {
     "contract_designer": "What the provider does under this contract",
-    "fairer_tariff": "Find a fairer tariff",
+    "fairer_tariff": "Choose the settings and press",
     "caseload_audit": "Upload a caseload, or try the sample caseload.",
     "distance_model": "How good is the model",
     "about": "Privacy",
@@ -113,7 +113,6 @@ def test_designer_runs_and_follows_a_change(page, app_url, screenshots) -> None:
     _no_exception(page)
     _shot(page, screenshots / "designer_after_change.png")
     # the results download works
-    page.get_by_role("tab", name="Downloads").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the results (CSV)").click()
     text = Path(info.value.path()).read_text()
@@ -145,3 +144,17 @@ def test_audit_upload_and_report_download(page, app_url, screenshots, tmp_path) 
     # the report opens offline in the browser
     page.goto(report.as_uri())
     page.screenshot(path=str(screenshots / "audit_report.png"), full_page=False)
+
+
+def test_fairer_tariff_runs_and_opens_in_designer(page, app_url, screenshots) -> None:
+    _open(page, app_url, "fairer_tariff")
+    page.get_by_role("button", name="Find a fairer tariff").click()
+    page.get_by_text("Frontier: fairness against budget").wait_for(timeout=180_000)
+    _wait_idle(page)
+    _no_exception(page)
+    _shot(page, screenshots / "fairer_tariff_result.png")
+    page.get_by_role("button", name="Open in the contract designer").click()
+    page.get_by_text("What the provider does under this contract").wait_for(timeout=120_000)
+    _wait_idle(page)
+    _no_exception(page)
+    _shot(page, screenshots / "designer_with_proposal.png")
