@@ -247,8 +247,8 @@ def render_model_card(card: dict[str, Any]) -> str:
         if acc["groups"]:
             lines += ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
                       "| characteristic | group | n | observed | predicted | ratio |"
-                      " oracle ratio | model / truth | checked |",
-                      "|---|---|---:|---:|---:|---:|---:|---:|:---:|"]
+                      " oracle ratio | model / truth | sampling s.e. | checked |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
             for r in acc["groups"]:
                 checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
                 truth = r.get("truth_ratio")
@@ -256,7 +256,7 @@ def render_model_card(card: dict[str, Any]) -> str:
                     f"| {esc(r['characteristic'])} | {esc(r['group'])} | {int(r['n']):,} | "
                     f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
                     f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
-                    f"{_fmt(truth, 3)} | {checked} |"
+                    f"{_fmt(truth, 3)} | {_fmt(r.get('noise_se'), 3)} | {checked} |"
                 )
     fair = card.get("fairness")
     if fair:

@@ -162,7 +162,9 @@ class DistanceEvaluation:
         ``mean_predicted``, ``observed_rate``, ``n``.
     groups : pandas.DataFrame
         ``characteristic``, ``group``, ``n``, ``observed_rate``, ``mean_predicted``,
-        ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``truth_ratio``
+        ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``noise_se``
+        (relative standard error of the group's observed rate from outcome sampling alone:
+        a predictive ratio this far from 1 is expected by chance), ``truth_ratio``
         (mean predicted / mean ``true_p_observable``: calibration against the truth, free
         of the test outcomes' sampling noise), ``checked`` (``n >= min_group_size``) and
         ``within_target``.
@@ -232,8 +234,8 @@ class DistanceEvaluation:
                 lines.append(f"| {r.criterion} | {r.value:.4f} | {r.target} | {mark} |")
         lines += ["", "### Predictive ratio (mean predicted / mean observed) by group", "",
                   "| characteristic | group | n | observed | predicted | ratio | oracle ratio |"
-                  " model / truth | checked |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|:---:|"]
+                  " model / truth | sampling s.e. | checked |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
         for _, r in self.groups.iterrows():
             checked = ("yes" if r.within_target else "**NO**") if r.checked else "n < min"
             oracle = "" if pd.isna(r.oracle_ratio) else f"{r.oracle_ratio:.3f}"
@@ -241,7 +243,7 @@ class DistanceEvaluation:
             lines.append(
                 f"| {r.characteristic} | {r.group} | {int(r.n):,} | {r.observed_rate:.4f} | "
                 f"{r.mean_predicted:.4f} | {r.predictive_ratio:.3f} | {oracle} | {truth} | "
-                f"{checked} |"
+                f"{r.noise_se:.3f} | {checked} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -321,6 +323,9 @@ def evaluate_distance_model(
                     else float("nan"),
                     "truth_ratio": float(p[m].mean() / oracle[m].mean())
                     if oracle is not None
+                    else float("nan"),
+                    "noise_se": float(np.sqrt((1 - y[m].mean()) / (n * y[m].mean())))
+                    if 0 < y[m].mean() < 1
                     else float("nan"),
                     "checked": n >= targets.min_group_size,
                     "within_target": bool(ok),

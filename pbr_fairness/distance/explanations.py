@@ -274,6 +274,10 @@ def explain(model: DistanceModel, X: pd.DataFrame) -> Explanation:
     if col is not None:
         phi[:, col] += off - mean_offset
     base += mean_offset
+    # The linear start is additive: each term's exact SHAP value is term - training mean.
+    linear = model.linear_
+    phi += linear.terms(Xm) - np.asarray(linear.term_means)[None, :]
+    base += linear.intercept + float(np.sum(linear.term_means))
     score = base + phi.sum(axis=1)
     p = model.calibrator_(score)
     p_base = float(model.calibrator_(np.array([base]))[0])

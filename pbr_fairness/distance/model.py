@@ -35,6 +35,7 @@ from pbr_fairness.distance.bands import (
 )
 from pbr_fairness.distance.calibration import CALIBRATION_METHODS, Calibrator, fit_calibrator
 from pbr_fairness.distance.features import FeatureSpec, infer_feature_spec
+from pbr_fairness.distance.linear import LinearInit, fit_linear_init
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = [
@@ -53,7 +54,7 @@ logger = logging.getLogger(__name__)
 BOOSTER_FILE = "model.txt"
 CALIBRATION_FILE = "calibration.json"
 PREPROCESSING_FILE = "preprocessing.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Tables smaller than this are calibrated by cross-fitting when ``cv="auto"``.
 _CROSS_FIT_BELOW = 20_000
 #: Tables from this size use two threads when ``n_jobs`` is not set.
@@ -152,26 +153,6 @@ def _as_target(y: Any, frame: pd.DataFrame, source: str | None) -> NDArray[np.fl
     return t
 
 
-_OFFSET_PRIOR = 20.0
-
-
-def _fit_offsets(
-    Xm: NDArray[np.float64], y: NDArray[np.float64], col: int | None, spec: FeatureSpec
-) -> NDArray[np.float64]:
-    """Smoothed log-odds of the outcome per category of column ``col`` (last: missing)."""
-    base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
-    if col is None:
-        return np.array([np.log(base / (1 - base))])
-    k = len(spec.categories[spec.names[col]])
-    codes = Xm[:, col]
-    idx = np.where(np.isnan(codes), k, np.nan_to_num(codes, nan=k)).astype(np.int64)
-    events = np.bincount(idx, y, minlength=k + 1)
-    count = np.bincount(idx, minlength=k + 1)
-    rate = (events + _OFFSET_PRIOR * base) / (count + _OFFSET_PRIOR)
-    rate = np.clip(rate, 1e-6, 1 - 1e-6)
-    return np.log(rate / (1 - rate))
-
-
 def _offset_codes(
     Xm: NDArray[np.float64], col: int | None, offsets: NDArray[np.float64]
 ) -> NDArray[np.int64]:
@@ -261,12 +242,15 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
     early_stopping_rounds : int, default 30
         Rounds without improvement before boosting stops.
     offset : str or None, default "auto"
-        Categorical feature whose per-category log-odds (shrunk towards the overall rate by
-        20 pseudo-people) start the boosting (LightGBM's ``init_score``); ``"auto"`` uses
-        ``payment_group`` when it is a feature. Gradient boosting on log-loss otherwise
-        under-fits small groups with very low outcome rates (ESA ex-IB, about 3%), whose
-        gradients are too small to win splits; the offset keeps every payment group
-        calibrated.
+        Categorical feature whose categories each get a final log-odds shift so that their
+        mean prediction on the training table equals their outcome rate (shrunk for
+        categories with few outcomes); ``"auto"`` uses ``payment_group`` when it is a
+        feature (tariffs are priced per payment group).
+    linear_start : bool, default True
+        Start the boosting from a main-effects logistic regression
+        (:mod:`~pbr_fairness.distance.linear`; LightGBM's ``init_score``) rather than the
+        overall rate. Boosting on log-loss otherwise under-fits small groups far from work,
+        whose gradients rarely win a split.
     n_jobs : int, optional
         Threads used by LightGBM. Default: 1 below 50,000 rows, else 2. (On a busy machine
         OpenMP threads that wait for a core spin; small tables are faster on one thread.)
@@ -284,11 +268,13 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
     classes_ : numpy.ndarray
         ``[0, 1]``.
     booster_ : lightgbm.Booster
-        The trees; raw score = group offset + trees (log-odds).
+        The trees; raw score = linear start + trees + group shift (log-odds).
+    linear_ : LinearInit
+        The linear start.
     offset_feature_ : str or None
-        Feature whose categories carry an offset.
+        Feature whose categories carry a shift.
     offsets_ : numpy.ndarray
-        Log-odds offset per category code of ``offset_feature_``; the last entry is for
+        Log-odds shift per category code of ``offset_feature_``; the last entry is for
         missing or unseen values.
     offset_shares_ : numpy.ndarray
         Training share of each entry of ``offsets_`` (the SHAP reference for the offset).
@@ -330,6 +316,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         min_child_samples: int | None = None,
         early_stopping_rounds: int = 30,
         offset: str | None = "auto",
+        linear_start: bool = True,
         n_jobs: int | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
@@ -344,6 +331,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         self.min_child_samples = min_child_samples
         self.early_stopping_rounds = early_stopping_rounds
         self.offset = offset
+        self.linear_start = linear_start
         self.n_jobs = n_jobs
         self.rng = rng
 
@@ -481,8 +469,8 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             order = gen.permutation(n)
             n_cal = max(10, round(n * float(self.calibration_fraction)))
             cal_idx, fit_idx = np.sort(order[:n_cal]), np.sort(order[n_cal:])
-            offsets = _fit_offsets(Xm[fit_idx], target[fit_idx], offset_col, spec)
-            init = _apply_offsets(Xm, offset_col, offsets)
+            linear = self._start(Xm[fit_idx], target[fit_idx], spec, gen)
+            init = linear.score(Xm)
             booster = self._train(
                 Xm[fit_idx], target[fit_idx], params, rounds=self.n_estimators,
                 init=init[fit_idx], valid=(Xm[cal_idx], target[cal_idx], init[cal_idx]),
@@ -502,8 +490,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             oof = np.empty(n)
             bests = []
             for fit_idx, cal_idx in folds.split(Xm, target):
-                off_k = _fit_offsets(Xm[fit_idx], target[fit_idx], offset_col, spec)
-                init_k = _apply_offsets(Xm, offset_col, off_k)
+                init_k = self._start(Xm[fit_idx], target[fit_idx], spec, gen).score(Xm)
                 b = self._train(
                     Xm[fit_idx], target[fit_idx], params, rounds=self.n_estimators,
                     init=init_k[fit_idx], valid=(Xm[cal_idx], target[cal_idx], init_k[cal_idx]),
@@ -514,15 +501,19 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
                     Xm[cal_idx], raw_score=True, num_iteration=best_k
                 )
             best = max(1, round(float(np.mean(bests))))
-            offsets = _fit_offsets(Xm, target, offset_col, spec)
-            init = _apply_offsets(Xm, offset_col, offsets)
+            linear = self._start(Xm, target, spec, gen)
+            init = linear.score(Xm)
             booster = self._train(Xm, target, params, rounds=best, init=init)
             calibrator = fit_calibrator(oof, target, self.calibration)
             self.calibration_scheme_ = f"cross-fitted ({int(cv)} folds)"
         raw_train = init + booster.predict(Xm, raw_score=True, num_threads=self._threads(n))
+        offsets = np.zeros(
+            1 if offset_col is None else len(spec.categories[spec.names[offset_col]]) + 1
+        )
         shift = _group_shift(raw_train, target, _offset_codes(Xm, offset_col, offsets),
                              len(offsets), calibrator)
-        offsets = offsets + shift
+        offsets = shift
+        self.linear_ = linear
         self.offset_feature_ = None if offset_col is None else spec.names[offset_col]
         self.offsets_ = offsets
         self.offset_shift_ = shift
@@ -554,7 +545,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------------- prediction
     def _encode(self, X: Any, source: str | None = None) -> NDArray[np.float64]:
-        check_is_fitted(self, ["booster_", "calibrator_", "features_"])
+        check_is_fitted(self, ["booster_", "calibrator_", "features_", "linear_"])
         return self.features_.encode(_as_frame(X), source=source)
 
     def _offset_index(self) -> int | None:
@@ -567,7 +558,28 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         raw = np.asarray(
             self.booster_.predict(Xm, raw_score=True, num_threads=self._threads(len(Xm)))
         )
-        return raw + _apply_offsets(Xm, self._offset_index(), self.offsets_)
+        return raw + self.linear_.score(Xm) + _apply_offsets(
+            Xm, self._offset_index(), self.offsets_
+        )
+
+    def _start(
+        self,
+        Xm: NDArray[np.float64],
+        y: NDArray[np.float64],
+        spec: FeatureSpec,
+        gen: np.random.Generator,
+    ) -> LinearInit:
+        """Return the boosting's starting log-odds: main-effects regression or base rate."""
+        if self.linear_start:
+            return fit_linear_init(Xm, y, spec, rng=gen)
+        base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        params = tuple(
+            {"coefs": [0.0] * (len(spec.categories[name]) + 1)}
+            if kind == "categorical"
+            else {"median": 0.0, "mean": 0.0, "scale": 1.0, "coef": 0.0, "coef_missing": 0.0}
+            for name, kind in zip(spec.names, spec.kinds, strict=True)
+        )
+        return LinearInit(float(np.log(base / (1 - base))), params, (0.0,) * len(params))
 
     def _offset_column(self, spec: FeatureSpec) -> int | None:
         name = self.offset
@@ -670,6 +682,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             "base_rate": float(self.base_rate_),
             "training_hash": self.training_hash_,
             "calibration_scheme": getattr(self, "calibration_scheme_", ""),
+            "linear": self.linear_.to_dict(),
             "offset_feature": self.offset_feature_,
             "offsets": [float(v) for v in self.offsets_],
             "offset_shares": [float(v) for v in self.offset_shares_],
@@ -801,6 +814,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         model.calibrator_ = calibrator
         model.offset_feature_ = None if offset_feature is None else str(offset_feature)
         model.offsets_ = offsets
+        model.linear_ = LinearInit.from_dict(pre.get("linear", {}), spec, source=src)
         shares = np.asarray(pre.get("offset_shares", []), dtype=np.float64)
         model.offset_shares_ = (
             shares if shares.shape == offsets.shape else np.full(len(offsets), 1 / len(offsets))
