@@ -18,6 +18,38 @@ from pbr_fairness.errors import InputError
 
 log = logging.getLogger("pbr_fairness.app")
 
+#: How the columns of a tariff table are shown (and edited) on every page.
+TARIFF_COLUMNS = {
+    "tariff": st.column_config.TextColumn("Group or band", disabled=True),
+    "attachment_fee": st.column_config.NumberColumn(
+        "Attachment fee", help="Paid at referral", min_value=0.0, step=50.0, format="£%.0f"
+    ),
+    "job_outcome_fee": st.column_config.NumberColumn(
+        "Job-outcome fee",
+        help="Paid when a job outcome is reached",
+        min_value=0.0,
+        step=50.0,
+        format="£%.0f",
+    ),
+    "trigger_weeks": st.column_config.NumberColumn(
+        "Trigger (weeks)",
+        help="Weeks in work before the job-outcome fee is paid",
+        min_value=1.0,
+        step=1.0,
+        format="%.0f",
+    ),
+    "sustainment_fee": st.column_config.NumberColumn(
+        "Sustainment fee / 4 weeks",
+        help="Paid for each further 4 weeks in work",
+        min_value=0.0,
+        step=10.0,
+        format="£%.0f",
+    ),
+    "max_sustainment_payments": st.column_config.NumberColumn(
+        "Max sustainment payments", min_value=0, step=1, format="%d"
+    ),
+}
+
 
 def problems_frame(error: InputError) -> pd.DataFrame:
     """Return the problems of an InputError as a table (row, column, problem)."""

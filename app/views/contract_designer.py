@@ -17,37 +17,6 @@ st.markdown(
 )
 
 CASELOAD = "default"
-MONEY = st.column_config.NumberColumn(min_value=0.0, step=50.0, format="£%.0f")
-TARIFF_COLUMNS = {
-    "tariff": st.column_config.TextColumn("Group or band", disabled=True),
-    "attachment_fee": st.column_config.NumberColumn(
-        "Attachment fee", help="Paid at referral", min_value=0.0, step=50.0, format="£%.0f"
-    ),
-    "job_outcome_fee": st.column_config.NumberColumn(
-        "Job-outcome fee",
-        help="Paid when a job outcome is reached",
-        min_value=0.0,
-        step=50.0,
-        format="£%.0f",
-    ),
-    "trigger_weeks": st.column_config.NumberColumn(
-        "Trigger (weeks)",
-        help="Weeks in work before the job-outcome fee is paid",
-        min_value=1.0,
-        step=1.0,
-        format="%.0f",
-    ),
-    "sustainment_fee": st.column_config.NumberColumn(
-        "Sustainment fee / 4 weeks",
-        help="Paid for each further 4 weeks in work",
-        min_value=0.0,
-        step=10.0,
-        format="£%.0f",
-    ),
-    "max_sustainment_payments": st.column_config.NumberColumn(
-        "Max sustainment payments", min_value=0, step=1, format="%d"
-    ),
-}
 PROVIDER_LABELS = {
     "cost_per_hour": ("Cost of an hour of support (£)", 1.0),
     "capacity_hours": ("Hours available per person, on average", 1.0),
@@ -157,7 +126,7 @@ with ui.guard("The contract designer"):
             reporting.tariff_table(base),
             key=f"tariffs-{origin}",
             hide_index=True,
-            column_config=TARIFF_COLUMNS,
+            column_config=ui.TARIFF_COLUMNS,
             num_rows="fixed",
             width="stretch",
         )

@@ -77,10 +77,11 @@ with ui.guard("The fairer-tariff optimiser"):
         with right:
             budget_share = st.slider(
                 "Budget (share of the baseline's expected spend)",
-                0.7,
-                1.3,
-                1.0,
-                0.05,
+                70,
+                130,
+                100,
+                5,
+                format="%d%%",
                 key="tariff_budget",
                 help="Expected government spend may not exceed this.",
             )
@@ -93,10 +94,11 @@ with ui.guard("The fairer-tariff optimiser"):
             )
             max_parked = st.slider(
                 "Most parked share in any group or decile",
-                0.0,
-                0.5,
-                0.05,
-                0.01,
+                0,
+                50,
+                5,
+                1,
+                format="%d%%",
                 key="tariff_max_parked",
                 help="Default 5%: nobody written off.",
             )
@@ -117,9 +119,9 @@ with ui.guard("The fairer-tariff optimiser"):
         "basis": basis,
         "objective": objective,
         "provider_knows": knows,
-        "budget_share": float(budget_share),
+        "budget_share": float(budget_share) / 100.0,
         "min_profit": float(min_profit),
-        "max_parked_share": float(max_parked),
+        "max_parked_share": float(max_parked) / 100.0,
         "monotone": bool(monotone),
         "max_fee_ratio": float(max_ratio) or None,
     }
@@ -188,7 +190,12 @@ with ui.guard("The fairer-tariff optimiser"):
     st.subheader("Frontier: fairness against budget")
     st.plotly_chart(result.frontier_figure(), key="tariff_frontier")
     st.subheader("The proposed tariff")
-    st.dataframe(reporting.tariff_table(result.proposed), hide_index=True, key="tariff_proposed")
+    st.dataframe(
+        reporting.tariff_table(result.proposed),
+        hide_index=True,
+        key="tariff_proposed",
+        column_config=ui.TARIFF_COLUMNS,
+    )
 
     def _open_in_designer() -> None:
         st.session_state["proposed_contract"] = proposed_yaml

@@ -24,10 +24,10 @@ PAGES = {
 }
 #: Text that shows a page has finished its first run.
 READY = {
-    "contract_designer": "What the provider does under this contract",
+    "contract_designer": "Download the report (HTML)",
     "fairer_tariff": "Choose the settings and press",
     "caseload_audit": "Upload a caseload, or try the sample caseload.",
-    "distance_model": "How good is the model",
+    "distance_model": "Fairness across groups",
     "about": "Privacy",
 }
 
@@ -47,8 +47,18 @@ def _open(page, app_url: str, path: str = "") -> None:
     _wait_idle(page)
 
 
+def _charts_drawn(page) -> None:
+    """Wait until every plotly chart on the page has drawn its SVG (charts load lazily)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll(\"[data-testid='stPlotlyChart']\")]"
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=60_000,
+    )
+
+
 def _shot(page, path: Path) -> None:
     """Screenshot the whole page (Streamlit scrolls inside its own container)."""
+    _charts_drawn(page)
     height = page.evaluate(
         "() => { const m = document.querySelector(\"[data-testid='stMain']\") ||"
         " document.querySelector('section.main');"
@@ -57,6 +67,7 @@ def _shot(page, path: Path) -> None:
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": max(1000, min(int(height) + 40, 6000))})
     page.wait_for_timeout(1500)  # let charts redraw at the new size
+    _charts_drawn(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 1000})
 
