@@ -50,7 +50,12 @@ def predicted_probability(
         If there is no model and no stand-in column.
     """
     if model is None and DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir()):
-        model = DEFAULT_MODEL_DIR
+        try:
+            from pbr_fairness.distance import predict_probability
+
+            return np.asarray(predict_probability(DEFAULT_MODEL_DIR, caseload), dtype=float)
+        except (InputError, OSError, ValueError) as exc:  # a model being written, or broken
+            log.warning("the shipped model could not be used (%s)", exc)
     if model is not None:
         if hasattr(model, "predict_proba"):
             return np.asarray(model.predict_proba(caseload)[:, 1], dtype=float)
