@@ -379,7 +379,7 @@ def importance_figure(
     )
     fig.update_layout(
         title="What the model relies on (mean |SHAP|)",
-        xaxis_title="Mean absolute contribution",
+        xaxis_title="Mean absolute contribution (percentage points of the chance)",
         **_LAYOUT,
     )
     return fig

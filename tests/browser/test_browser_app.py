@@ -27,7 +27,7 @@ READY = {
     "contract_designer": "Download the report (HTML)",
     "fairer_tariff": "Choose the settings and press",
     "caseload_audit": "Upload a caseload, or try the sample caseload.",
-    "distance_model": "Fairness across groups",
+    "distance_model": "bootstrap 95% interval",
     "about": "Privacy",
 }
 
