@@ -224,4 +224,6 @@ with ui.guard("The caseload audit"):
                 ]
             for key in shown:
                 st.markdown(f"**{key.replace('_', ' ').capitalize()}**")
-                st.dataframe(tables[key], hide_index=True, key=f"audit_table_{key}")
+                st.dataframe(
+                    tables[key], hide_index=True, key=f"audit_table_{key}", placeholder="suppressed"
+                )
