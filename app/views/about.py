@@ -74,15 +74,21 @@ with ui.guard("The generator parameters"):
     )
     reporting = ui.library_part("pbr_fairness.reporting", "parameter_sources")
     if reporting is not None:
-        st.dataframe(cache.generator_sources(), hide_index=True)
+        st.dataframe(
+            cache.generator_sources(),
+            hide_index=True,
+            column_config={"text": st.column_config.TextColumn("source or reason", width="large")},
+        )
 
 with ui.guard("The model card"):
     st.header("The distance model's card")
     card = cache.model_card_markdown()
-    if card is None:
-        st.info("The default model is not prepared yet: run `make prepare` to train it.")
-    else:
+    if card is not None:
         st.markdown(card)
+    elif cache.model_available():
+        st.info(f"The model in `{cache.model_dir()}` has no model card.")
+    else:
+        st.info("The default model is not prepared yet: run `make prepare` to train it.")
 
 st.header("Privacy")
 st.markdown(
