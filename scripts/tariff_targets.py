@@ -23,7 +23,12 @@ import time
 import pandas as pd
 
 from pbr_fairness.caseload.generator import make_caseload
-from pbr_fairness.tariffs import TARGET_MEASURE, optimise_tariff, predicted_probability
+from pbr_fairness.tariffs import (
+    TARGET_MEASURE,
+    optimise_tariff,
+    predicted_probability,
+    tariff_robustness,
+)
 from pbr_fairness.tariffs.prediction import DEFAULT_MODEL_DIR
 
 #: (provider_knows, basis, n_bands, reduction needed, ceiling) per run; None: no target.
@@ -130,8 +135,21 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
             ]
             print("before/after:")
             print(ba.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        robustness = None
+        if (basis, bands) == ("distance_band", 10):
+            rob = tariff_robustness(
+                caseload,
+                res.proposed,
+                predicted=predicted,
+                replications=50,
+                monte_carlo_people=20_000,
+                rng=args.seed,
+            )
+            print(rob.summary())
+            robustness = rob.to_dict()
         report.append(
             {
+                "robustness": robustness,
                 "provider_knows": knows,
                 "basis": basis,
                 "n_bands": bands if basis == "distance_band" else None,
