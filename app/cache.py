@@ -12,10 +12,12 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
+
+if TYPE_CHECKING:  # pandas is imported by the functions that need it (fast Home page)
+    import pandas as pd
 
 log = logging.getLogger("pbr_fairness.app")
 

@@ -10,11 +10,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
 from pbr_fairness.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported when first needed: the Home page loads without it
+    import pandas as pd
 
 log = logging.getLogger("pbr_fairness.app")
 
@@ -53,6 +56,8 @@ TARIFF_COLUMNS = {
 
 def problems_frame(error: InputError) -> pd.DataFrame:
     """Return the problems of an InputError as a table (row, column, problem)."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "row": [p.row if p.row is not None else "" for p in error.problems],
@@ -114,7 +119,7 @@ def library_part(module: str, *names: str) -> ModuleType | None:
 
 def fmt_number(value: float, kind: str = "number") -> str:
     """Format a headline figure for a metric card."""
-    if value is None or pd.isna(value):
+    if value is None or value != value:  # None or NaN
         return "n/a"
     if kind == "percent":
         return f"{100 * value:.1f}%"
