@@ -153,7 +153,7 @@ def test_loading_never_unpickles(tmp_path, small_model: DistanceModel) -> None:
     half = tmp_path / "half"
     small_model.save(half)
     (half / "calibration.json").write_bytes(pickle.dumps(small_model.calibrator_))
-    with pytest.raises(InputError, match="calibration.json"):
+    with pytest.raises(InputError, match=r"calibration\.json"):
         DistanceModel.load(half)
 
 

@@ -221,6 +221,7 @@ def _train_on_file(
     json_out: Path | None,
 ) -> int:
     import numpy as np
+    import pandas as pd
 
     from pbr_fairness.caseload.schema import PROTECTED_CHARACTERISTICS
     from pbr_fairness.distance.card import build_model_card, write_model_card
@@ -247,10 +248,21 @@ def _train_on_file(
         )
     if positive is not None:
         col = frame[target]
-        frame = frame.assign(
-            **{target: (col.astype("string").str.strip() == positive).astype(int)
-               .where(col.notna(), None)}
-        )
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            try:
+                hit = col.to_numpy(dtype=float) == float(positive)
+            except ValueError:
+                raise InputError(
+                    [Problem(f"--positive {positive!r} is not a number but the column is",
+                             column=target)],
+                    source=label,
+                ) from None
+        else:
+            hit = (col.astype("string").str.strip() == positive).to_numpy(
+                dtype=bool, na_value=False
+            )
+        frame = frame.assign(**{target: pd.Series(hit.astype(float), index=frame.index)
+                                .where(col.notna())})
     y = _as_target(target, frame, label)
     if len(frame) < 100:
         raise InputError([f"need at least 100 rows to train and test, got {len(frame)}"], label)
