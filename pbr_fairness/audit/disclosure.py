@@ -53,6 +53,42 @@ class Suppression:
     primary: NDArray[np.bool_]
 
 
+def _determined(unknown: NDArray[np.bool_], r: int, c: int) -> NDArray[np.bool_]:
+    """Unknown cells of an extended (R+1, C+1) table that the additive identities pin down.
+
+    Each row and column of the extended table satisfies "cells sum to the total". A cell is
+    determined by the known cells exactly when its unit vector lies in the row space of the
+    identities restricted to the unknown cells, that is when the null space of that system
+    has no component on it.
+    """
+    from scipy.linalg import null_space
+
+    idx = np.argwhere(unknown)
+    out = np.zeros_like(unknown)
+    if idx.size == 0:
+        return out
+    pos = {(int(a), int(b)): k for k, (a, b) in enumerate(idx)}
+    eqs = []
+    for i in range(r + 1):
+        row = np.zeros(len(idx))
+        for j in range(c + 1):
+            k = pos.get((i, j))
+            if k is not None:
+                row[k] = -1.0 if j == c else 1.0
+        eqs.append(row)
+    for j in range(c + 1):
+        col = np.zeros(len(idx))
+        for i in range(r + 1):
+            k = pos.get((i, j))
+            if k is not None:
+                col[k] = -1.0 if i == r else 1.0
+        eqs.append(col)
+    ns = null_space(np.array(eqs))
+    free = np.abs(ns).max(axis=1) > 1e-9 if ns.size else np.zeros(len(idx), dtype=bool)
+    out[idx[:, 0], idx[:, 1]] = ~free
+    return out
+
+
 def suppress_counts(
     counts: ArrayLike,
     *,
@@ -126,29 +162,54 @@ def suppress_counts(
         for j in range(c + (1 if row_totals else 0)):
             lines.append((np.arange(r + 1), np.full(r + 1, j)))
 
-    changed = True
-    while changed:
-        changed = False
-        for rows, cols in lines:
-            mask = published[rows, cols]
-            if not mask.any():
-                continue
-            lr, lc = rows[mask], cols[mask]
-            h = hidden[lr, lc]
-            if h.sum() != 1:
-                continue
-            values = ext[lr, lc]
-            candidates = (~h) & (values > 0)
-            if not candidates.any():
-                candidates = ~h
-            if not candidates.any():
-                continue
-            # Prefer interior cells over totals, then the smallest count.
-            is_total = (lr == r) | (lc == c)
-            key = np.where(candidates, values + np.where(is_total, 1e12, 0.0), np.inf)
-            pick = int(np.argmin(key))
-            hidden[lr[pick], lc[pick]] = True
-            changed = True
+    def pair_lines() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for rows, cols in lines:
+                mask = published[rows, cols]
+                if not mask.any():
+                    continue
+                lr, lc = rows[mask], cols[mask]
+                h = hidden[lr, lc]
+                if h.sum() != 1:
+                    continue
+                if _hide_smallest(lr, lc):
+                    changed = True
+
+    def _hide_smallest(lr: NDArray[np.intp], lc: NDArray[np.intp]) -> bool:
+        h = hidden[lr, lc]
+        values = ext[lr, lc]
+        candidates = (~h) & (values > 0) & published[lr, lc]
+        if not candidates.any():
+            candidates = (~h) & published[lr, lc]
+        if not candidates.any():
+            return False
+        # Prefer interior cells over totals, then the smallest count.
+        is_total = (lr == r) | (lc == c)
+        key = np.where(candidates, values + np.where(is_total, 1e12, 0.0), np.inf)
+        pick = int(np.argmin(key))
+        hidden[lr[pick], lc[pick]] = True
+        return True
+
+    pair_lines()
+    # "At least two hidden cells per line" defeats subtraction but not every combination of
+    # lines (two hidden row totals whose sum is known can pin a hidden cell in a column):
+    # check exact determinability with linear algebra and widen the suppression until no
+    # small cell is determined by the published totals.
+    all_rows = np.arange(r + 1)
+    all_cols = np.arange(c + 1)
+    for _ in range(ext.size):
+        pinned = _determined(hidden | ~published, r, c) & small
+        if not pinned.any():
+            break
+        i, j = (int(v) for v in np.argwhere(pinned)[0])
+        if not (_hide_smallest(np.full(c + 1, i), all_cols)
+                or _hide_smallest(all_rows, np.full(r + 1, j))):
+            flat_r, flat_c = np.nonzero(~hidden & published)
+            if flat_r.size == 0 or not _hide_smallest(flat_r, flat_c):
+                break
+        pair_lines()
     return Suppression(
         cells=hidden[:r, :c],
         row_totals=hidden[:r, c],
