@@ -264,3 +264,16 @@ def test_resampled_caseload_per_seed_replicate(tmp_path):
     by_seed = frame.groupby("seed_index")["value"]
     assert (by_seed.nunique() == 1).all()  # the caseload is shared within a replicate
     assert frame.groupby("design_index")["value"].nunique().min() == 2  # and differs across
+
+
+def test_large_samples_are_checked_at_their_range_ends(tmp_path):
+    spec = _spec(
+        parameters={
+            "latin_hypercube": {
+                "n": 300,
+                "ranges": {"contract.groups.PG1.job_outcome_fee": [-100.0, 2000.0]},
+            }
+        }
+    )
+    with pytest.raises(InputError, match="negative"):
+        run_sweep(spec, tmp_path / "r.parquet", jobs=1, progress=False)

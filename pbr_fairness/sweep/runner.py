@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from pbr_fairness.errors import InputError, Problem
@@ -123,8 +124,54 @@ def summary_path(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}.summary{out.suffix or '.parquet'}")
 
 
+#: Up to this many distinct contracts are all built before a run; above it, each contract
+#: parameter is checked at every grid value and at both ends of its sampled range.
+FULL_CHECK_LIMIT = 200
+
+
+def _contract_checks(spec: SweepSpec, scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
+    def ckey(params: dict[str, Any]) -> tuple:
+        return tuple(
+            sorted(
+                (k, v) for k, v in params.items() if k == "contract" or k.startswith("contract.")
+            )
+        )
+
+    distinct: dict[tuple, dict[str, Any]] = {}
+    for sc in scenarios:
+        distinct.setdefault(ckey(sc.params), sc.params)
+        if len(distinct) > FULL_CHECK_LIMIT:
+            break
+    else:
+        return list(distinct.values())
+    values: dict[str, list[Any]] = {
+        k: list(v) for k, v in spec.parameters.grid.items() if k.startswith("contract.")
+    }
+    sampler = spec.sampler
+    if sampler is not None:
+        for name, rng in sampler[1].ranges.items():
+            if name.startswith("contract."):
+                ends = rng.scale_unit(np.array([0.0, 1.0 - 1e-12]))
+                values[name] = [int(x) if rng.integer else float(x) for x in ends]
+    checks: list[dict[str, Any]] = []
+    for base in spec.parameters.grid.get("contract", [spec.contract]):
+        first = next(
+            (sc.params for sc in scenarios if sc.params.get("contract", spec.contract) == base),
+            None,
+        )
+        if first is not None:
+            checks.append(first)
+        for name, vals in values.items():
+            checks += [{"contract": base, name: v} for v in vals]
+    return checks
+
+
 def validate_scenarios(spec: SweepSpec, scenarios: Sequence[Scenario]) -> None:
-    """Build every distinct contract and provider setting once; report all problems together.
+    """Check the parameter values before anything runs; report all problems together.
+
+    Every distinct provider setting is built. Every distinct contract is built when there
+    are at most :data:`FULL_CHECK_LIMIT`; otherwise each contract parameter is checked at its
+    grid values and range ends (the workers still validate every contract they build).
 
     Raises
     ------
@@ -133,30 +180,22 @@ def validate_scenarios(spec: SweepSpec, scenarios: Sequence[Scenario]) -> None:
     """
     problems: list[Problem] = []
     seen_provider: set[tuple] = set()
-    seen_contract: set[tuple] = set()
-    for s in scenarios:
-        pkey = tuple(sorted((k, v) for k, v in s.params.items() if k.startswith("provider.")))
-        provider = None
-        if pkey not in seen_provider:
-            seen_provider.add(pkey)
-            try:
-                provider = build_provider(spec, s.params)
-            except InputError as exc:
-                problems += [_with_scenario(p, s) for p in exc.problems]
-                continue
-        ckey = tuple(
-            sorted(
-                (k, v) for k, v in s.params.items() if k == "contract" or k.startswith("contract.")
-            )
-        )
-        base = s.params.get("contract", spec.contract)
-        if ckey in seen_contract or base == "flat":
-            continue  # flat is computed on the caseload, on the worker
-        seen_contract.add(ckey)
+    for sc in scenarios:
+        pkey = tuple(sorted((k, v) for k, v in sc.params.items() if k.startswith("provider.")))
+        if pkey in seen_provider:
+            continue
+        seen_provider.add(pkey)
         try:
-            build_contract(spec, s.params, provider=provider)
+            build_provider(spec, sc.params)
         except InputError as exc:
-            problems += [_with_scenario(p, s) for p in exc.problems]
+            problems += [_with_params(p, sc.params) for p in exc.problems]
+    for params in _contract_checks(spec, scenarios):
+        if params.get("contract", spec.contract) == "flat":
+            continue  # computed on the caseload and provider, on the worker
+        try:
+            build_contract(spec, params)
+        except InputError as exc:
+            problems += [_with_params(p, params) for p in exc.problems]
         except FileNotFoundError as exc:
             problems.append(Problem(f"contract file not found: {exc.filename}", column="contract"))
     if problems:
@@ -164,8 +203,8 @@ def validate_scenarios(spec: SweepSpec, scenarios: Sequence[Scenario]) -> None:
         raise InputError(unique, source="sweep spec")
 
 
-def _with_scenario(p: Problem, s: Scenario) -> Problem:
-    shown = ", ".join(f"{k}={v}" for k, v in s.params.items())
+def _with_params(p: Problem, params: dict[str, Any]) -> Problem:
+    shown = ", ".join(f"{k}={v}" for k, v in params.items())
     return Problem(f"{p.message} (design point {shown})" if shown else p.message, p.row, p.column)
 
 

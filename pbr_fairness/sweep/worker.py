@@ -9,7 +9,8 @@ every backend.
 
 from __future__ import annotations
 
-import copy
+import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -41,6 +42,7 @@ _CONTRACTS: OrderedDict[tuple, Any] = OrderedDict()
 _CONTRACT_CACHE_SIZE = 256
 _SPECS: dict[str, SweepSpec] = {}
 _PREPARED: OrderedDict[tuple, Any] = OrderedDict()
+_BASES: OrderedDict[tuple, Any] = OrderedDict()
 
 RESULT_COLUMNS: tuple[str, ...] = ("breakdown", "group", "measure", "value", "lower", "upper")
 
@@ -164,7 +166,7 @@ def apply_contract_overrides(contract: Any, overrides: dict[str, Any]) -> Any:
 
     if not overrides:
         return contract
-    data = copy.deepcopy(contract.spec.model_dump(mode="json"))
+    data = contract.spec.model_dump(mode="json")  # a fresh dict: safe to modify
     problems = []
     for path, value in overrides.items():
         try:
@@ -186,7 +188,10 @@ def apply_contract_overrides(contract: Any, overrides: dict[str, Any]) -> Any:
             ],
             source="sweep parameters",
         ) from None
-    return Contract(spec, source=f"{contract.source} (swept)")
+    # The hash of the canonical JSON, not of YAML text: emitting YAML for each of thousands of
+    # swept contracts would cost more than simulating them.
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return Contract(spec, source=f"{contract.source} (swept)", sha256=digest)
 
 
 def build_provider(spec: SweepSpec, params: dict[str, Any]) -> Any:
@@ -246,7 +251,7 @@ def build_contract(
     key = _contract_key(spec, params)
     base, overrides = key
     if base == "flat":
-        # Depends on the caseload and the provider: not cached across those.
+        # Depends on the caseload and the provider: cached per caseload and provider.
         from pbr_fairness.contracts import flat_contract
 
         if caseload is None:
@@ -255,29 +260,38 @@ def build_contract(
         if caseload_key is None:
             caseload_key = ("object", id(caseload))
         provider_knows = str(params.get("provider_knows", spec.provider_knows))
-        flat_key = ("flat", caseload_key, repr(provider), provider_knows, overrides)
+        base_key: tuple = ("flat", caseload_key, repr(provider), provider_knows)
         with _LOCK:
-            hit = _CONTRACTS.get(flat_key)
-        if hit is not None:
-            return hit
-        contract = flat_contract(
-            caseload,
-            provider,
-            predicted=_predicted(spec, caseload),
-            provider_knows=provider_knows,
-        )
-        contract = apply_contract_overrides(contract, dict(overrides))
+            flat = _BASES.get(base_key)
+        if flat is None:
+            flat = flat_contract(
+                caseload,
+                provider,
+                predicted=_predicted(spec, caseload),
+                provider_knows=provider_knows,
+            )
+            with _LOCK:
+                _BASES[base_key] = flat
+                while len(_BASES) > _CONTRACT_CACHE_SIZE:
+                    _BASES.popitem(last=False)
+        key = (base_key, overrides)
+        base_contract = flat
+    else:
+        base_key = ("preset_or_file", base)
         with _LOCK:
-            _CONTRACTS[flat_key] = contract
-        return contract
+            base_contract = _BASES.get(base_key)
+        if base_contract is None:
+            from pbr_fairness.contracts import load_contract
+
+            base_contract = load_contract(base)
+            with _LOCK:
+                _BASES[base_key] = base_contract
     with _LOCK:
         hit = _CONTRACTS.get(key)
         if hit is not None:
             _CONTRACTS.move_to_end(key)
             return hit
-    from pbr_fairness.contracts import load_contract
-
-    contract = apply_contract_overrides(load_contract(base), dict(overrides))
+    contract = apply_contract_overrides(base_contract, dict(overrides))
     with _LOCK:
         _CONTRACTS[key] = contract
         while len(_CONTRACTS) > _CONTRACT_CACHE_SIZE:
