@@ -7,7 +7,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Tests run on 2 processes (pytest-xdist); each test module stays on one worker.
+# Tests run on 2 processes (pytest-xdist), each test module on one worker; the real-browser
+# tests (marker "browser") run afterwards on their own, so that a Streamlit server and Chromium
+# do not compete for the 2 cores with the other worker.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 SHELL := /bin/bash
 
@@ -39,7 +41,8 @@ app: $(STAMP) prepare
 	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"
+	$(BIN)/python -m pytest -m browser tests/browser || [ $$? -eq 5 ]  # 5: none collected
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/bench_*.py; do \

@@ -59,6 +59,9 @@ def test_make_creates_the_venv_when_missing():
 def test_make_test_app_prepare_bench_lint_recipes():
     targets = make_targets(read("Makefile"))
     assert "pytest" in targets["test"]
+    # Browser tests run on their own after the parallel run; "none collected" is not a failure.
+    assert '-m "not browser"' in targets["test"]
+    assert "-m browser" in targets["test"] and "[ $$? -eq 5 ]" in targets["test"]
     assert "python -m pbr_fairness.prepare" in targets["prepare"]
     assert "prepare" in targets["app"].splitlines()[0]
     assert "streamlit run app/streamlit_app.py --server.address 127.0.0.1" in targets["app"]
