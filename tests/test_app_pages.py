@@ -222,3 +222,14 @@ def test_fairer_tariff_page_runs_and_opens_in_designer() -> None:
     assert at.radio(key="designer_start").value == "The fairer tariff's proposal"
     assert not at.error, [e.value for e in at.error]
     assert any(m.delta for m in at.metric)
+
+
+@pytest.mark.skipif(not (MODEL_DIR / "model.txt").exists(), reason="needs models/default")
+def test_designer_band_preset_and_model_knowledge() -> None:
+    at = _page("contract_designer")
+    at.selectbox(key="designer_preset").set_value("distance_bands_example").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "band" in at.caption[0].value or "distance band" in _texts(at)
+    at.radio(key="provider_knows").set_value("model").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(m.delta for m in at.metric)  # a different contract from the baseline
