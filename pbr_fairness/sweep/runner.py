@@ -408,20 +408,24 @@ def run_sweep(
         bar = tqdm(total=len(todo), unit="scenario", disable=not progress, desc=spec.name)
         finished = 0
         last_flush = time.monotonic()
+        pending: list[tuple[Scenario, dict[str, np.ndarray]]] = []
         try:
             for batch_result in results:
-                for sid, rows in batch_result:
-                    store.add(_label(rows, by_id[sid], param_names))
+                pending += [(by_id[sid], cols) for sid, cols in batch_result]
                 finished += len(batch_result)
                 bar.update(len(batch_result))
                 if time.monotonic() - last_flush > flush_every:
+                    store.add(_frame_of(pending, param_names))
                     store.flush()
+                    pending = []
                     last_flush = time.monotonic()
                 if on_batch is not None:
                     on_batch(finished)
         finally:
             bar.close()
-            store.flush()  # keep whatever finished, even when interrupted
+            if pending:  # keep whatever finished, even when interrupted
+                store.add(_frame_of(pending, param_names))
+            store.flush()
     frame = store.finalise()
     aggregated = aggregate_seeds(frame) if len(frame) else pd.DataFrame()
     written_summary: Path | None = None
@@ -443,17 +447,19 @@ def run_sweep(
     )
 
 
-def _label(rows: pd.DataFrame, s: Scenario, param_names: list[str]) -> pd.DataFrame:
-    n = len(rows)
-    head = {
-        "scenario_id": [s.scenario_id] * n,
-        "design_id": [s.design_id] * n,
-        "design_index": [s.design_index] * n,
-        "seed_index": [s.seed_index] * n,
+def _frame_of(
+    items: list[tuple[Scenario, dict[str, np.ndarray]]], param_names: list[str]
+) -> pd.DataFrame:
+    """Tidy rows of finished scenarios, labelled with their ids and parameters."""
+    lens = np.array([len(cols["value"]) for _, cols in items], dtype=np.int64)
+    data: dict[str, Any] = {
+        "scenario_id": np.repeat(np.array([s.scenario_id for s, _ in items], dtype=object), lens),
+        "design_id": np.repeat(np.array([s.design_id for s, _ in items], dtype=object), lens),
+        "design_index": np.repeat(np.array([s.design_index for s, _ in items]), lens),
+        "seed_index": np.repeat(np.array([s.seed_index for s, _ in items]), lens),
     }
     for name in param_names:
-        head[name] = [s.params[name]] * n
-    labelled = pd.DataFrame(head)
-    for col in rows.columns:
-        labelled[col] = rows[col].to_numpy()
-    return labelled
+        data[name] = np.repeat(np.asarray([s.params[name] for s, _ in items]), lens)
+    for col in ("breakdown", "group", "measure", "value", "lower", "upper"):
+        data[col] = np.concatenate([cols[col] for _, cols in items])
+    return pd.DataFrame(data)

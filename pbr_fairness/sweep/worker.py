@@ -395,7 +395,7 @@ def _expected_table(
     provider: Any,
     provider_knows: str,
     gen: np.random.Generator,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Expected-mode measures, exactly as ``simulate_contract`` computes them.
 
     The population is prepared once per worker; the provider's information noise is drawn
@@ -427,7 +427,8 @@ def _expected_table(
     measures = (
         list(MEASURES) if spec.measures is None else [m for m in MEASURES if m in spec.measures]
     )
-    frames = []
+    parts: dict[str, list[np.ndarray]] = {"breakdown": [], "group": [], "measure": [], "value": []}
+    obj_measures = np.asarray(measures, dtype=object)
     for name in spec.breakdowns:
         if name not in prep.inputs:
             continue
@@ -445,19 +446,14 @@ def _expected_table(
         )
         ms = measures_from_sums(sums, provider.cost_per_hour)
         values = np.column_stack([np.asarray(ms[m], dtype=float).reshape(g) for m in measures])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "breakdown": name,
-                    "group": np.repeat(np.asarray(labels, dtype=object), len(measures)),
-                    "measure": np.tile(np.asarray(measures, dtype=object), g),
-                    "value": values.ravel(),
-                    "lower": np.nan,
-                    "upper": np.nan,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+        parts["breakdown"].append(np.full(values.size, name, dtype=object))
+        parts["group"].append(np.repeat(np.asarray(labels, dtype=object), len(measures)))
+        parts["measure"].append(np.tile(obj_measures, g))
+        parts["value"].append(values.ravel())
+    cols = {k: np.concatenate(v) for k, v in parts.items()}
+    cols["lower"] = np.full(cols["value"].size, np.nan)
+    cols["upper"] = cols["lower"]
+    return cols
 
 
 def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
@@ -477,6 +473,11 @@ def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
         the Monte Carlo interval, NaN in expected mode), restricted to the spec's
         breakdowns and measures.
     """
+    return pd.DataFrame(scenario_columns(spec, scenario))
+
+
+def scenario_columns(spec: SweepSpec, scenario: Scenario) -> dict[str, np.ndarray]:
+    """Simulate one scenario; return its rows as arrays (see :func:`evaluate_scenario`)."""
     params = scenario.params
     caseload = get_caseload(spec, scenario)
     provider = build_provider(spec, params)
@@ -513,21 +514,18 @@ def evaluate_scenario(spec: SweepSpec, scenario: Scenario) -> pd.DataFrame:
     if spec.measures is not None:
         keep &= frame["measure"].isin(spec.measures)
     frame = frame.loc[keep]
-    out = pd.DataFrame(
-        {
-            "breakdown": frame["breakdown"].astype(str).to_numpy(),
-            "group": frame["group"].astype(str).to_numpy(),
-            "measure": frame["measure"].astype(str).to_numpy(),
-            "value": frame["value"].to_numpy(dtype=float),
-            "lower": frame["lower"].to_numpy(dtype=float)
-            if "lower" in frame
-            else np.full(len(frame), np.nan),
-            "upper": frame["upper"].to_numpy(dtype=float)
-            if "upper" in frame
-            else np.full(len(frame), np.nan),
-        }
-    )
-    return out
+    return {
+        "breakdown": frame["breakdown"].astype(str).to_numpy(dtype=object),
+        "group": frame["group"].astype(str).to_numpy(dtype=object),
+        "measure": frame["measure"].astype(str).to_numpy(dtype=object),
+        "value": frame["value"].to_numpy(dtype=float),
+        "lower": frame["lower"].to_numpy(dtype=float)
+        if "lower" in frame
+        else np.full(len(frame), np.nan),
+        "upper": frame["upper"].to_numpy(dtype=float)
+        if "upper" in frame
+        else np.full(len(frame), np.nan),
+    }
 
 
 def warm_worker(payload: dict[str, Any]) -> None:
@@ -545,7 +543,9 @@ def warm_worker(payload: dict[str, Any]) -> None:
             _prepared(spec, None, caseload, str(knows))
 
 
-def run_batch(payload: dict[str, Any], scenarios: list[Scenario]) -> list[tuple[str, pd.DataFrame]]:
+def run_batch(
+    payload: dict[str, Any], scenarios: list[Scenario]
+) -> list[tuple[str, dict[str, np.ndarray]]]:
     """Evaluate a batch of scenarios on a worker.
 
     Parameters
@@ -557,7 +557,8 @@ def run_batch(payload: dict[str, Any], scenarios: list[Scenario]) -> list[tuple[
 
     Returns
     -------
-    list of (scenario_id, DataFrame)
+    list of (scenario_id, dict of column arrays)
+        Plain numpy arrays (cheaper to send back than DataFrames).
     """
     spec = _spec_from_payload(payload)
-    return [(s.scenario_id, evaluate_scenario(spec, s)) for s in scenarios]
+    return [(s.scenario_id, scenario_columns(spec, s)) for s in scenarios]
