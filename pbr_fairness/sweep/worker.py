@@ -357,7 +357,7 @@ def _prepared(
     predicted = _predicted(spec, caseload)
     pop = prepare_population(
         caseload,
-        ProviderSettings(),  # noise is applied per scenario, as prepare_population does
+        ProviderSettings().replace(information_noise=0.0),  # noise: per scenario, below
         predicted=predicted,
         provider_knows=provider_knows,  # type: ignore[arg-type]
     )
