@@ -57,8 +57,9 @@ PERCENT_MEASURES: frozenset[str] = frozenset(
 _COLOURS = ("#1f5f8b", "#d9822b", "#3b8e5a", "#8e3b6f", "#6b6b6b")
 _LAYOUT = {
     "template": "plotly_white",
-    "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+    "margin": {"l": 60, "r": 20, "t": 60, "b": 120},
+    # legend under the x axis, so that it never covers the title
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
     "font": {"size": 13},
 }
 

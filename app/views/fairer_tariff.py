@@ -200,6 +200,8 @@ with ui.guard("The fairer-tariff optimiser"):
     def _open_in_designer() -> None:
         st.session_state["proposed_contract"] = proposed_yaml
         st.session_state["designer_start"] = "The fairer tariff's proposal"
+        # the designer shows the proposal under the same provider knowledge it was made for
+        st.session_state["provider_knows"] = dict(key)["provider_knows"]
 
     c1, c2 = st.columns(2)
     if c1.button("Open in the contract designer", on_click=_open_in_designer, key="tariff_open"):
