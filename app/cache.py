@@ -85,6 +85,21 @@ def sample_caseload_bytes() -> bytes:
     return SAMPLE_CASELOAD_PATH.read_bytes()
 
 
+#: The audit page's demonstration: synthetic providers of which P3 parks and P5 creams.
+DEMO_SCENARIO = {"n_per_provider": 2000, "providers": 6, "rng": 2011}
+
+
+@st.cache_data(show_spinner="Making a demonstration caseload...", max_entries=1)
+def parking_demo_bytes() -> bytes:
+    """Return a synthetic caseload (CSV bytes) in which one provider parks and one creams."""
+    from pbr_fairness.audit import make_audit_scenario
+    from pbr_fairness.caseload.schema import TRUTH_COLUMNS
+
+    frame = make_audit_scenario(**DEMO_SCENARIO)
+    keep = [c for c in frame.columns if c not in TRUTH_COLUMNS or c == "true_p_observable"]
+    return frame[keep].to_csv(index=False).encode("utf-8")
+
+
 @st.cache_data(show_spinner="Loading the sample caseload...", max_entries=1)
 def sample_caseload() -> pd.DataFrame:
     """Return the shipped sample caseload as a frame."""

@@ -233,3 +233,12 @@ def test_designer_band_preset_and_model_knowledge() -> None:
     at.radio(key="provider_knows").set_value("model").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any(m.delta for m in at.metric)  # a different contract from the baseline
+
+
+def test_audit_page_parking_demo_flags_the_parking_provider() -> None:
+    at = _page("caseload_audit")
+    at.button(key="audit_demo").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    flagged = [w.value for w in at.warning]
+    assert flagged and "P3" in flagged[0]

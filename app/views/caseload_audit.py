@@ -24,12 +24,18 @@ TARGETS = [IGNORE, *(c.name for c in COLUMNS), EXPECTED]
 TARGET_HELP = {c.name: c.description for c in COLUMNS}
 
 
+def _use_demo() -> None:
+    st.session_state["audit_file"] = {
+        "name": "demo_parking_caseload.csv",
+        "data": cache.parking_demo_bytes(),
+    }
+
+
 def _use_sample() -> None:
     st.session_state["audit_file"] = {
         "name": cache.SAMPLE_CASELOAD_PATH.name,
         "data": cache.sample_caseload_bytes(),
     }
-    st.session_state.pop("audit_mapping", None)
 
 
 with ui.guard("The caseload audit"):
@@ -54,16 +60,20 @@ with ui.guard("The caseload audit"):
             on_click=_use_sample,
             key="audit_sample",
             help="2,000 synthetic people with 4 providers (data/synthetic/sample_caseload.csv).",
+            width="stretch",
         )
-    if upload is not None:
-        current = st.session_state.get("audit_file")
-        if current is None or current.get("upload_id") != upload.file_id:
-            st.session_state["audit_file"] = {
-                "name": upload.name,
-                "data": upload.getvalue(),
-                "upload_id": upload.file_id,
-            }
-            st.session_state.pop("audit_mapping", None)
+        st.button(
+            "Demo: a provider that parks",
+            on_click=_use_demo,
+            key="audit_demo",
+            help="12,000 synthetic people at 6 providers, of which P3 parks those furthest "
+            "from work and P5 creams (pbr_fairness.audit.make_audit_scenario).",
+            width="stretch",
+        )
+    # A new upload replaces the current file; the sample and demo buttons replace it too.
+    if upload is not None and st.session_state.get("audit_upload_seen") != upload.file_id:
+        st.session_state["audit_upload_seen"] = upload.file_id
+        st.session_state["audit_file"] = {"name": upload.name, "data": upload.getvalue()}
     source = st.session_state.get("audit_file")
     if source is None:
         st.info("Upload a caseload, or try the sample caseload.")
