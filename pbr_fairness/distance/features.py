@@ -160,7 +160,7 @@ class FeatureSpec:
         Returns
         -------
         numpy.ndarray of shape (n, len(names))
-            Missing, unseen or unreadable values are ``NaN``.
+            Fortran-ordered; missing, unseen or unreadable values are ``NaN``.
 
         Raises
         ------
@@ -177,7 +177,10 @@ class FeatureSpec:
                 ],
                 source=source,
             )
-        out = np.empty((len(frame), len(self.names)), dtype=np.float64)
+        # Column-major: each feature is one contiguous row of ``cols`` (fast per-feature
+        # arithmetic); LightGBM reads the Fortran-ordered ``cols.T`` without a copy.
+        cols = np.empty((len(self.names), len(frame)), dtype=np.float64)
+        out = cols.T
         problems: list[Problem] = []
         for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
             col = frame[name]

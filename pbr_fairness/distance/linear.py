@@ -48,25 +48,34 @@ class LinearInit:
     params: tuple[dict[str, Any], ...]
     term_means: tuple[float, ...]
 
+    def _term(self, j: int, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        p = self.params[j]
+        if "coefs" in p:
+            coefs = np.asarray(p["coefs"], dtype=np.float64)
+            k = len(coefs) - 1
+            codes = np.nan_to_num(x, nan=k).astype(np.intp)
+            np.clip(codes, 0, k, out=codes)
+            return coefs[codes]
+        slope = p["coef"] / p["scale"]
+        out = np.nan_to_num(x, nan=p["median"])
+        out *= slope
+        out += -slope * p["mean"]
+        if p["coef_missing"]:
+            out += p["coef_missing"] * np.isnan(x)
+        return out
+
     def terms(self, Xm: NDArray[np.float64]) -> NDArray[np.float64]:
         """Return each feature's contribution to the log-odds, shape ``(n, n_features)``."""
-        out = np.empty_like(Xm, dtype=np.float64)
-        for j, p in enumerate(self.params):
-            x = Xm[:, j]
-            miss = np.isnan(x)
-            if "coefs" in p:
-                coefs = np.asarray(p["coefs"], dtype=np.float64)
-                k = len(coefs) - 1
-                codes = np.where(miss | (x < 0) | (x >= k), k, np.nan_to_num(x, nan=k))
-                out[:, j] = coefs[codes.astype(np.int64)]
-            else:
-                v = np.where(miss, p["median"], x)
-                out[:, j] = p["coef"] * (v - p["mean"]) / p["scale"] + p["coef_missing"] * miss
-        return out
+        cols = np.ascontiguousarray(Xm.T)
+        return np.column_stack([self._term(j, cols[j]) for j in range(len(self.params))])
 
     def score(self, Xm: NDArray[np.float64]) -> NDArray[np.float64]:
         """Return the regression's log-odds."""
-        return self.intercept + self.terms(Xm).sum(axis=1)
+        cols = np.ascontiguousarray(Xm.T)
+        total = np.full(len(Xm), self.intercept)
+        for j in range(len(self.params)):
+            total += self._term(j, cols[j])
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
