@@ -125,21 +125,44 @@ def reference_tariff(
         prob = as_smooth(prob)
     q = np.asarray(prob.predicted, dtype=float)
     ref_p = _reference_probability(prob)
-    shapes = []
-    for b in REFERENCE_ELASTICITIES:
-        shape = (
-            smooth_factor_of(q, ref_p, b, _FLOOR)
-            if form == "continuous"
-            else _cell_shape(prob, b)[prob.cell]
+
+    def shapes_for(betas: list[float]) -> list[tuple[dict[str, float], np.ndarray]]:
+        return [
+            (
+                {"elasticity": float(b)},
+                smooth_factor_of(q, ref_p, b, _FLOOR)
+                if form == "continuous"
+                else _cell_shape(prob, b)[prob.cell],
+            )
+            for b in betas
+        ]
+
+    def best_of(rows: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+        best = min(
+            rows,
+            key=lambda r: (round(r[TARGET_MEASURE], 4), -r["equity_weighted_additional_jobs"]),
         )
-        shapes.append(({"elasticity": float(b)}, shape))
-    rows = scan_shape_arrays(prob, prob.kernel, budget, shapes)
-    scan = pd.DataFrame(rows)
-    best = min(
-        rows,
-        key=lambda r: (round(r[TARGET_MEASURE], 4), -r["equity_weighted_additional_jobs"]),
+        return best, max(rows, key=lambda r: r["equity_weighted_additional_jobs"])
+
+    # coarse grid (every other beta), then the neighbours of the best ones
+    grid = list(REFERENCE_ELASTICITIES)
+    coarse = grid[::2]
+    rows = scan_shape_arrays(prob, prob.kernel, budget, shapes_for(coarse))
+    best, beq = best_of(rows)
+    step = grid[1] - grid[0]
+    fine = sorted(
+        {
+            round(b + d, 2)
+            for b in (best["elasticity"], beq["elasticity"])
+            for d in (-step, step)
+            if round(b + d, 2) in {round(g, 2) for g in grid} and round(b + d, 2) not in coarse
+        }
     )
-    beq = max(rows, key=lambda r: r["equity_weighted_additional_jobs"])
+    if fine:
+        rows += scan_shape_arrays(prob, prob.kernel, budget, shapes_for(fine))
+        best, beq = best_of(rows)
+    rows.sort(key=lambda r: r["elasticity"])
+    scan = pd.DataFrame(rows)
     contract, ev, m = _exact(prob, form, best["elasticity"], budget)
     if beq["elasticity"] == best["elasticity"]:
         meq = m

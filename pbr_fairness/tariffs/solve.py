@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from pbr_fairness.contracts import Contract
-from pbr_fairness.simulation import Evaluation, planner_hours
+from pbr_fairness.simulation import Evaluation, evaluate, planner_hours
 from pbr_fairness.tariffs.constraints import TariffConstraints
 from pbr_fairness.tariffs.kernel import (
     Kernel,
@@ -59,11 +59,24 @@ SMOOTH_FLOOR_QUANTILES: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
 _SUBSAMPLE = 40_000
 
 
+class _LazyContract:
+    """Build a contract on first use (building validates and hashes: ~0.1 s)."""
+
+    def __init__(self, factory: Callable[[], Contract]) -> None:
+        self._factory = factory
+        self._value: Contract | None = None
+
+    def get(self) -> Contract:
+        if self._value is None:
+            self._value = self._factory()
+        return self._value
+
+
 @dataclass(frozen=True, eq=False)
 class Solution:
     """A proposed contract at one budget and what the provider does under it."""
 
-    contract: Contract
+    lazy_contract: _LazyContract
     evaluation: Evaluation
     measures: dict[str, float]
     budget: float
@@ -72,6 +85,11 @@ class Solution:
     minimax_parked_share: float
     parameters: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    @property
+    def contract(self) -> Contract:
+        """The proposed contract (built on first use)."""
+        return self.lazy_contract.get()
 
 
 def smooth_factor_of(
@@ -318,6 +336,23 @@ def _build_cells(
     )
 
 
+def _cell_arrays(
+    prob: TariffProblem, factors: NDArray[np.float64], attachment: float
+) -> dict[str, NDArray[np.float64]]:
+    """Per-person tariff arrays equal to those of :func:`_build_cells`'s contract."""
+    tariffs = [
+        b.scaled(float(f), attachment) for b, f in zip(prob.cell_bases, factors, strict=True)
+    ]
+    table = {
+        "A": np.array([t.attachment_fee for t in tariffs]),
+        "J": np.array([t.job_outcome_fee for t in tariffs]),
+        "S": np.array([t.sustainment_fee for t in tariffs]),
+        "M": np.array([float(t.max_sustainment_payments) for t in tariffs]),
+        "trigger_weeks": np.array([t.trigger_weeks for t in tariffs]),
+    }
+    return {k: v[prob.cell] for k, v in table.items()}
+
+
 # ----------------------------------------------------------------------------- smooth
 def _subsample(prob: TariffProblem) -> NDArray[np.intp]:
     if prob.n <= _SUBSAMPLE:
@@ -512,15 +547,18 @@ def _pick(
 # ----------------------------------------------------------------------------- finishing
 def _finish(
     prob: TariffProblem,
-    build: Callable[[float, float], Contract],
+    arrays: Callable[[float, float], dict[str, NDArray[np.float64]]],
     shape: NDArray[np.float64],
     budget: float,
     cons: TariffConstraints,
     kernel: Kernel,
     *,
     scale_up: bool = True,
-) -> tuple[Contract, Evaluation, float, float]:
-    """Scale outcome fees to the budget, build, evaluate exactly; returns the scale too.
+) -> tuple[Evaluation, float, float]:
+    """Scale outcome fees to the budget and evaluate exactly; return the scale and fee.
+
+    ``arrays(scale, attachment)`` gives the per-person tariff arrays exactly as the contract
+    built from the same numbers would (fees rounded down to the penny).
 
     If the provider's profit is below ``cons.min_profit``, the attachment fee is raised (and
     the outcome fees scaled down to keep the budget) until it is not: with spend at the
@@ -557,20 +595,23 @@ def _finish(
             attachment = float(np.ceil(hi * 100.0) / 100.0)
         else:
             attachment = hi
+
+    def exact(s: float, a: float, planner: bool = True) -> Evaluation:
+        return evaluate(
+            prob.pop, arrays(s, a), prob.provider, minimum_hours=prob.minimum, with_planner=planner
+        )
+
     scale = fitted(attachment)
-    contract = build(scale, attachment)
-    ev = prob.evaluate_contract(contract)
+    ev = exact(scale, attachment)
     # exact spend above the budget (rounding, capacity): scale down
     if ev.overall["government_spend"] > budget * (1 + 1e-12):
 
         def gap(s: float, a: float = attachment) -> float:
-            e = prob.evaluate_contract(build(s, a), with_planner=False)
-            return e.overall["government_spend"] - budget
+            return exact(s, a, False).overall["government_spend"] - budget
 
         if gap(0.0) <= 0:
             scale = float(brentq(gap, 0.0, scale, xtol=1e-9)) * (1 - 1e-7)
-            contract = build(scale, attachment)
-            ev = prob.evaluate_contract(contract)
+            ev = exact(scale, attachment)
     # fees rounded down to the penny can leave the profit a few pounds short: the attachment
     # fee (which changes no hours) takes up the slack left in the budget
     short = cons.min_profit - ev.overall["provider_profit"]
@@ -581,9 +622,8 @@ def _finish(
         new = up if n * (up - attachment) <= room else down
         if new > attachment and n * (new - attachment) <= room:
             attachment = new
-            contract = build(scale, attachment)
-            ev = prob.evaluate_contract(contract)
-    return contract, ev, scale, attachment
+            ev = exact(scale, attachment)
+    return ev, scale, attachment
 
 
 def _mu_of(prob: TariffProblem, ev: Evaluation) -> NDArray[np.float64]:
@@ -649,11 +689,16 @@ def _solve_cells(
             factors, tstar, feasible = found
             shape = factors[prob.cell]
 
-            def build(s: float, a: float, factors: NDArray[np.float64] = factors) -> Contract:
-                return _build_cells(prob, factors * s, a, name)
+            def arrays(
+                s: float, a: float, factors: NDArray[np.float64] = factors
+            ) -> dict[str, NDArray[np.float64]]:
+                return _cell_arrays(prob, factors * s, a)
 
-            contract, ev, scale, attachment = _finish(
-                prob, build, shape, budget, cons, kernel, scale_up=objective != "planner_gap"
+            ev, scale, attachment = _finish(
+                prob, arrays, shape, budget, cons, kernel, scale_up=objective != "planner_gap"
+            )
+            contract = _LazyContract(
+                lambda f=factors * scale, a=attachment: _build_cells(prob, f, a, name)
             )
             m = prob.measures(ev)
             ok = feasible and (
@@ -729,7 +774,11 @@ def _solve_smooth(
         def build(s: float, a: float, beta: float = beta, floor: float = floor) -> Contract:
             return build_smooth(prob, beta, floor, s, a, name)
 
-        contract, ev, scale, attachment = _finish(prob, build, shape, budget, cons, kernel)
+        def arrays(s: float, a: float) -> dict[str, NDArray[np.float64]]:
+            return build(s, a).tariff_per_person(prob.caseload, prob.predicted)
+
+        ev, scale, attachment = _finish(prob, arrays, shape, budget, cons, kernel)
+        contract = _LazyContract(lambda s=scale, a=attachment: build(s, a))
         m = prob.measures(ev)
         feasible = (
             cons.max_parked_share is None or m["worst_parked_share"] <= cons.max_parked_share + 1e-9
