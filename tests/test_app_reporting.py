@@ -178,3 +178,32 @@ def test_figures_build_from_tidy_tables() -> None:
     assert len(plots.hours_by_decile_figure(hours).data) == 2
     with pytest.raises(ValueError, match="no rows"):
         plots.measure_by_group_figure(tidy, "nonexistent")
+
+
+def test_report_and_csv_from_real_simulations() -> None:
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.simulation import ProviderSettings, simulate_contract
+
+    caseload = make_caseload(2000, rng=5, providers=2)
+    base = load_contract("work_programme_2011")
+    table = reporting.tariff_table(base)
+    table.loc[table["tariff"] == "PG7", "job_outcome_fee"] *= 4
+    edited = reporting.contract_from_table(base, table)
+    results = {
+        name: reporting.slim_result(simulate_contract(caseload, c, ProviderSettings(), rng=1))
+        for name, c in {"edited": edited, "baseline": base}.items()
+    }
+    assert set(results["edited"].persons.columns) <= set(reporting.SLIM_COLUMNS)
+    html = reporting.designer_report_html(
+        results, contracts={"edited": edited, "baseline": base}, baseline="baseline"
+    )
+    assert "edited against baseline" in html
+    assert "PG7" in html and html.count("plotly-graph-div") >= 3
+    text = reporting.results_csv(results).decode()
+    assert text.splitlines()[0] == "contract,breakdown,group,measure,value,lower,upper"
+    pg7 = {
+        name: r.to_frame().query("breakdown == 'payment_group' and group == 'PG7' "
+                                 "and measure == 'parked_share'")["value"].iloc[0]
+        for name, r in results.items()
+    }
+    assert pg7["edited"] <= pg7["baseline"]
