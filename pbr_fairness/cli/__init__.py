@@ -13,11 +13,11 @@ from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError
 
 # Subcommand modules register themselves on ``app`` when imported.
-from pbr_fairness.cli import caseload_commands  # noqa: E402,F401  isort: skip
-from pbr_fairness.cli import model_commands  # noqa: E402,F401  isort: skip
-from pbr_fairness.cli import audit_commands  # noqa: E402,F401  isort: skip
-from pbr_fairness.cli import simulation_commands  # noqa: E402,F401  isort: skip
-from pbr_fairness.cli import sweep_commands  # noqa: E402,F401  isort: skip
+from pbr_fairness.cli import caseload_commands  # noqa: F401  isort: skip
+from pbr_fairness.cli import model_commands  # noqa: F401  isort: skip
+from pbr_fairness.cli import audit_commands  # noqa: F401  isort: skip
+from pbr_fairness.cli import simulation_commands  # noqa: F401  isort: skip
+from pbr_fairness.cli import sweep_commands  # noqa: F401  isort: skip
 from pbr_fairness.cli import tariff_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
