@@ -96,8 +96,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         # small in-memory caseloads keep the pages quick in tests
-        "PBR_FAIRNESS_APP_CASELOAD_N": os.environ.get("PBR_FAIRNESS_APP_CASELOAD_N", "10000"),
-        "PBR_FAIRNESS_APP_EVALUATION_N": os.environ.get("PBR_FAIRNESS_APP_EVALUATION_N", "5000"),
+        "PBR_FAIRNESS_APP_CASELOAD_N": os.environ.get("PBR_FAIRNESS_APP_CASELOAD_N", "5000"),
+        "PBR_FAIRNESS_APP_EVALUATION_N": os.environ.get("PBR_FAIRNESS_APP_EVALUATION_N", "3000"),
         "PBR_FAIRNESS_APP_MODEL_DIR": str(_model_dir(tmp_path_factory)),
     }
     cmd = [
