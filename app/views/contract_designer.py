@@ -280,7 +280,7 @@ with ui.guard("The contract designer"):
                 results,
                 contracts=parsed,
                 baseline=f"Baseline: {baseline_name}",
-                caseload_description=cache.default_caseload_source(),
+                caseload_description=cache.default_caseload_source().replace("`", ""),
             ),
             file_name="contract_report.html",
             mime="text/html",

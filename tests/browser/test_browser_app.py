@@ -104,7 +104,7 @@ def _metric_value(page, label: str) -> str:
     return metric.locator("[data-testid='stMetricValue']").inner_text()
 
 
-def test_designer_runs_and_follows_a_change(page, app_url, screenshots) -> None:
+def test_designer_runs_and_follows_a_change(page, app_url, screenshots, tmp_path) -> None:
     _open(page, app_url, "contract_designer")
     page.get_by_text("What the provider does under this contract").wait_for()
     _wait_idle(page)
@@ -128,6 +128,16 @@ def test_designer_runs_and_follows_a_change(page, app_url, screenshots) -> None:
         page.get_by_role("button", name="Download the results (CSV)").click()
     text = Path(info.value.path()).read_text()
     assert text.startswith("contract,breakdown,group,measure,value")
+    # the report downloads and opens offline
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Download the report (HTML)").click()
+    html = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "<html" in html.lower() and "Findings" in html
+    report = tmp_path / "contract_report.html"
+    report.write_text(html, encoding="utf-8")
+    page.goto(report.as_uri())
+    page.locator(".plotly-graph-div .main-svg").first.wait_for()
+    page.screenshot(path=str(screenshots / "designer_report.png"), full_page=True)
 
 
 @pytest.mark.skipif(not SAMPLE.exists(), reason="needs data/synthetic/sample_caseload.csv")
