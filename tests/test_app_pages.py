@@ -242,3 +242,29 @@ def test_audit_page_parking_demo_flags_the_parking_provider() -> None:
     assert not at.error, [e.value for e in at.error]
     flagged = [w.value for w in at.warning]
     assert flagged and "P3" in flagged[0]
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="needs data/synthetic/sample_caseload.csv")
+def test_audit_page_maps_other_column_names_from_parquet(tmp_path: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(SAMPLE).rename(
+        columns={"person_id": "client_id", "sex": "Gender", "provider_id": "provider",
+                 "support_hours": "hours"}
+    )
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    at = _page("caseload_audit")
+    at.file_uploader(key="audit_upload").set_value(
+        ("mine.parquet", buf.getvalue(), "application/octet-stream")
+    ).run()
+    assert not at.exception
+    mapping = _frame_with(at, "your column", "maps to").set_index("your column")["maps to"]
+    assert mapping["client_id"] == "person_id"
+    assert mapping["Gender"] == "sex"
+    assert mapping["provider"] == "provider_id"
+    assert mapping["hours"] == "support_hours"
+    assert not at.error, [e.value for e in at.error]
+    assert any(s.value == "Findings" for s in at.subheader)

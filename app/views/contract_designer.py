@@ -153,9 +153,9 @@ with ui.guard("The contract designer"):
             key="designer_baseline",
         )
         others = st.multiselect(
-            "Also compare (up to two more presets)",
+            "Also compare (one more preset: three contracts side by side)",
             [n for n in usable if n != baseline_name],
-            max_selections=2,
+            max_selections=1,
             key="designer_compare",
         )
 
