@@ -234,6 +234,8 @@ with ui.guard("The caseload audit"):
                 ]
             for key in shown:
                 st.markdown(f"**{key.replace('_', ' ').capitalize()}**")
+                table = tables[key].copy()
+                table.attrs = {}  # audit metadata (not for display)
                 st.dataframe(
-                    tables[key], hide_index=True, key=f"audit_table_{key}", placeholder="suppressed"
+                    table, hide_index=True, key=f"audit_table_{key}", placeholder="suppressed"
                 )
