@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
                 predicted=predicted,
                 replications=50,
                 monte_carlo_people=20_000,
+                provider_knows=knows,
                 rng=args.seed,
             )
             print(rob.summary())

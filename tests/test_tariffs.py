@@ -260,12 +260,17 @@ def test_robustness_reports_surviving_gain(caseload, q, model_bands) -> None:
         model_bands.proposed,
         predicted=q,
         noise_levels=(0.0, 0.5),
+        provider_knows="model",
         replications=10,
         monte_carlo_people=2000,
     )
-    p = rob.noise[rob.noise["contract"] == "proposed"].set_index("information_noise")
-    assert p.loc[0.0, "gain_parking_survived"] == pytest.approx(1.0)
-    assert p.loc[0.5, "gain_parking_survived"] > 0.3
+    p = rob.noise[rob.noise["contract"] == "proposed"].set_index("scenario")
+    assert p.loc["model", "gain_parking_survived"] == pytest.approx(1.0)
+    assert bool(p.loc["model", "optimised_for"])
+    # a provider that knows more than the model (truth, noise 0.5) parks more, but most of
+    # the gain survives
+    assert p.loc["truth, noise 0.5", TARGET_MEASURE] >= p.loc["model", TARGET_MEASURE]
+    assert p.loc["truth, noise 0.5", "gain_parking_survived"] > 0.3
     mc = rob.monte_carlo.set_index("contract")
     assert mc.loc["proposed", "additional_jobs_mean"] > mc.loc["baseline", "additional_jobs_mean"]
     assert 0.0 <= mc.loc["proposed", "p_over_budget"] <= 1.0

@@ -62,9 +62,10 @@ class TariffRobustness:
     Attributes
     ----------
     noise : pandas.DataFrame
-        One row per noise level and contract (``baseline``/``proposed``) with the headline
-        measures; plus ``gain_parking``, ``gain_equity_jobs`` and their ``*_survived`` share
-        on the ``proposed`` rows.
+        One row per scenario (what the provider knows: ``model``, or ``truth`` with each noise
+        level) and contract (``baseline``/``proposed``) with the headline measures; plus
+        ``gain_parking``, ``gain_equity_jobs`` and their ``*_survived`` share of the gain in
+        the scenario the tariff was optimised for (``optimised_for``) on ``proposed`` rows.
     monte_carlo : pandas.DataFrame or None
         Realised additional jobs and spend per contract: mean, 2.5% and 97.5% points, and
         ``p_over_budget`` (share of replications with realised spend above ``budget``).
@@ -85,7 +86,7 @@ class TariffRobustness:
         lines = ["Robustness of the proposal (gain survived vs. noise 0):"]
         for _, r in p.iterrows():
             lines.append(
-                f"  information noise {r['information_noise']:.2f}: worst parked (lower half) "
+                f"  provider knows {r['scenario']}: worst parked (lower half) "
                 f"{r[TARGET_MEASURE]:.3f}, parking gain survived {r['gain_parking_survived']:.0%}, "
                 f"equity-weighted jobs gain survived {r['gain_equity_jobs_survived']:.0%}"
             )
@@ -131,6 +132,7 @@ def tariff_robustness(
     noise_levels: Sequence[float] = NOISE_LEVELS,
     replications: int = 50,
     monte_carlo_people: int | None = 20_000,
+    provider_knows: str = "truth",
     planner: PlannerSettings | None = None,
     rng: int = 0,
 ) -> TariffRobustness:
@@ -156,6 +158,10 @@ def tariff_robustness(
     monte_carlo_people : int or None, default 20000
         Monte Carlo on a random subsample of this many people (``None``: everyone); spend
         and jobs are scaled up to the whole caseload.
+    provider_knows : {"truth", "model"}, default "truth"
+        What the provider knew when the tariff was optimised: the scenario whose gain is
+        100%. The table always has the ``model`` scenario (when there are predictions) and
+        ``truth`` at each noise level (the provider knowing more than the model).
     planner : PlannerSettings, optional
     rng : int, default 0
         Seed of the noise and of the Monte Carlo draws (the same draws for both contracts).
@@ -179,48 +185,79 @@ def tariff_robustness(
         "baseline": (base, base.tariff_per_person(caseload, q)),
         "proposed": (prop, prop.tariff_per_person(caseload, q)),
     }
+    knows_setting = provider_knows
+    scenarios: list[tuple[str, str, float]] = []
+    if q is not None:
+        scenarios.append(("model", "model", 0.0))
+    scenarios += [(f"truth, noise {sg:g}", "truth", float(sg)) for sg in noise_levels]
+    ref_name = (
+        "model"
+        if knows_setting == "model" and q is not None
+        else f"truth, noise {provider.information_noise:g}"
+    )
+    if ref_name not in [sc[0] for sc in scenarios]:
+        scenarios.append((ref_name, "truth", float(provider.information_noise)))
     rows = []
-    for sigma in noise_levels:
-        settings = provider.replace(information_noise=float(sigma))
+    for label, knows, sigma in scenarios:
+        settings = provider.replace(information_noise=sigma)
         pop = prepare_population(
-            caseload, settings, predicted=q, provider_knows="truth", planner=planner, rng=rng
+            caseload, settings, predicted=q, provider_knows=knows, planner=planner, rng=rng
         )
         for name, (con, tariff) in tariffs.items():
             ev = evaluate(pop, tariff, settings, minimum_hours=con.minimum_hours)
             m = tariff_measures(pop, ev, social_value_per_job=planner.social_value_per_job)
-            rows.append({"information_noise": float(sigma), "contract": name, **m})
+            rows.append(
+                {
+                    "scenario": label,
+                    "provider_knows": knows,
+                    "information_noise": sigma,
+                    "contract": name,
+                    **m,
+                }
+            )
     table = pd.DataFrame(rows)
-    keep = [c for c in _COLUMNS if c in table.columns] + [
-        c for c in table.columns if c not in _COLUMNS
-    ]
+    keep = ["scenario", "provider_knows"] + [c for c in _COLUMNS if c in table.columns]
+    keep += [c for c in table.columns if c not in keep]
     table = table[keep]
-    b = table[table["contract"] == "baseline"].set_index("information_noise")
-    p = table[table["contract"] == "proposed"].set_index("information_noise")
+    b = table[table["contract"] == "baseline"].set_index("scenario")
+    p = table[table["contract"] == "proposed"].set_index("scenario")
     gain_park = b[TARGET_MEASURE] - p[TARGET_MEASURE]
     gain_eq = p["equity_weighted_additional_jobs"] - b["equity_weighted_additional_jobs"]
-    ref_sigma = min(noise_levels, key=abs)
-    table["gain_parking"] = np.nan
-    table["gain_equity_jobs"] = np.nan
-    table["gain_parking_survived"] = np.nan
-    table["gain_equity_jobs_survived"] = np.nan
+    for col in (
+        "gain_parking",
+        "gain_equity_jobs",
+        "gain_parking_survived",
+        "gain_equity_jobs_survived",
+    ):
+        table[col] = np.nan
     is_p = table["contract"] == "proposed"
-    sig = table.loc[is_p, "information_noise"]
+    sc = table.loc[is_p, "scenario"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        table.loc[is_p, "gain_parking"] = gain_park.loc[sig].to_numpy()
-        table.loc[is_p, "gain_equity_jobs"] = gain_eq.loc[sig].to_numpy()
+        table.loc[is_p, "gain_parking"] = gain_park.loc[sc].to_numpy()
+        table.loc[is_p, "gain_equity_jobs"] = gain_eq.loc[sc].to_numpy()
         table.loc[is_p, "gain_parking_survived"] = (
-            gain_park.loc[sig] / gain_park.loc[ref_sigma]
+            gain_park.loc[sc] / gain_park.loc[ref_name]
         ).to_numpy()
         table.loc[is_p, "gain_equity_jobs_survived"] = (
-            gain_eq.loc[sig] / gain_eq.loc[ref_sigma]
+            gain_eq.loc[sc] / gain_eq.loc[ref_name]
         ).to_numpy()
+    table["optimised_for"] = table["scenario"] == ref_name
     if budget is None:
-        budget = float(b.loc[ref_sigma, "government_spend"])
+        budget = float(b.loc[ref_name, "government_spend"])
 
     mc = None
     if replications and replications >= 2:
         mc = _monte_carlo(
-            caseload, tariffs, provider, q, planner, rng, replications, monte_carlo_people, budget
+            caseload,
+            tariffs,
+            provider,
+            q,
+            planner,
+            rng,
+            replications,
+            monte_carlo_people,
+            budget,
+            knows_setting if q is not None else "truth",
         )
     return TariffRobustness(table, mc, float(budget))
 
@@ -235,6 +272,7 @@ def _monte_carlo(
     replications: int,
     people: int | None,
     budget: float,
+    provider_knows: str,
 ) -> pd.DataFrame:
     n = len(caseload)
     idx = np.arange(n)
@@ -242,7 +280,7 @@ def _monte_carlo(
         idx = np.sort(np.random.default_rng(rng).choice(n, people, replace=False))
     weight = n / idx.size
     pop_all = prepare_population(
-        caseload, provider, predicted=q, provider_knows="truth", planner=planner, rng=rng
+        caseload, provider, predicted=q, provider_knows=provider_knows, planner=planner, rng=rng
     )
     rows = []
     for name, (con, tariff) in tariffs.items():
