@@ -247,8 +247,18 @@ def render_model_card(card: dict[str, Any]) -> str:
         if acc["groups"]:
             lines += ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
                       "| characteristic | group | n | observed | predicted | ratio |"
-                      " oracle ratio | model / truth | sampling s.e. | checked |",
-                      "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+                      " oracle ratio | model / truth | training sample / truth | sampling s.e. |"
+                      " checked |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+            lines.insert(
+                len(lines) - 2,
+                "ratio: mean predicted / mean observed in the test data; oracle ratio: the same"
+                " for `true_p_observable`; model / truth: mean predicted / mean"
+                " `true_p_observable` (free of the test outcomes' noise); training sample /"
+                " truth: the group's outcome rate in the training data over its mean"
+                " `true_p_observable` there (the sampling luck the model learned); sampling"
+                " s.e.: relative standard error of the test group's observed rate.\n",
+            )
             for r in acc["groups"]:
                 checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
                 truth = r.get("truth_ratio")
@@ -256,7 +266,8 @@ def render_model_card(card: dict[str, Any]) -> str:
                     f"| {esc(r['characteristic'])} | {esc(r['group'])} | {int(r['n']):,} | "
                     f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
                     f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
-                    f"{_fmt(truth, 3)} | {_fmt(r.get('noise_se'), 3)} | {checked} |"
+                    f"{_fmt(truth, 3)} | {_fmt(r.get('training_sample_ratio'), 3)} | "
+                    f"{_fmt(r.get('noise_se'), 3)} | {checked} |"
                 )
     fair = card.get("fairness")
     if fair:

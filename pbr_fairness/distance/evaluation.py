@@ -164,7 +164,9 @@ class DistanceEvaluation:
         ``characteristic``, ``group``, ``n``, ``observed_rate``, ``mean_predicted``,
         ``predictive_ratio``, ``oracle_ratio`` (the oracle's, when known), ``noise_se``
         (relative standard error of the group's observed rate from outcome sampling alone:
-        a predictive ratio this far from 1 is expected by chance), ``truth_ratio``
+        a predictive ratio this far from 1 is expected by chance), ``training_sample_ratio``
+        (the group's outcome rate in the training table over its mean ``true_p_observable``
+        there: the sampling luck the model learned from), ``truth_ratio``
         (mean predicted / mean ``true_p_observable``: calibration against the truth, free
         of the test outcomes' sampling noise), ``checked`` (``n >= min_group_size``) and
         ``within_target``.
@@ -234,16 +236,19 @@ class DistanceEvaluation:
                 lines.append(f"| {r.criterion} | {r.value:.4f} | {r.target} | {mark} |")
         lines += ["", "### Predictive ratio (mean predicted / mean observed) by group", "",
                   "| characteristic | group | n | observed | predicted | ratio | oracle ratio |"
-                  " model / truth | sampling s.e. | checked |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+                  " model / truth | training sample / truth | sampling s.e. | checked |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
         for _, r in self.groups.iterrows():
             checked = ("yes" if r.within_target else "**NO**") if r.checked else "n < min"
             oracle = "" if pd.isna(r.oracle_ratio) else f"{r.oracle_ratio:.3f}"
             truth = "" if pd.isna(r.truth_ratio) else f"{r.truth_ratio:.3f}"
+            luck = (
+                "" if pd.isna(r.training_sample_ratio) else f"{r.training_sample_ratio:.3f}"
+            )
             lines.append(
                 f"| {r.characteristic} | {r.group} | {int(r.n):,} | {r.observed_rate:.4f} | "
                 f"{r.mean_predicted:.4f} | {r.predictive_ratio:.3f} | {oracle} | {truth} | "
-                f"{r.noise_se:.3f} | {checked} |"
+                f"{luck} | {r.noise_se:.3f} | {checked} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -302,9 +307,14 @@ def evaluate_distance_model(
         )
     overall = pd.DataFrame.from_dict(rows, orient="index")
 
+    train_truth = train is not None and "true_p_observable" in train.columns
+    if train_truth:
+        y_train = _as_target(target, train, "training table")
+        o_train = train["true_p_observable"].to_numpy(dtype=float)
     group_rows = []
     for name in available_characteristics(test, tuple(characteristics)):
         labels = group_labels(test, name).to_numpy()
+        train_labels = group_labels(train, name).to_numpy() if train_truth else None
         for g in pd.unique(labels):
             m = labels == g
             n = int(m.sum())
@@ -326,6 +336,11 @@ def evaluate_distance_model(
                     else float("nan"),
                     "noise_se": float(np.sqrt((1 - y[m].mean()) / (n * y[m].mean())))
                     if 0 < y[m].mean() < 1
+                    else float("nan"),
+                    "training_sample_ratio": float(
+                        y_train[train_labels == g].mean() / o_train[train_labels == g].mean()
+                    )
+                    if train_truth and (train_labels == g).any()
                     else float("nan"),
                     "checked": n >= targets.min_group_size,
                     "within_target": bool(ok),
