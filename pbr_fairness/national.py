@@ -545,7 +545,7 @@ def simulate_chunks(
     n_prov = len(provider_labels)
     mus: list[float] = []
     binds: list[bool] = []
-    if n_prov > 1:
+    if any("provider" in c.codes for c in parts):  # hours are filled provider by provider
         for c in parts:
             c.hours = np.empty(c.n)
             c.planner_hours = np.empty(c.n)

@@ -135,6 +135,8 @@ def test_simulate_national_reproducible_and_tidy():
     assert "National simulation" in a.summary()
     c = simulate_national(6000, chunk_size=2500, rng=4, providers=2)
     assert c.overall["job_outcome_rate"] != a.overall["job_outcome_rate"]
+    one = simulate_national(3000, chunk_size=1000, rng=3, providers=1)
+    assert len(one.marginal_cost) == 1 and one.n_chunks == 3
 
 
 def test_bad_inputs_raise_input_error():
