@@ -327,17 +327,41 @@ def _simulate(
 
     contract_obj = _contract if _contract is not None else contract(contract_yaml_text)
     needs_model = contract_obj.basis != "payment_group" or provider_knows == "model"
-    pred = predicted(caseload_key) if needs_model else None
+    settings = ProviderSettings(**dict(provider))
     result = simulate_contract(
         caseload(caseload_key),
         contract_obj,
-        ProviderSettings(**dict(provider)),
+        settings,
         mode=mode,
-        predicted=pred,
+        predicted=predicted(caseload_key) if needs_model else None,
+        provider_knows=provider_knows,
+        rng=seed,
+        population=_population(
+            caseload_key, settings.information_noise, provider_knows, needs_model, seed, model_key
+        ),
+    )
+    return slim_result(result)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _population(
+    caseload_key: str,
+    information_noise: float,
+    provider_knows: str,
+    with_prediction: bool,
+    seed: int,
+    model_key: str,
+) -> Any:
+    """The caseload as arrays: independent of the contract, so a fee change re-uses it."""
+    from pbr_fairness.simulation import ProviderSettings, prepare_population
+
+    return prepare_population(
+        caseload(caseload_key),
+        ProviderSettings(information_noise=information_noise),
+        predicted=predicted(caseload_key) if with_prediction else None,
         provider_knows=provider_knows,
         rng=seed,
     )
-    return slim_result(result)
 
 
 # ----------------------------------------------------------------------------- audit

@@ -322,3 +322,17 @@ def test_fast_path_on_arrays_matches_the_reported_result():
     assert sub.n == 100 and sub.characteristics["sex"].size == 100
     ev_sub = evaluate(sub, WP.tariff_by_group(sub.payment_group), prov, with_planner=False)
     assert ev_sub.planner_hours is None and ev_sub.hours.size == 100
+
+
+def test_prepared_population_is_reused_with_identical_results() -> None:
+    from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.simulation import ProviderSettings, prepare_population, simulate_contract
+
+    caseload = make_caseload(1_500, rng=11, providers=2)
+    provider = ProviderSettings(information_noise=0.5)
+    direct = simulate_contract(caseload, "work_programme_2014", provider, rng=5)
+    pop = prepare_population(caseload, provider, rng=5)
+    reused = simulate_contract(caseload, "work_programme_2014", provider, rng=5, population=pop)
+    pd.testing.assert_frame_equal(direct.to_frame(), reused.to_frame())
+    with pytest.raises(InputError, match="prepared population has 1500 people"):
+        simulate_contract(caseload.iloc[:100], "work_programme_2014", provider, population=pop)

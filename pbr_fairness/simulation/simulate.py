@@ -136,6 +136,7 @@ def simulate_contract(
     replications: int = 100,
     rng: np.random.Generator | int | None = None,
     planner: PlannerSettings | None = None,
+    population: Population | None = None,
 ) -> SimulationResult:
     """Simulate a provider's best response to a contract on a caseload.
 
@@ -165,6 +166,11 @@ def simulate_contract(
         Seed or generator for the information noise and the Monte Carlo draws.
     planner : PlannerSettings, optional
         The planner's equity weights.
+    population : Population, optional
+        The caseload already turned into arrays by :func:`prepare_population` with the same
+        ``provider`` noise, ``predicted``, ``provider_knows``, ``planner`` and seed. Skips that
+        step, which does not depend on the contract (the app and sweeps re-use it across
+        contracts); ``rng`` then drives only the Monte Carlo draws.
 
     Returns
     -------
@@ -205,14 +211,27 @@ def simulate_contract(
     elif not isinstance(contract, Contract):
         contract = load_contract(contract)
 
-    pop = prepare_population(
-        caseload,
-        provider,
-        predicted=predicted,
-        provider_knows=provider_knows,
-        planner=planner,
-        rng=gen,
-    )
+    if population is None:
+        pop = prepare_population(
+            caseload,
+            provider,
+            predicted=predicted,
+            provider_knows=provider_knows,
+            planner=planner,
+            rng=gen,
+        )
+    elif population.n != len(caseload):
+        raise InputError(
+            [
+                Problem(
+                    f"the prepared population has {population.n} people but the caseload "
+                    f"has {len(caseload)}",
+                    column="population",
+                )
+            ]
+        )
+    else:
+        pop = population
     tariff = contract.tariff_per_person(caseload, predicted)
     ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
     cost = provider.cost_per_hour
