@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pbr_fairness.simulation import allocate_hours
 from pbr_fairness.tariffs.kernel import (
     Kernel,
+    abs_gap_exact,
     cell_tables,
     cell_tables_exact,
     person_response,
@@ -51,6 +52,22 @@ def test_exact_tables_equal_brute_force(seed: int, cells: int) -> None:
     fast = cell_tables_exact(ker, cell, cells, GRID)
     for key in fast:
         np.testing.assert_allclose(fast[key], slow[key], rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_exact_gap_table_equals_brute_force(seed: int) -> None:
+    ker = _kernel(seed)
+    rng = np.random.default_rng(seed + 2)
+    cell = rng.integers(0, 4, ker.n)
+    cell[:4] = np.arange(4)
+    target = ker.minimum + rng.exponential(3.0, ker.n) * (rng.random(ker.n) < 0.8)
+    order = np.argsort(cell, kind="stable")
+    starts = np.r_[0, np.cumsum(np.bincount(cell, minlength=4))[:-1]]
+    slow = cell_tables(ker, order, starts, GRID, target_hours=target)["abs_gap"]
+    np.testing.assert_allclose(
+        abs_gap_exact(ker, cell, 4, GRID, target), slow, rtol=1e-9, atol=1e-6
+    )
 
 
 def test_person_response_matches_allocation_kernel() -> None:

@@ -65,7 +65,7 @@ class ReferenceTariff:
         Headline measures at that ``beta``.
     scan : pandas.DataFrame
         One row per ``beta``: worst parked shares and (equity-weighted) additional jobs (on
-        a subsample of at most 40,000 people).
+        a subsample of at most 25,000 people).
     """
 
     form: str

@@ -30,6 +30,7 @@ from pbr_fairness.simulation import Evaluation, evaluate, planner_hours
 from pbr_fairness.tariffs.constraints import TariffConstraints
 from pbr_fairness.tariffs.kernel import (
     Kernel,
+    abs_gap_exact,
     cell_tables,
     cell_tables_exact,
     person_response,
@@ -56,7 +57,7 @@ GRID: NDArray[np.float64] = np.r_[0.0, np.geomspace(0.01, 400.0, 255)]
 #: Exponents and floors tried for the smooth basis.
 SMOOTH_ELASTICITIES: NDArray[np.float64] = np.round(np.arange(0.0, 4.001, 0.1), 2)
 SMOOTH_FLOOR_QUANTILES: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
-_SUBSAMPLE = 40_000
+_SUBSAMPLE = 25_000
 
 
 class _LazyContract:
@@ -118,6 +119,8 @@ def _tables(
     order = np.argsort(prob.cell, kind="stable").astype(np.intp)
     counts = np.bincount(prob.cell, minlength=len(prob.cell_labels))
     starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp)
+    if target is not None and kernel.mission == 0:
+        return {"abs_gap": abs_gap_exact(kernel, prob.cell, counts.size, GRID, target)}
     if target is None and kernel.mission == 0:
         t: dict[str, Any] = dict(cell_tables_exact(kernel, prob.cell, counts.size, GRID))
     else:
@@ -755,17 +758,36 @@ def _solve_smooth(
     q = np.asarray(prob.predicted, dtype=float)
     ref = _reference_probability(prob)
     notes: list[str] = []
-    shapes = [(float(b), f) for b in SMOOTH_ELASTICITIES for f in _floors(prob)]
+    floors = _floors(prob)
+    coarse = [float(b) for b in SMOOTH_ELASTICITIES[::2]]
+    step = float(SMOOTH_ELASTICITIES[1] - SMOOTH_ELASTICITIES[0])
+    top = float(SMOOTH_ELASTICITIES[-1])
     sol: Solution | None = None
+
+    def choose(rows: list[dict[str, float]]) -> tuple[int, dict[str, float] | None]:
+        for i, goal in enumerate(goals):
+            got = _pick(rows, goal, objective, cons)
+            if got is not None:
+                return i, got
+        return len(goals) - 1, None
+
     for _cap_round in range(3):
         budget_out = budget - prob.n * cons.attachment_fee
-        rows = scan_shapes(prob, kernel, budget_out, shapes, with_gap=objective == "planner_gap")
-        best = None
-        gi = 0
-        for gi, goal in enumerate(goals):  # noqa: B007  (used after the loop)
-            best = _pick(rows, goal, objective, cons)
-            if best is not None:
-                break
+        gap = objective == "planner_gap"
+        # coarse grid of elasticities, then the neighbours of the chosen one at each floor
+        rows = scan_shapes(
+            prob, kernel, budget_out, [(b, f) for b in coarse for f in floors], with_gap=gap
+        )
+        gi, best = choose(rows)
+        if best is not None:
+            fine = [
+                (round(best["elasticity"] + d, 2), f)
+                for d in (-step, step)
+                for f in floors
+                if 0.0 <= best["elasticity"] + d <= top + 1e-9
+            ]
+            rows += scan_shapes(prob, kernel, budget_out, fine, with_gap=gap)
+            gi, best = choose(rows)
         if best is None:  # pragma: no cover - the last goal has no floors
             best = min(rows, key=lambda r: r["worst_parked_share"])
         beta, floor = best["elasticity"], best["floor"]
