@@ -15,6 +15,7 @@ Usage: ``python benchmarks/bench_sweep.py [--scenarios 1000] [--n 100000] [--no-
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -97,12 +98,22 @@ def main() -> None:
     print(f"sweep: {n_scen} scenarios on {args.n:,} people (expected mode, 3 breakdowns)")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        t1, r1 = timed(
-            "1 process", lambda: run_sweep(spec, d / "one.parquet", jobs=1, progress=False)
-        )
-        t2, r2 = timed(
-            "2 processes", lambda: run_sweep(spec, d / "two.parquet", jobs=2, progress=False)
-        )
+        # A-B-B-A order: the machine is shared, and a drift in its load between the runs
+        # would otherwise favour whichever ran in the quieter moment.
+        times: dict[int, list[float]] = {1: [], 2: []}
+        res: dict[int, object] = {}
+        for jobs in (1, 2, 2, 1):
+            load = os.getloadavg()[0]
+            t, r = timed(
+                f"{jobs} process(es) (load average {load:.1f})",
+                lambda jobs=jobs: run_sweep(
+                    spec, d / f"j{jobs}.parquet", jobs=jobs, progress=False, overwrite=True
+                ),
+            )
+            times[jobs].append(t)
+            res[jobs] = r
+        t1, t2 = sum(times[1]) / 2, sum(times[2]) / 2
+        r1, r2 = res[1], res[2]
         speedup = t1 / t2
         print(
             f"per scenario: 1 process {t1 / n_scen * 1e3:.1f} ms, "

@@ -389,10 +389,9 @@ def expand_scenarios(spec: SweepSpec) -> list[Scenario]:
     grid_points = [
         dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())
     ]
+    samples = _sample_points(spec)
     designs = [
-        {k: _canonical(v) for k, v in {**g, **s}.items()}
-        for g in grid_points
-        for s in _sample_points(spec)
+        {k: _canonical(v) for k, v in {**g, **s}.items()} for g in grid_points for s in samples
     ]
     fp = spec.fingerprint()
     design_ids = [_hash({"fingerprint": fp, "params": d}) for d in designs]

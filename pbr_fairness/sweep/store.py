@@ -109,13 +109,13 @@ class ResultStore:
         return done
 
     # -- writing ----------------------------------------------------------------------
-    def _write(self, frame: pd.DataFrame, path: Path) -> None:
+    def _write(self, frame: pd.DataFrame, path: Path, compression: str = "zstd") -> None:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[_META_KEY] = json.dumps(self.metadata, default=str).encode()
         table = table.replace_schema_metadata(meta)
         tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression=compression)
         os.replace(tmp, path)
 
     def add(self, frame: pd.DataFrame) -> None:
@@ -131,7 +131,7 @@ class ResultStore:
         frame = pd.concat(self._pending, ignore_index=True)
         self._part_counter += 1
         name = f"part-{time.time_ns()}-{os.getpid()}-{self._part_counter:06d}.parquet"
-        self._write(frame, self.parts_dir / name)
+        self._write(frame, self.parts_dir / name, compression="snappy")  # fast, temporary
         self._pending, self._pending_rows = [], 0
 
     @property
