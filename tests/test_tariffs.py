@@ -276,3 +276,27 @@ def test_robustness_reports_surviving_gain(caseload, q, model_bands) -> None:
     assert 0.0 <= mc.loc["proposed", "p_over_budget"] <= 1.0
     json.dumps(rob.to_dict(), allow_nan=False)
     assert "Monte Carlo" in rob.summary()
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [ProviderSettings(capacity_hours=3.0), ProviderSettings(mission_weight=0.3)],
+    ids=["capacity-binds", "mission"],
+)
+def test_binding_capacity_and_mission(provider) -> None:
+    cl = make_caseload(2000, rng=2, providers=2)
+    res = optimise_tariff(
+        cl,
+        provider=provider,
+        basis="distance_band",
+        predicted=cl["true_p_observable"].to_numpy(),
+        frontier_shares=None,
+        with_reference=False,
+        structure="job_outcome",
+    )
+    m, b = res.proposed_measures, res.baseline_measures
+    assert m["government_spend"] <= res.budget * (1 + 1e-9)
+    assert m[TARGET_MEASURE] < b[TARGET_MEASURE]
+    assert m["hours_per_person"] <= provider.capacity_hours + 1e-9
+    if provider.capacity_hours == 3.0:
+        assert any("capacity binds" in n for n in res.notes)

@@ -725,7 +725,8 @@ def _solve_cells(
                 best = sol
             target = ev.planner_hours
         assert best is not None
-        if not best.evaluation.capacity_binds.any():
+        last = best
+        if not best.evaluation.capacity_binds.any() or _cap_round == 2:
             break
         kernel = kernel.with_mu(_mu_of(prob, best.evaluation))
         target = None
@@ -733,7 +734,7 @@ def _solve_cells(
         notes.append(
             "capacity binds: the marginal cost of an hour was updated and the search redone"
         )
-    assert best is not None
+    best = best or last
     return Solution(**{**best.__dict__, "notes": tuple(dict.fromkeys(notes))})
 
 
@@ -822,7 +823,7 @@ def _solve_smooth(
             },
             tuple(notes),
         )
-        if not ev.capacity_binds.any():
+        if not ev.capacity_binds.any() or _cap_round == 2:
             break
         kernel = kernel.with_mu(_mu_of(prob, ev))
         notes.append(
