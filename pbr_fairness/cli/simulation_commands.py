@@ -10,6 +10,18 @@ from typing import Annotated, Any
 import typer
 
 from pbr_fairness.cli._app import app
+from pbr_fairness.cli._options import (
+    CapacityHours,
+    CostPerHour,
+    InformationNoise,
+    JsonFile,
+    MinimumHours,
+    MissionWeight,
+    PredictedColumn,
+    ProviderFile,
+    ProviderKnows,
+    Quiet,
+)
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["simulate"]
@@ -64,49 +76,25 @@ def simulate(
             "distance_bands_example, smooth_example) or a contract YAML file.",
         ),
     ] = "work_programme_2011",
-    provider_file: Annotated[
-        Path | None,
-        typer.Option("--provider", help="Provider settings YAML (keys as the options below)."),
-    ] = None,
-    cost_per_hour: Annotated[
-        float | None,
-        typer.Option(help="Cost of an hour of support, pounds (default 20, estimate)."),
-    ] = None,
-    capacity_hours: Annotated[
-        float | None,
-        typer.Option(help="Average hours available per person (default 30, estimate)."),
-    ] = None,
-    minimum_hours: Annotated[
-        float | None,
-        typer.Option(help="Minimum hours of service per person (default 1, estimate)."),
-    ] = None,
-    information_noise: Annotated[
-        float | None,
-        typer.Option(help="SD of the logit noise in the provider's estimate of p0 (default 0)."),
-    ] = None,
-    mission_weight: Annotated[
-        float | None, typer.Option(help="0 = pure profit, 1 = the planner's values (default 0).")
-    ] = None,
+    provider_file: ProviderFile = None,
+    cost_per_hour: CostPerHour = None,
+    capacity_hours: CapacityHours = None,
+    minimum_hours: MinimumHours = None,
+    information_noise: InformationNoise = None,
+    mission_weight: MissionWeight = None,
     mode: Annotated[str, typer.Option(help="expected or monte_carlo.")] = "expected",
     replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 100,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = 0,
-    provider_knows: Annotated[
-        str, typer.Option(help="truth (noisy true p0) or model (the model's prediction).")
-    ] = "truth",
+    provider_knows: ProviderKnows = "truth",
     model: Annotated[
         Path | None, typer.Option("--model", help="Distance model directory, for predictions.")
     ] = None,
-    predicted_column: Annotated[
-        str | None,
-        typer.Option(help="Caseload column holding predicted probabilities (instead of --model)."),
-    ] = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write the results as JSON.")
-    ] = None,
+    predicted_column: PredictedColumn = None,
+    json_file: JsonFile = None,
     persons_file: Annotated[
         Path | None, typer.Option("--persons", help="Write per-person results as CSV.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the summary.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Simulate a provider's best response to a contract: who is parked, creamed, at what cost."""
     from pbr_fairness.contracts import flat_contract, load_contract

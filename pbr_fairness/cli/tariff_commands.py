@@ -10,6 +10,18 @@ from typing import Annotated, Any
 import typer
 
 from pbr_fairness.cli._app import app
+from pbr_fairness.cli._options import (
+    CapacityHours,
+    CostPerHour,
+    InformationNoise,
+    JsonFile,
+    MinimumHours,
+    MissionWeight,
+    PredictedColumn,
+    ProviderFile,
+    ProviderKnows,
+    Quiet,
+)
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["optimise"]
@@ -73,37 +85,18 @@ def optimise(
     max_fee_ratio: Annotated[
         float | None, typer.Option(help="Cap on highest / lowest outcome-fee factor.")
     ] = None,
-    provider_file: Annotated[
-        Path | None,
-        typer.Option("--provider", help="Provider settings YAML (keys as the options below)."),
-    ] = None,
-    cost_per_hour: Annotated[
-        float | None, typer.Option(help="Cost of an hour of support, pounds (default 20).")
-    ] = None,
-    capacity_hours: Annotated[
-        float | None, typer.Option(help="Average hours available per person (default 30).")
-    ] = None,
-    minimum_hours: Annotated[
-        float | None, typer.Option(help="Minimum hours of service per person (default 2).")
-    ] = None,
-    information_noise: Annotated[
-        float | None,
-        typer.Option(help="SD of the logit noise in the provider's estimate of p0 (default 0)."),
-    ] = None,
-    mission_weight: Annotated[
-        float | None, typer.Option(help="0 = pure profit, 1 = the planner's values (default 0).")
-    ] = None,
-    provider_knows: Annotated[
-        str, typer.Option(help="truth (noisy true p0) or model (the model's prediction).")
-    ] = "truth",
+    provider_file: ProviderFile = None,
+    cost_per_hour: CostPerHour = None,
+    capacity_hours: CapacityHours = None,
+    minimum_hours: MinimumHours = None,
+    information_noise: InformationNoise = None,
+    mission_weight: MissionWeight = None,
+    provider_knows: ProviderKnows = "truth",
     model: Annotated[
         Path | None,
         typer.Option("--model", help="Distance model directory (default models/default)."),
     ] = None,
-    predicted_column: Annotated[
-        str | None,
-        typer.Option(help="Caseload column holding predicted probabilities (instead of --model)."),
-    ] = None,
+    predicted_column: PredictedColumn = None,
     seed: Annotated[int, typer.Option(help="Random seed (provider information noise).")] = 0,
     frontier: Annotated[
         bool, typer.Option("--frontier/--no-frontier", help="Trace the frontier (70%-130%).")
@@ -113,10 +106,8 @@ def optimise(
         typer.Option("--reference/--no-reference", help="Search the p_hat^-beta reference tariff."),
     ] = True,
     name: Annotated[str, typer.Option(help="Name of the proposed contract.")] = "fairer_tariff",
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write the results as JSON.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the summary.")] = False,
+    json_file: JsonFile = None,
+    quiet: Quiet = False,
 ) -> None:
     """Propose a fairer tariff: the provider's best response serves those furthest from work."""
     from pbr_fairness.caseload.io import read_caseload
