@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -20,7 +21,13 @@ from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.sweep.aggregate import aggregate_seeds
 from pbr_fairness.sweep.spec import Scenario, SweepSpec, expand_scenarios, load_spec
 from pbr_fairness.sweep.store import ResultStore
-from pbr_fairness.sweep.worker import build_contract, build_provider, run_batch, warm_worker
+from pbr_fairness.sweep.worker import (
+    build_contract,
+    build_provider,
+    init_pool_worker,
+    run_batch,
+    warm_worker,
+)
 
 __all__ = ["BACKENDS", "SweepRun", "run_sweep", "summary_path", "validate_scenarios"]
 
@@ -227,13 +234,26 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """One BLAS thread while scenarios run here (their few BLAS calls are tiny)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
+
+
 def _iter_local(
     payload: dict, batches: list[list[Scenario]], jobs: int
 ) -> Iterator[list[tuple[str, pd.DataFrame]]]:
     if jobs == 1:
-        warm_worker(payload)
-        for batch in batches:
-            yield run_batch(payload, batch)
+        with _one_blas_thread():
+            warm_worker(payload)
+            for batch in batches:
+                yield run_batch(payload, batch)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -243,7 +263,7 @@ def _iter_local(
         # (copy-on-write), so no worker rebuilds them and no task carries them.
         warm_worker(payload)
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=warm_worker, initargs=(payload,)
+        max_workers=jobs, mp_context=ctx, initializer=init_pool_worker, initargs=(payload,)
     ) as pool:
         futures = [pool.submit(run_batch, payload, b) for b in batches]
         try:

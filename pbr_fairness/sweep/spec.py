@@ -44,6 +44,7 @@ __all__ = [
     "Scenario",
     "SweepSpec",
     "expand_scenarios",
+    "latin_hypercube",
     "load_spec",
     "replicate_seeds",
 ]
@@ -330,6 +331,23 @@ def replicate_seeds(seed: int, seeds: int) -> list[np.random.SeedSequence]:
     return _sampling_and_replicate_roots(seed)[1].spawn(seeds)
 
 
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` Latin-hypercube points in ``[0, 1)^d``: one point in each ``1/n`` slice per axis.
+
+    The construction of ``scipy.stats.qmc.LatinHypercube(d, scramble=True)``: an independent
+    random permutation of the ``n`` strata on every axis, and a uniform position within each
+    stratum (written out here to spare every sweep the import of ``scipy.stats``).
+
+    Examples
+    --------
+    >>> u = latin_hypercube(5, 2, np.random.default_rng(0))
+    >>> sorted(np.floor(u[:, 0] * 5).astype(int).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    strata = np.stack([rng.permutation(n) for _ in range(d)], axis=1)
+    return (strata + rng.random((n, d))) / n
+
+
 def _sample_points(spec: SweepSpec) -> list[dict[str, Scalar]]:
     s = spec.sampler
     if s is None:
@@ -337,14 +355,11 @@ def _sample_points(spec: SweepSpec) -> list[dict[str, Scalar]]:
     method, sample = s
     names = list(sample.ranges)
     sampling_ss = _sampling_and_replicate_roots(spec.seed)[0]
+    gen = np.random.default_rng(sampling_ss)
     if method == "random":
-        u = np.random.default_rng(sampling_ss).random((sample.n, len(names)))
+        u = gen.random((sample.n, len(names)))
     else:
-        from scipy.stats import qmc
-
-        u = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(sampling_ss)).random(
-            sample.n
-        )
+        u = latin_hypercube(sample.n, len(names), gen)
     columns = {name: sample.ranges[name].scale_unit(u[:, j]) for j, name in enumerate(names)}
     points = []
     for i in range(sample.n):

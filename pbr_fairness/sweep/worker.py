@@ -543,6 +543,22 @@ def warm_worker(payload: dict[str, Any]) -> None:
             _prepared(spec, None, caseload, str(knows))
 
 
+def init_pool_worker(payload: dict[str, Any]) -> None:
+    """Initialise a local worker process: one BLAS thread, then :func:`warm_worker`.
+
+    With several worker processes on the machine's cores, BLAS thread pools in each would
+    compete for the same cores (OpenBLAS threads spin while they wait); the workers are the
+    parallelism. Dask workers get the same from Dask (``OMP_NUM_THREADS=1`` and friends).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        logger.debug("threadpoolctl not installed; BLAS threads left as they are")
+    warm_worker(payload)
+
+
 def run_batch(
     payload: dict[str, Any], scenarios: list[Scenario]
 ) -> list[tuple[str, dict[str, np.ndarray]]]:
