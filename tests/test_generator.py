@@ -137,3 +137,16 @@ def test_observable_probability_matches_monte_carlo_integration() -> None:
     )
     mc = response(e, p0, pmax, k).mean(axis=0)
     assert np.abs(quad - mc).max() < 0.01
+
+
+def test_shipped_sample_is_remade_byte_for_byte_by_its_documented_command(tmp_path) -> None:
+    from pathlib import Path
+
+    from pbr_fairness.cli import main
+
+    out = tmp_path / "sample.csv"
+    assert (
+        main(["synth", "--n", "2000", "--seed", "2011", "--providers", "4", "--out", str(out)]) == 0
+    )
+    shipped = Path(__file__).parents[1] / "data" / "synthetic" / "sample_caseload.csv"
+    assert out.read_bytes() == shipped.read_bytes()
