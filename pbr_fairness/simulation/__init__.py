@@ -12,7 +12,13 @@ measure overall and by payment group, decile, provider and protected characteris
 from __future__ import annotations
 
 from pbr_fairness.simulation.allocation import Allocation, allocate_hours
-from pbr_fairness.simulation.evaluation import Evaluation, evaluate, outcome_value, provider_hours
+from pbr_fairness.simulation.evaluation import (
+    Evaluation,
+    breakdown_measures,
+    evaluate,
+    outcome_value,
+    provider_hours,
+)
 from pbr_fairness.simulation.measures import (
     MEASURE_DESCRIPTIONS,
     MEASURES,
@@ -67,6 +73,7 @@ __all__ = [
     "ProviderSettings",
     "SimulationResult",
     "allocate_hours",
+    "breakdown_measures",
     "caseload_hash",
     "characteristic_gaps",
     "evaluate",

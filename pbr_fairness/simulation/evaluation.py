@@ -23,7 +23,7 @@ from pbr_fairness.simulation.population import Population
 from pbr_fairness.simulation.provider import ProviderSettings
 from pbr_fairness.simulation.response import response, sustainment_factor
 
-__all__ = ["Evaluation", "evaluate", "outcome_value", "provider_hours"]
+__all__ = ["Evaluation", "breakdown_measures", "evaluate", "outcome_value", "provider_hours"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,3 +221,47 @@ def evaluate(
     )
     overall = {k: float(a[0]) for k, a in measures_from_sums(sums, provider.cost_per_hour).items()}
     return Evaluation(hours, e_star, p, v, payment, parked, minimum, mu, binds, overall)
+
+
+def breakdown_measures(
+    pop: Population,
+    ev: Evaluation,
+    codes: NDArray[np.int64] | None,
+    n_groups: int,
+    rank: NDArray[np.float64],
+    cost_per_hour: float,
+) -> dict[str, NDArray[np.float64]]:
+    """Every measure per group of one breakdown of an evaluated population.
+
+    Parameters
+    ----------
+    pop : Population
+        The population.
+    ev : Evaluation
+        Its evaluation under a tariff (:func:`evaluate`).
+    codes : numpy.ndarray or None
+        Group code of each person (``None``: one group of everyone).
+    n_groups : int
+        Number of groups.
+    rank : numpy.ndarray
+        Fractional rank of ``p0`` within each group (for the creaming index).
+    cost_per_hour : float
+        The provider's cost of an hour (for its profit).
+
+    Returns
+    -------
+    dict
+        Measure name to an array of one value per group.
+    """
+    sums = group_sums(
+        codes,
+        n_groups,
+        p=ev.p,
+        p0=pop.p0,
+        hours=ev.hours,
+        planner_hours=ev.planner_hours,
+        spend=ev.payment,
+        parked=ev.parked,
+        rank=rank,
+    )
+    return measures_from_sums(sums, cost_per_hour)

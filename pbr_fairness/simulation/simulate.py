@@ -10,7 +10,12 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.simulation.evaluation import Evaluation, evaluate, outcome_value
+from pbr_fairness.simulation.evaluation import (
+    Evaluation,
+    breakdown_measures,
+    evaluate,
+    outcome_value,
+)
 from pbr_fairness.simulation.measures import MEASURES, group_sums, measures_from_sums
 from pbr_fairness.simulation.montecarlo import simulate_months
 from pbr_fairness.simulation.planner import PlannerSettings
@@ -241,18 +246,7 @@ def simulate_contract(
     monthly = None
     if mode == "expected":
         for name, (codes, g, rank) in inputs.items():
-            sums = group_sums(
-                codes,
-                g,
-                p=ev.p,
-                p0=pop.p0,
-                hours=ev.hours,
-                planner_hours=ev.planner_hours,
-                spend=ev.payment,
-                parked=ev.parked,
-                rank=rank,
-            )
-            ms = measures_from_sums(sums, cost)
+            ms = breakdown_measures(pop, ev, codes, g, rank, cost)
             rows.append(_tidy(name, _labels(pop, name), ms, None, None))
     else:
         draws = simulate_months(

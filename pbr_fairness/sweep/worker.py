@@ -408,9 +408,8 @@ def _expected_table(
 
     from pbr_fairness.simulation import (
         MEASURES,
+        breakdown_measures,
         evaluate,
-        group_sums,
-        measures_from_sums,
         sigmoid,
     )
 
@@ -435,18 +434,7 @@ def _expected_table(
         if name not in prep.inputs:
             continue
         codes, g, rank, labels = prep.inputs[name]
-        sums = group_sums(
-            codes,
-            g,
-            p=ev.p,
-            p0=pop.p0,
-            hours=ev.hours,
-            planner_hours=ev.planner_hours,
-            spend=ev.payment,
-            parked=ev.parked,
-            rank=rank,
-        )
-        ms = measures_from_sums(sums, provider.cost_per_hour)
+        ms = breakdown_measures(pop, ev, codes, g, rank, provider.cost_per_hour)
         values = np.column_stack([np.asarray(ms[m], dtype=float).reshape(g) for m in measures])
         parts["breakdown"].append(np.full(values.size, name, dtype=object))
         parts["group"].append(np.repeat(np.asarray(labels, dtype=object), len(measures)))
