@@ -268,3 +268,13 @@ def test_audit_page_maps_other_column_names_from_parquet(tmp_path: Path) -> None
     assert mapping["hours"] == "support_hours"
     assert not at.error, [e.value for e in at.error]
     assert any(s.value == "Findings" for s in at.subheader)
+
+
+def test_fairer_tariff_uses_the_provider_set_in_the_designer() -> None:
+    at = _page("contract_designer")
+    at.number_input(key="provider_cost_per_hour").set_value(25.0).run()
+    assert dict(at.session_state["designer_provider"])["cost_per_hour"] == 25.0
+    at.switch_page("views/fairer_tariff.py").run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "cost per hour 25" in _texts(at)

@@ -135,6 +135,8 @@ with ui.guard("The contract designer"):
     with right:
         st.subheader("2. The provider")
         provider = _provider_inputs(sim, getattr(sim, "PROVIDER_SOURCES", {}))
+        # The fairer-tariff page optimises for the provider described here.
+        st.session_state["designer_provider"] = provider
         knows_options = ["truth", "model"] if model_ok else ["truth"]
         knows = st.radio(
             "What the provider knows of each person's chances",

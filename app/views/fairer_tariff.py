@@ -131,7 +131,11 @@ with ui.guard("The fairer-tariff optimiser"):
         st.info("Choose the settings and press **Find a fairer tariff** (about 10 seconds).")
         st.stop()
     key = st.session_state["tariff_config"]
-    provider = tuple(sorted(sim.ProviderSettings().to_dict().items()))
+    default_provider = tuple(sorted(sim.ProviderSettings().to_dict().items()))
+    provider = st.session_state.get("designer_provider", default_provider)
+    if provider != default_provider:
+        settings = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in provider)
+        st.caption(f"Provider as set in the Contract designer: {settings}.")
     with st.status("Searching for a fairer tariff...", expanded=True) as status:
         bar = st.progress(0.0, text="Simulating the provider's best response to candidate tariffs")
 
