@@ -29,6 +29,7 @@ __all__ = [
     "Population",
     "caseload_hash",
     "fractional_rank",
+    "perceived_chances",
     "prepare_population",
 ]
 
@@ -216,6 +217,41 @@ def _bool_labels(values: Any) -> NDArray[Any]:
     return out.astype(object)
 
 
+def perceived_chances(
+    log_odds: NDArray[np.float64],
+    delta: NDArray[np.float64],
+    *,
+    noise: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the provider's estimate of each person's ``p0`` and of the gain support buys.
+
+    Parameters
+    ----------
+    log_odds : numpy.ndarray
+        What the estimate is based on, on the log-odds scale (``logit(p0)`` or the logit of a
+        model's prediction).
+    delta : numpy.ndarray
+        Each person's shift ``logit(pmax) - logit(p0)``.
+    noise : float, default 0
+        Standard deviation of the provider's logit noise; one draw of ``rng.normal(0, noise,
+        n)`` is added when positive (the only random draw of :func:`prepare_population`).
+    rng : numpy.random.Generator, optional
+        Needed when ``noise > 0``.
+
+    Returns
+    -------
+    perceived_p0, perceived_gain : numpy.ndarray
+    """
+    lp = log_odds
+    if noise > 0:
+        if rng is None:
+            raise ValueError("a random generator is needed for information noise")
+        lp = log_odds + rng.normal(0.0, noise, log_odds.size)
+    perceived = sigmoid(lp)
+    return perceived, sigmoid(lp + delta) - perceived
+
+
 def prepare_population(
     caseload: pd.DataFrame,
     provider: ProviderSettings | None = None,
@@ -308,17 +344,14 @@ def prepare_population(
     delta = logit(pmax) - logit(p0)
     if provider_knows == "model":
         assert q is not None
-        lp = logit(q)
+        perceived_p0, perceived_gain = perceived_chances(logit(q), delta)
+    elif provider.information_noise > 0:
+        perceived_p0, perceived_gain = perceived_chances(
+            logit(p0), delta, noise=provider.information_noise, rng=gen
+        )
     else:
-        lp = logit(p0)
-        if provider.information_noise > 0:
-            lp = lp + gen.normal(0.0, provider.information_noise, n)
-    if provider_knows == "truth" and provider.information_noise == 0:
         perceived_p0 = p0
         perceived_gain = pmax - p0
-    else:
-        perceived_p0 = sigmoid(lp)
-        perceived_gain = sigmoid(lp + delta) - perceived_p0
 
     # breakdowns
     bds: dict[str, Breakdown] = {}

@@ -410,14 +410,14 @@ def _expected_table(
         MEASURES,
         breakdown_measures,
         evaluate,
-        sigmoid,
     )
+    from pbr_fairness.simulation.population import perceived_chances
 
     pop = prep.pop
     if provider_knows == "truth" and provider.information_noise > 0:
-        lp = prep.lp0 + gen.normal(0.0, provider.information_noise, pop.n)
-        perceived_p0 = sigmoid(lp)
-        perceived_gain = np.maximum(sigmoid(lp + prep.delta) - perceived_p0, 0.0)
+        perceived_p0, perceived_gain = perceived_chances(
+            prep.lp0, prep.delta, noise=provider.information_noise, rng=gen
+        )
         pop = dataclasses.replace(pop, perceived_p0=perceived_p0, perceived_gain=perceived_gain)
     if contract.basis == "payment_group":
         table = contract.tariff_by_group(prep.group_labels)
