@@ -1,0 +1,67 @@
+"""The one rule that says whether a simulation needs a model's predicted probabilities.
+
+A contract priced on predicted distance (bands, a smooth schedule) needs each person's
+prediction to price them; a provider that acts on the model (``provider_knows="model"``)
+needs it to form its estimate. Every caller (the simulator, the optimiser, the sweeps, the
+command line and the app) asks :func:`needs_prediction` rather than deciding for itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+__all__ = ["PricedContract", "needs_prediction"]
+
+
+class PricedContract(Protocol):
+    """Anything with a pricing ``basis`` (a :class:`~pbr_fairness.contracts.Contract`)."""
+
+    @property
+    def basis(self) -> str:
+        """``"payment_group"``, ``"distance_band"`` or ``"smooth"``."""
+        ...
+
+
+def needs_prediction(
+    contracts: PricedContract | str | Iterable[PricedContract | str | None] | None = None,
+    provider_knows: str = "truth",
+) -> bool:
+    """Whether predicted probabilities are needed to simulate these contracts.
+
+    Parameters
+    ----------
+    contracts : contract, basis name, or an iterable of them, optional
+        The contracts (or their ``basis`` strings) that will be priced; ``None`` entries
+        are ignored.
+    provider_knows : str, default "truth"
+        What the provider's estimate is based on; ``"model"`` needs the prediction.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> needs_prediction("payment_group")
+    False
+    >>> needs_prediction(["payment_group", "distance_band"])
+    True
+    >>> needs_prediction(None, provider_knows="model")
+    True
+    """
+    if provider_knows == "model":
+        return True
+    if contracts is None:
+        return False
+    if isinstance(contracts, str) or hasattr(contracts, "basis"):
+        items: Iterable[PricedContract | str | None] = [contracts]  # type: ignore[list-item]
+    else:
+        items = contracts  # type: ignore[assignment]
+    for c in items:
+        if c is None:
+            continue
+        basis = c if isinstance(c, str) else c.basis
+        if basis != "payment_group":
+            return True
+    return False
