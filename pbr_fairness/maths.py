@@ -20,7 +20,7 @@ def sigmoid(x: ArrayLike) -> NDArray[np.float64]:
     >>> float(sigmoid(0.0))
     0.5
     """
-    return np.asarray(expit(np.asarray(x, dtype=float)), dtype=float)
+    return np.asarray(expit(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 def logit(p: ArrayLike) -> NDArray[np.float64]:
@@ -31,5 +31,5 @@ def logit(p: ArrayLike) -> NDArray[np.float64]:
     >>> round(float(logit(0.5)), 12)
     0.0
     """
-    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
-    return np.asarray(np.log(p) - np.log1p(-p), dtype=float)
+    q: NDArray[np.float64] = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.log(q) - np.log1p(-q)
