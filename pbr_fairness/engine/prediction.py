@@ -57,7 +57,7 @@ def needs_prediction(
     if isinstance(contracts, str) or hasattr(contracts, "basis"):
         items: Iterable[PricedContract | str | None] = [contracts]  # type: ignore[list-item]
     else:
-        items = contracts  # type: ignore[assignment]
+        items = contracts
     for c in items:
         if c is None:
             continue
