@@ -22,7 +22,7 @@ TARGET_GB = 4.0
 CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
-    from pbr_fairness.national import simulate_national
+    from pbr_fairness.simulation.national import simulate_national
     n, chunk, providers = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
@@ -38,7 +38,7 @@ CHILD = textwrap.dedent(
 TRACE = textwrap.dedent(
     """
     import json, sys, time, tracemalloc
-    from pbr_fairness.national import simulate_national
+    from pbr_fairness.simulation.national import simulate_national
     n, chunk = int(sys.argv[1]), int(sys.argv[2])
     tracemalloc.start()
     simulate_national(n, chunk_size=chunk, rng=1)

@@ -11,7 +11,8 @@ The main entry points are importable from the package itself (loaded on first us
 Subpackages: :mod:`~pbr_fairness.caseload` (schema, generator, I/O, validation),
 :mod:`~pbr_fairness.distance` (distance-from-employment model),
 :mod:`~pbr_fairness.contracts` (tariffs as parameter files),
-:mod:`~pbr_fairness.simulation` (provider and planner behaviour, measures),
+:mod:`~pbr_fairness.engine` (the provider's and planner's maths, measures: one home per
+formula), :mod:`~pbr_fairness.simulation` (simulating contracts on caseloads, national runs),
 :mod:`~pbr_fairness.tariffs` (fairer-tariff optimiser), :mod:`~pbr_fairness.audit`
 (caseload audit) and :mod:`~pbr_fairness.sweep` (scenario sweeps, Dask).
 """
@@ -19,20 +20,18 @@ Subpackages: :mod:`~pbr_fairness.caseload` (schema, generator, I/O, validation),
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__: str = version("pbr-fairness")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+from pbr_fairness.version import package_version
+
+__version__: str = package_version()
 
 _LAZY: dict[str, str] = {
     "make_caseload": "pbr_fairness.caseload",
     "read_caseload": "pbr_fairness.caseload",
     "validate_caseload": "pbr_fairness.caseload",
     "load_contract": "pbr_fairness.contracts",
-    "ProviderSettings": "pbr_fairness.simulation",
+    "ProviderSettings": "pbr_fairness.engine",
     "simulate_contract": "pbr_fairness.simulation",
     "DistanceModel": "pbr_fairness.distance",
     "load_default_model": "pbr_fairness.distance",

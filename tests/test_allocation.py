@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbr_fairness.simulation.allocation import allocate_hours
-from pbr_fairness.simulation.planner import planner_hours
+from pbr_fairness.engine.capacity import allocate_hours
+from pbr_fairness.engine.planner import planner_hours
 
 cp = pytest.importorskip("cvxpy")
 
@@ -128,7 +128,7 @@ def test_planner_uses_exactly_the_hours_given():
 @given(n=st.integers(1, 300), seed=st.integers(0, 2**32 - 1),
        minimum=st.sampled_from([0.0, 1.0, 2.0]), extra=st.floats(0.0, 25.0))
 def test_prepared_planner_problem_matches_the_kernel(n, seed, minimum, extra):
-    from pbr_fairness.simulation.planner import PlannerProblem
+    from pbr_fairness.engine.planner import PlannerProblem
 
     rng = np.random.default_rng(seed)
     w = rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.1)

@@ -12,12 +12,11 @@ from pbr_fairness.contracts import (
     Contract,
     Tariff,
     contract_to_yaml,
-    flat_contract,
     load_contract,
 )
 from pbr_fairness.contracts.spec import Figure
 from pbr_fairness.errors import InputError
-from pbr_fairness.simulation import ProviderSettings, evaluate, prepare_population
+from pbr_fairness.simulation import ProviderSettings, evaluate, flat_contract, prepare_population
 
 FIGURES = ("attachment_fee", "job_outcome_fee", "job_outcome_trigger_weeks", "sustainment_fee",
            "max_sustainment_payments")

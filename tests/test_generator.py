@@ -13,7 +13,7 @@ from pbr_fairness.caseload import schema
 from pbr_fairness.caseload.calibration import calibration_table
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.caseload.parameters import load_generator_parameters, value
-from pbr_fairness.simulation.response import response
+from pbr_fairness.engine.curve import response
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_observable_probability_matches_monte_carlo_integration() -> None:
     draws = 4_000
     u, zd, zk = rng.standard_normal((3, draws, 1))
     p0, pmax, k, h = gen._truth(index, u, zd, zk, cols["disability"], cols["homeless"], params)
-    from pbr_fairness.simulation.response import sustainment_factor
+    from pbr_fairness.engine.value import sustainment_factor
 
     v = tariff["J"] + tariff["S"] * sustainment_factor(h, tariff["M"])
     e = np.maximum(

@@ -12,13 +12,9 @@ from hypothesis import strategies as st
 
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.contracts import load_contract
+from pbr_fairness.engine.capacity import allocate_hours_chunked
+from pbr_fairness.engine.population import sorted_fractional_rank as _sorted_fractional_rank
 from pbr_fairness.errors import InputError
-from pbr_fairness.national import (
-    _sorted_fractional_rank,
-    allocate_hours_chunked,
-    simulate_chunks,
-    simulate_national,
-)
 from pbr_fairness.simulation import (
     ProviderSettings,
     allocate_hours,
@@ -26,6 +22,7 @@ from pbr_fairness.simulation import (
     fractional_rank,
     prepare_population,
 )
+from pbr_fairness.simulation.national import simulate_chunks, simulate_national
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbr_fairness.simulation import allocate_hours
-from pbr_fairness.tariffs.kernel import (
+from pbr_fairness.engine.factors import (
     Kernel,
     abs_gap_exact,
     cell_tables,
@@ -18,6 +17,7 @@ from pbr_fairness.tariffs.kernel import (
     person_response,
     threshold_counts,
 )
+from pbr_fairness.simulation import allocate_hours
 from pbr_fairness.tariffs.search import (
     best_levels,
     cheapest_cover,
@@ -32,9 +32,9 @@ def _kernel(seed: int, n: int = 400, mission: float = 0.0) -> Kernel:
     gain = p0 * rng.uniform(0.02, 0.6, n)
     k = rng.uniform(0.1, 0.9, n)
     u = rng.uniform(800, 4000, n)
-    gk = gain * rng.uniform(0.5, 1.5, n) * k
+    perceived_gain = gain * rng.uniform(0.5, 1.5, n)
     w = rng.uniform(0.5, 2.0, n) * 10_000
-    return Kernel(u, gk, k, p0, gain, w, w / 10_000, np.full(n, 20.0), 2.0, mission)
+    return Kernel(u, perceived_gain, k, p0, gain, w, w / 10_000, np.full(n, 20.0), 2.0, mission)
 
 
 GRID = np.r_[0.0, np.geomspace(0.01, 300.0, 50)]

@@ -2,9 +2,9 @@
 
 People and their truth come from :func:`pbr_fairness.caseload.generator.make_caseload`
 (providers assigned at random, as the Work Programme randomised claimants between primes).
-Support hours are then re-assigned per provider with the exact closed-form allocation
-:func:`pbr_fairness.simulation.allocation.allocate_hours`, and job outcomes drawn from the
-response curve :func:`pbr_fairness.simulation.response.response`:
+Support hours are then re-assigned per provider with the engine's exact closed-form allocation
+:func:`pbr_fairness.engine.allocate_hours`, and job outcomes drawn from the engine's response
+curve :func:`pbr_fairness.engine.response`:
 
 * **planner** (the neutral providers): hours maximise equity-weighted additional jobs with
   weights ``w_i = ((1 - p0_i) / mean(1 - p0))^eta`` (proportionate universalism, DESIGN.md),
@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.caseload import schema
-from pbr_fairness.simulation.allocation import allocate_hours
-from pbr_fairness.simulation.response import response
+from pbr_fairness.caseload.generator import historic_tariff, make_caseload, months_in_work
+from pbr_fairness.engine.capacity import allocate_hours
+from pbr_fairness.engine.curve import response
+from pbr_fairness.engine.planner import PlannerSettings, planner_weights
 
 __all__ = ["ROLES", "make_audit_scenario", "scenario_roles"]
 
@@ -113,8 +115,6 @@ def make_audit_scenario(
     >>> df.attrs["roles"]
     {'P1': 'parking', 'P2': 'creaming', 'P3': 'planner'}
     """
-    from pbr_fairness.caseload.generator import historic_tariff, make_caseload
-
     if n_per_provider < 1 or providers < 1:
         raise ValueError("n_per_provider and providers must be positive")
     if hours_per_person < max(minimum_hours, creaming_floor if creaming else 0.0):
@@ -134,7 +134,7 @@ def make_audit_scenario(
         if n == 0:
             continue
         if role == "planner":
-            w = ((1 - p0[sel]) / np.mean(1 - p0[sel])) ** eta
+            w = planner_weights(p0[sel], PlannerSettings(1.0, eta))
             alloc = allocate_hours(
                 w, gain[sel], k[sel], cost=0.0, capacity=hours_per_person * n,
                 minimum=minimum_hours,
@@ -156,8 +156,7 @@ def make_audit_scenario(
     h = frame["true_exit_hazard"].to_numpy(dtype=float)
     groups = pd.Categorical(frame["payment_group"], categories=list(schema.PAYMENT_GROUPS))
     trigger = historic_tariff(np.asarray(groups.codes))["trigger_weeks"]
-    periods = gen.geometric(np.clip(h, 1e-6, 1.0)) - 1
-    months = np.where(outcome, np.minimum(periods * 12.0 / 13.0, 24.0 - trigger * 12.0 / 52.0), 0.0)
+    months = months_in_work(outcome, h, trigger, 24.0, gen)
     frame["support_hours"] = np.round(hours, 6)
     frame["job_outcome"] = outcome.astype(np.int8)
     frame["months_in_work_after_outcome"] = np.round(months, 3)

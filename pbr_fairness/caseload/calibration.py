@@ -30,8 +30,9 @@ from pbr_fairness.caseload.parameters import (
     load_generator_parameters,
     value,
 )
-from pbr_fairness.simulation.allocation import allocate_hours
-from pbr_fairness.simulation.response import response, sustainment_factor
+from pbr_fairness.engine.capacity import allocate_hours
+from pbr_fairness.engine.curve import response
+from pbr_fairness.engine.value import outcome_value
 
 __all__ = ["calibrate_intercepts", "calibration_table", "write_intercepts"]
 
@@ -53,7 +54,7 @@ def _group_outcome(
     params: dict[str, Any],
 ) -> float:
     p0, pmax, k, h = _truth(base + shift, u, z_d, z_k, disability, homeless, params)
-    v = tariff["J"] + tariff["S"] * sustainment_factor(h, tariff["M"])
+    v = outcome_value(tariff, h)
     regime = params["historic_regime"]
     alloc = allocate_hours(
         v,

@@ -4,7 +4,7 @@ A person's no-support chance of a job outcome ``true_p0`` comes from a latent in
 characteristics plus unobserved heterogeneity (so no model can be perfect); support shifts it
 on the log-odds scale up to ``true_pmax``; the observed ``support_hours`` and ``job_outcome``
 arise under a documented *historic regime*: the Work Programme year-1 tariff with a
-profit-maximising provider (:func:`pbr_fairness.simulation.allocation.allocate_hours`).
+profit-maximising provider (the engine's :func:`pbr_fairness.engine.respond_by_provider`).
 ``true_p_observable`` integrates the unobserved terms out by Gauss-Hermite quadrature: the
 best any model of the characteristics can do. Every parameter lives in
 ``pbr_fairness/data/generator.yaml`` with its source or labelled an estimate.
@@ -22,10 +22,20 @@ from numpy.typing import NDArray
 
 from pbr_fairness.caseload import schema
 from pbr_fairness.caseload.parameters import load_generator_parameters, value
-from pbr_fairness.simulation.allocation import allocate_hours
-from pbr_fairness.simulation.response import response, sigmoid, sustainment_factor
+from pbr_fairness.contracts import load_contract
+from pbr_fairness.engine.curve import response, response_from_gain
+from pbr_fairness.engine.hours import breakpoints, hours_at
+from pbr_fairness.engine.response import respond_by_provider
+from pbr_fairness.engine.value import outcome_value
+from pbr_fairness.maths import sigmoid
 
-__all__ = ["Latent", "historic_tariff", "make_caseload", "observable_probability"]
+__all__ = [
+    "Latent",
+    "historic_tariff",
+    "make_caseload",
+    "months_in_work",
+    "observable_probability",
+]
 
 _LOGIT_REF = float(np.log(0.25 / 0.75))
 #: The shift's dependence on distance is flat outside p0 in [0.01, 0.9] (keeps it bounded).
@@ -42,8 +52,6 @@ def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 @lru_cache(maxsize=4)
 def _tariff_table(name: str) -> NDArray[np.float64]:
     """Rows ``A, J, S, M, trigger_weeks`` per default payment group of a contract preset."""
-    from pbr_fairness.contracts import load_contract
-
     tariffs = load_contract(name).tariffs
     return np.array(
         [
@@ -248,21 +256,17 @@ def _provider_hours(
     regime: dict[str, Any],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Hours under the historic regime and each person's provider's marginal cost."""
-    hours = np.empty_like(value_)
-    mu = np.empty_like(value_)
-    for j in range(n_providers):
-        sel = provider == j
-        alloc = allocate_hours(
-            value_[sel],
-            gain[sel],
-            k[sel],
-            cost=value(regime["cost_per_hour"]),
-            capacity=value(regime["capacity_hours"]) * int(sel.sum()),
-            minimum=value(regime["minimum_hours"]),
-        )
-        hours[sel] = alloc.hours
-        mu[sel] = alloc.marginal_cost
-    return hours, mu
+    r = respond_by_provider(
+        [value_],
+        [gain],
+        [k],
+        [[np.flatnonzero(provider == j)] for j in range(n_providers)],
+        cost=value(regime["cost_per_hour"]),
+        capacity_hours=value(regime["capacity_hours"]),
+        minimum=value(regime["minimum_hours"]),
+    )
+    mu_j = np.nan_to_num(r.marginal_cost, nan=value(regime["cost_per_hour"]))
+    return r.hours[0], mu_j[provider]
 
 
 def observable_probability(
@@ -303,7 +307,6 @@ def observable_probability(
     xk, wk = grids[2]
     rp = params["response"]
     k_nodes = rp["k_median"] * np.exp(rp["log_k_sd"] * xk)
-    log_k = np.log(k_nodes)
     wk = wk / wk.sum()
     w_ud = np.outer(wu, wd)
     w_ud = w_ud / w_ud.sum()
@@ -311,7 +314,7 @@ def observable_probability(
     out = np.empty(n)
     for s in range(0, n, chunk):
         sl = slice(s, min(s + chunk, n))
-        # Axes: person, u node, shift node (responsiveness handled separately below).
+        # Axes: person, u node, shift node, responsiveness node.
         p0, pmax, _, h = _truth(
             latent.index[sl, None, None],
             xu[None, :, None],
@@ -321,17 +324,41 @@ def observable_probability(
             latent.homeless[sl, None, None],
             params,
         )
-        v = tariff["J"][sl, None, None] + tariff["S"][sl, None, None] * (
-            sustainment_factor(h, tariff["M"][sl, None, None])
-        )
+        v = outcome_value({key: tariff[key][sl, None, None] for key in ("J", "S", "M")}, h)
         gain = pmax - p0
-        with np.errstate(divide="ignore"):
-            log_a = np.log(v * gain / marginal_cost[sl, None, None])
-        # k * e = max(ln(V gain k / mu), k * e_min), for each responsiveness node.
-        ke = np.maximum(log_a[..., None] + log_k, k_nodes * e_min)
-        slack = np.exp(-ke) @ wk  # E_k[exp(-k e)], shape (person, u, shift)
-        p = p0 + gain * (1.0 - slack)
+        # The engine's hours at the provider's marginal cost, at every responsiveness node.
+        b = breakpoints(v[..., None], gain[..., None], k_nodes, e_min)
+        hours = hours_at(b, k_nodes, np.log(marginal_cost[sl, None, None, None]), e_min)
+        p = response_from_gain(hours, p0[..., None], gain[..., None], k_nodes) @ wk
         out[sl] = np.einsum("nij,ij->n", p, w_ud)
+    return out
+
+
+def months_in_work(
+    outcome: NDArray[np.bool_],
+    exit_hazard: NDArray[np.float64],
+    trigger_weeks: NDArray[np.float64],
+    window_months: float,
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    """Draw the months in work after a job outcome, up to the end of the window.
+
+    Each 4-week period in work ends in an exit with probability ``h``; the count of completed
+    periods is geometric (one draw per person, everyone drawn so that the stream of random
+    numbers does not depend on who reached an outcome). Months = periods x 12/13, at most the
+    window less the trigger; 0 without a job outcome.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> months_in_work(np.array([True, False]), np.array([0.5, 0.5]), np.array([26.0, 26.0]),
+    ...                24.0, np.random.default_rng(0)).round(3).tolist()
+    [0.923, 0.0]
+    """
+    periods = rng.geometric(np.clip(exit_hazard, 1e-6, 1.0)) - 1
+    out: NDArray[np.float64] = np.where(
+        outcome, np.minimum(periods * 12.0 / 13.0, window_months - trigger_weeks * 12.0 / 52.0), 0.0
+    )
     return out
 
 
@@ -385,19 +412,14 @@ def make_caseload(
     p0, pmax, k, h = _truth(index, u, z_d, z_k, cols["disability"], cols["homeless"], params)
     provider = gen.integers(0, providers, size=n)
     tariff = historic_tariff(g, params["historic_regime"]["tariff"])
-    v = tariff["J"] + tariff["S"] * sustainment_factor(h, tariff["M"])
+    v = outcome_value(tariff, h)
     hours, mu = _provider_hours(
         v, pmax - p0, k, provider, int(providers), params["historic_regime"]
     )
     p = response(hours, p0, pmax, k)
     outcome = gen.random(n) < p
-    periods = gen.geometric(np.clip(h, 1e-6, 1.0)) - 1
     window = value(params["window_months"])
-    months_in_work = np.where(
-        outcome,
-        np.minimum(periods * 12.0 / 13.0, window - tariff["trigger_weeks"] * 12.0 / 52.0),
-        0.0,
-    )
+    months = months_in_work(outcome, h, tariff["trigger_weeks"], window, gen)
     width = max(7, len(str(n)))
     frame = pd.DataFrame(
         {
@@ -426,7 +448,7 @@ def make_caseload(
             ),
             "support_hours": np.round(hours, 6),
             "job_outcome": outcome.astype(np.int8),
-            "months_in_work_after_outcome": np.round(months_in_work, 3),
+            "months_in_work_after_outcome": np.round(months, 3),
             "true_p0": p0,
             "true_pmax": pmax,
             "true_k": k,

@@ -22,6 +22,7 @@ from pbr_fairness.cli._options import (
     ProviderKnows,
     Quiet,
 )
+from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["simulate"]
@@ -97,8 +98,13 @@ def simulate(
     quiet: Quiet = False,
 ) -> None:
     """Simulate a provider's best response to a contract: who is parked, creamed, at what cost."""
-    from pbr_fairness.contracts import flat_contract, load_contract
-    from pbr_fairness.simulation import ProviderSettings, load_provider_settings, simulate_contract
+    from pbr_fairness.contracts import load_contract
+    from pbr_fairness.simulation import (
+        ProviderSettings,
+        flat_contract,
+        load_provider_settings,
+        simulate_contract,
+    )
 
     if mode not in ("expected", "monte_carlo"):
         raise InputError([Problem("must be expected or monte_carlo", column="--mode")])
@@ -116,7 +122,7 @@ def simulate(
     con = None if contract == "flat" else load_contract(contract)
     if not caseload.exists():
         raise FileNotFoundError(2, "No such file", str(caseload))
-    needs = (con is not None and con.needs_prediction) or provider_knows == "model"
+    needs = needs_prediction(con, provider_knows)
     if needs and model is None and predicted_column is None:
         raise InputError(
             [

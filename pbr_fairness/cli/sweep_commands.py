@@ -104,8 +104,8 @@ def national_command(
         raise InputError([Problem(f"must be positive, got {chunk_size}", column="--chunk-size")])
     if providers < 1:
         raise InputError([Problem(f"must be positive, got {providers}", column="--providers")])
-    from pbr_fairness.national import simulate_national
     from pbr_fairness.simulation import ProviderSettings
+    from pbr_fairness.simulation.national import simulate_national
 
     settings = ProviderSettings().replace(
         cost_per_hour=cost_per_hour,

@@ -22,6 +22,7 @@ from pbr_fairness.cli._options import (
     ProviderKnows,
     Quiet,
 )
+from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["optimise"]
@@ -134,7 +135,7 @@ def optimise(
     )
     base = load_contract(baseline)
     frame = read_caseload(caseload)
-    needed = basis != "payment_group" or provider_knows == "model" or base.needs_prediction
+    needed = needs_prediction([basis, base], provider_knows)
     predicted = _predicted(frame, model, predicted_column, needed)
     cons = TariffConstraints(
         budget=budget,

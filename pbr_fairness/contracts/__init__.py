@@ -17,7 +17,6 @@ from pbr_fairness.contracts.contract import (
     save_contract,
     smooth_factor,
 )
-from pbr_fairness.contracts.flat import flat_contract
 from pbr_fairness.contracts.spec import (
     BandSpec,
     ContractSpec,
@@ -39,7 +38,6 @@ __all__ = [
     "Tariff",
     "TariffSpec",
     "contract_to_yaml",
-    "flat_contract",
     "load_contract",
     "save_contract",
     "smooth_factor",

@@ -27,6 +27,7 @@ from pbr_fairness.contracts.spec import (
     SmoothSpec,
     TariffSpec,
 )
+from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = [
@@ -45,7 +46,7 @@ TARIFF_KEYS: tuple[str, ...] = ("A", "J", "S", "M", "trigger_weeks")
 _PRESET_DIR = Path(__file__).parent / "presets"
 
 #: Preset contracts shipped as YAML files: name -> path. The ``flat`` preset is computed on a
-#: caseload by :func:`~pbr_fairness.contracts.flat_contract` and is not listed here.
+#: caseload by :func:`~pbr_fairness.simulation.flat_contract` and is not listed here.
 PRESETS: dict[str, Path] = {p.stem: p for p in sorted(_PRESET_DIR.glob("*.yaml"))}
 
 
@@ -178,7 +179,7 @@ class Contract:
     @property
     def needs_prediction(self) -> bool:
         """Whether the tariff depends on a predicted probability of a job outcome."""
-        return self.basis != "payment_group"
+        return needs_prediction(self.basis)
 
     @property
     def tariffs(self) -> dict[str, Tariff]:
@@ -478,7 +479,7 @@ def _resolve(name_or_path: str | Path) -> tuple[Path, str]:
                 [
                     Problem(
                         "the 'flat' preset is computed on a caseload: use "
-                        "pbr_fairness.contracts.flat_contract(caseload, provider)",
+                        "pbr_fairness.simulation.flat_contract(caseload, provider)",
                         column="contract",
                     )
                 ]

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.simulation.response import sigmoid
+from pbr_fairness.maths import sigmoid
 
 __all__ = ["CALIBRATION_METHODS", "Calibrator", "fit_calibrator"]
 

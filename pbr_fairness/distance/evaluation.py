@@ -34,7 +34,7 @@ from pbr_fairness.distance.metrics import (
     roc_auc,
 )
 from pbr_fairness.distance.model import DistanceModel, _as_target, frame_hash, package_version
-from pbr_fairness.simulation.response import response
+from pbr_fairness.engine.curve import response
 
 __all__ = [
     "GROUPING_CHARACTERISTICS",

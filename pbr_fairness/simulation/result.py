@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pbr_fairness.simulation.measures import MEASURES
-from pbr_fairness.simulation.provider import ProviderSettings
+from pbr_fairness.engine.measures import MEASURES
+from pbr_fairness.engine.provider import ProviderSettings
+from pbr_fairness.simulation.gaps import characteristic_gaps
 
 __all__ = ["JSON_SECTIONS", "SimulationResult"]
 
@@ -77,8 +78,6 @@ class SimulationResult:
         """
         if self._gap_inputs is None:
             return pd.DataFrame(columns=["characteristic", "measure", "difference"])
-        from pbr_fairness.simulation.simulate import characteristic_gaps
-
         return characteristic_gaps(*self._gap_inputs)[0]
 
     # -- views ---------------------------------------------------------------------------

@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
+from pbr_fairness.engine.measures import MEASURES
+from pbr_fairness.engine.montecarlo import simulate_months
+from pbr_fairness.engine.planner import PlannerSettings
+from pbr_fairness.engine.population import Population, fractional_rank
+from pbr_fairness.engine.provider import ProviderSettings
+from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.simulation.evaluation import (
-    Evaluation,
-    breakdown_measures,
-    evaluate,
-    outcome_value,
-)
-from pbr_fairness.simulation.measures import MEASURES, group_sums, measures_from_sums
-from pbr_fairness.simulation.montecarlo import simulate_months
-from pbr_fairness.simulation.planner import PlannerSettings
-from pbr_fairness.simulation.population import (
-    BREAKDOWNS,
-    Population,
-    fractional_rank,
-    prepare_population,
-)
-from pbr_fairness.simulation.provider import ProviderSettings
+from pbr_fairness.simulation.flat import flat_contract
+from pbr_fairness.simulation.gaps import characteristic_gaps
+from pbr_fairness.simulation.population import BREAKDOWNS, prepare_population
 from pbr_fairness.simulation.result import SimulationResult
+from pbr_fairness.version import package_version
 
 __all__ = ["characteristic_gaps", "simulate_contract"]
 
 Mode = Literal["expected", "monte_carlo"]
-
-
-def _version() -> str:
-    try:
-        from pbr_fairness import __version__
-
-        return str(__version__)
-    except ImportError:  # pragma: no cover
-        from importlib.metadata import version
-
-        return version("pbr-fairness")
 
 
 def _seed_of(rng: Any) -> Any:
@@ -71,63 +56,6 @@ def _breakdown_inputs(pop: Population) -> dict[str, tuple[NDArray[np.int64] | No
 
 def _labels(pop: Population, name: str) -> tuple[str, ...]:
     return ("all",) if name == "overall" else pop.breakdowns[name].labels
-
-
-def _metric_functions(
-    pop: Population, ev: Evaluation, cost: float
-) -> dict[str, Callable[[Any, Any], float]]:
-    """One function per measure on index arrays, for fairlearn's MetricFrame."""
-
-    def measure(name: str) -> Callable[[Any, Any], float]:
-        def f(idx: Any, _unused: Any) -> float:
-            i = np.asarray(idx, dtype=np.int64)
-            sums = group_sums(
-                None,
-                1,
-                p=ev.p[i],
-                p0=pop.p0[i],
-                hours=ev.hours[i],
-                planner_hours=None if ev.planner_hours is None else ev.planner_hours[i],
-                spend=ev.payment[i],
-                parked=ev.parked[i],
-                rank=fractional_rank(pop.p0[i]),
-            )
-            return float(measures_from_sums(sums, cost)[name][0])
-
-        f.__name__ = name
-        return f
-
-    return {m: measure(m) for m in MEASURES}
-
-
-def characteristic_gaps(
-    pop: Population, ev: Evaluation, cost_per_hour: float
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Group values and gaps by protected characteristic with fairlearn's ``MetricFrame``.
-
-    Returns
-    -------
-    gaps : pandas.DataFrame
-        ``characteristic, measure, difference`` (largest minus smallest group value).
-    by_group : dict of str to pandas.DataFrame
-        ``MetricFrame.by_group`` of each characteristic (groups x measures).
-    """
-    from fairlearn.metrics import MetricFrame
-
-    metrics = _metric_functions(pop, ev, cost_per_hour)
-    idx = np.arange(pop.n)
-    rows: list[dict[str, Any]] = []
-    by_group: dict[str, pd.DataFrame] = {}
-    for c, values in pop.characteristics.items():
-        feature = pd.Series(values, name=c, dtype=object).fillna("missing").astype(str)
-        mf = MetricFrame(metrics=metrics, y_true=idx, y_pred=idx, sensitive_features=feature)
-        by_group[c] = mf.by_group
-        diff = mf.difference(method="between_groups")
-        rows += [
-            {"characteristic": c, "measure": m, "difference": float(diff[m])} for m in MEASURES
-        ]
-    gaps = pd.DataFrame(rows, columns=["characteristic", "measure", "difference"])
-    return gaps, by_group
 
 
 def simulate_contract(
@@ -193,8 +121,6 @@ def simulate_contract(
     >>> sorted(res.overall) == sorted(MEASURES)
     True
     """
-    from pbr_fairness.contracts import Contract, flat_contract, load_contract
-
     if mode not in ("expected", "monte_carlo"):
         raise InputError(
             [Problem(f"mode must be 'expected' or 'monte_carlo', got {mode!r}", column="mode")]
@@ -261,8 +187,6 @@ def simulate_contract(
         )
         for name, ms in draws.measures.items():
             with np.errstate(all="ignore"):
-                import warnings
-
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mean = {m: np.nanmean(a, axis=0) for m, a in ms.items()}
@@ -303,7 +227,7 @@ def simulate_contract(
         persons["predicted"] = pop.predicted
 
     provenance = {
-        "package_version": _version(),
+        "package_version": package_version(),
         "contract": contract.name,
         "contract_source": contract.source,
         "contract_sha256": contract.sha256,

@@ -254,7 +254,7 @@ def build_contract(
     base, overrides = key
     if base == "flat":
         # Depends on the caseload and the provider: cached per caseload and provider.
-        from pbr_fairness.contracts import flat_contract
+        from pbr_fairness.simulation import flat_contract
 
         if caseload is None:
             caseload = get_caseload(spec)

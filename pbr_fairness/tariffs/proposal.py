@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.contracts import BandSpec, Contract, ContractSpec, Figure, SmoothSpec, Tariff
-from pbr_fairness.simulation.response import sustainment_factor
+from pbr_fairness.engine.value import outcome_value
 
 __all__ = ["BaseTariff", "band_contract", "band_edges", "group_contract", "smooth_contract"]
 
@@ -25,8 +25,13 @@ class BaseTariff:
 
     def unit_value(self, exit_hazard: ArrayLike) -> NDArray[np.float64]:
         """``J + S * sum_{m<=M} (1 - h)^m``: expected outcome payment at factor 1."""
-        return self.job_outcome_fee + self.sustainment_fee * sustainment_factor(
-            exit_hazard, self.max_sustainment_payments
+        return outcome_value(
+            {
+                "J": self.job_outcome_fee,
+                "S": self.sustainment_fee,
+                "M": self.max_sustainment_payments,
+            },
+            exit_hazard,
         )
 
     def scaled(self, factor: float, attachment_fee: float) -> Tariff:

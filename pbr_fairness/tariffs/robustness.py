@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.simulation import (
     PlannerSettings,
     ProviderSettings,
@@ -37,6 +38,7 @@ from pbr_fairness.simulation import (
     simulate_months,
 )
 from pbr_fairness.tariffs.measures import TARGET_MEASURE, tariff_measures
+from pbr_fairness.tariffs.prediction import predicted_probability
 
 __all__ = ["NOISE_LEVELS", "TariffRobustness", "tariff_robustness"]
 
@@ -170,8 +172,6 @@ def tariff_robustness(
     -------
     TariffRobustness
     """
-    from pbr_fairness.tariffs.prediction import predicted_probability
-
     provider = provider or ProviderSettings()
     planner = planner or PlannerSettings()
     base = load_contract(baseline) if isinstance(baseline, str) else baseline
@@ -179,7 +179,7 @@ def tariff_robustness(
     q = None
     if predicted is not None:
         q = np.asarray(predicted, dtype=float)
-    elif base.needs_prediction or prop.needs_prediction:
+    elif needs_prediction([base, prop]):
         q = predicted_probability(caseload)
     tariffs = {
         "baseline": (base, base.tariff_per_person(caseload, q)),

@@ -1,7 +1,7 @@
 """Searches over per-cell fee levels on precomputed tables (no people involved).
 
-Two steps, both on the tables of :func:`pbr_fairness.tariffs.kernel.cell_tables` and
-:func:`~pbr_fairness.tariffs.kernel.threshold_counts`:
+Two steps, both on the tables of :func:`pbr_fairness.engine.factors.cell_tables` and
+:func:`~pbr_fairness.engine.factors.threshold_counts`:
 
 1. :func:`cheapest_cover`: the cheapest levels under which every group's parked count is
    within its allowance (a greedy covering: raise the cell whose next level removes the

@@ -12,6 +12,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.engine.factors import Kernel, person_response
+from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation import (
     Evaluation,
@@ -21,7 +23,6 @@ from pbr_fairness.simulation import (
     evaluate,
     prepare_population,
 )
-from pbr_fairness.tariffs.kernel import Kernel, person_response
 from pbr_fairness.tariffs.measures import tariff_measures
 from pbr_fairness.tariffs.prediction import predicted_probability
 from pbr_fairness.tariffs.proposal import BaseTariff, band_edges
@@ -179,7 +180,7 @@ def prepare_problem(
     provider = provider or ProviderSettings()
     planner = planner or PlannerSettings()
     base = load_contract(baseline) if isinstance(baseline, str) else baseline
-    need_q = basis != "payment_group" or provider_knows == "model" or base.needs_prediction
+    need_q = needs_prediction([basis, base], provider_knows)
     q = None
     if predicted is not None:
         q = np.asarray(predicted, dtype=float)
@@ -216,7 +217,7 @@ def prepare_problem(
         u[idx] = b.unit_value(pop.h[idx])
     kernel = Kernel(
         u=u,
-        gk=pop.perceived_gain * pop.k,
+        g=pop.perceived_gain,
         k=pop.k,
         p0=pop.p0,
         gain=pop.gain,
@@ -280,7 +281,7 @@ def with_structure(prob: TariffProblem, structure: str) -> TariffProblem:
         u[idx] = value
     kernel = Kernel(
         u,
-        prob.kernel.gk,
+        prob.kernel.g,
         prob.kernel.k,
         prob.kernel.p0,
         prob.kernel.gain,

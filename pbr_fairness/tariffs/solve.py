@@ -26,9 +26,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from pbr_fairness.contracts import Contract
-from pbr_fairness.simulation import Evaluation, evaluate, planner_hours
-from pbr_fairness.tariffs.constraints import TariffConstraints
-from pbr_fairness.tariffs.kernel import (
+from pbr_fairness.engine.factors import (
     Kernel,
     abs_gap_exact,
     cell_tables,
@@ -36,6 +34,8 @@ from pbr_fairness.tariffs.kernel import (
     person_response,
     threshold_counts,
 )
+from pbr_fairness.simulation import Evaluation, evaluate, planner_hours
+from pbr_fairness.tariffs.constraints import TariffConstraints
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
 from pbr_fairness.tariffs.proposal import band_contract, group_contract, smooth_contract
 from pbr_fairness.tariffs.search import (
@@ -366,7 +366,7 @@ def _subsample(prob: TariffProblem) -> NDArray[np.intp]:
 def _take(kernel: Kernel, idx: NDArray[np.intp]) -> Kernel:
     return Kernel(
         kernel.u[idx],
-        kernel.gk[idx],
+        kernel.g[idx],
         kernel.k[idx],
         kernel.p0[idx],
         kernel.gain[idx],

@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from pbr_fairness.contracts.contract import Contract, Tariff, load_contract
+from pbr_fairness.contracts import Contract, Tariff, load_contract
+from pbr_fairness.engine.evaluation import evaluate
+from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.simulation.population import prepare_population
 
 __all__ = ["flat_contract"]
 
@@ -51,10 +54,6 @@ def flat_contract(
         Basis ``payment_group``, the same tariff for every group of the caseload, named
         ``flat``.
     """
-    from pbr_fairness.simulation.evaluation import evaluate
-    from pbr_fairness.simulation.population import prepare_population
-    from pbr_fairness.simulation.provider import ProviderSettings
-
     provider = provider or ProviderSettings()
     base = load_contract(baseline) if isinstance(baseline, str) else baseline
     pop = prepare_population(

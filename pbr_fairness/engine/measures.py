@@ -8,7 +8,7 @@ breakdown is computed with one :func:`numpy.bincount` per sum:
 - ``government_spend = sum (A + p V)`` (expected payments; realised in Monte Carlo);
 - ``cost_per_additional_job = spend / additional jobs``;
 - ``provider_profit = spend - c * sum e``; ``hours_per_person = sum e / n``;
-- ``parked_share`` = share with ``e <= e_min + 1e-9``;
+- ``parked_share`` = share parked (:func:`pbr_fairness.engine.hours.parked_mask`);
 - ``creaming_index = 2 cov(e, R) / mean(e) = 2 sum(e R) / sum(e) - 1``, ``R`` the fractional
   rank of ``p0`` within the group (> 0: hours go to those closest to work);
 - ``planner_gap = sum |e - e*| / (2 sum e*)``.
@@ -27,7 +27,6 @@ __all__ = [
     "SUM_KEYS",
     "group_sums",
     "measures_from_sums",
-    "parked_mask",
 ]
 
 #: Measure keys, in report order.
@@ -72,14 +71,6 @@ SUM_KEYS: tuple[str, ...] = (
     "parked",
     "hours_rank",
 )
-
-PARKED_TOLERANCE = 1e-9
-
-
-def parked_mask(hours: NDArray[np.float64], minimum: float) -> NDArray[np.bool_]:
-    """``hours <= minimum + 1e-9``: given only the minimum of service."""
-    return hours <= minimum + PARKED_TOLERANCE
-
 
 def group_sums(
     codes: NDArray[np.int64] | None,

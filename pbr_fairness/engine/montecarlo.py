@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pbr_fairness.simulation.evaluation import Evaluation
-from pbr_fairness.simulation.measures import measures_from_sums
-from pbr_fairness.simulation.population import Population
+from pbr_fairness.engine.evaluation import Evaluation
+from pbr_fairness.engine.measures import measures_from_sums
+from pbr_fairness.engine.population import Population
 
 __all__ = ["MonteCarloDraws", "simulate_months", "trigger_months"]
 

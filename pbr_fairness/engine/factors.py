@@ -1,4 +1,9 @@
-"""The optimiser's kernel: every person's response to an outcome-fee factor, on arrays only.
+"""The engine's response to outcome-fee factors: every person at many fee levels at once.
+
+The tariff optimiser asks how the provider responds when each cell's outcome fees are scaled
+by a factor, at hundreds of levels per cell. This module answers with the engine's own
+closed form (:mod:`pbr_fairness.engine.hours`), broadcast over the levels, and tabulates the
+sums exactly in ``O(n log n)`` where the algebra allows.
 
 A proposed tariff pays person *i* an outcome value ``V_i = F_i * u_i`` where ``u_i`` is the
 expected value of one job outcome under a base tariff (job-outcome fee plus the expected
@@ -22,13 +27,28 @@ tabulated per cell with one pass over the people (:func:`cell_tables`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Kernel", "cell_tables", "person_response", "threshold_counts"]
+from pbr_fairness.engine.curve import response_from_gain
+from pbr_fairness.engine.hours import (
+    agent_value,
+    breakpoints,
+    hours_at,
+    unparking_value,
+    value_from_agent_value,
+)
 
-_PARKED_TOLERANCE = 1e-9
+__all__ = [
+    "Kernel",
+    "abs_gap_exact",
+    "cell_tables",
+    "cell_tables_exact",
+    "person_response",
+    "threshold_counts",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,8 +59,8 @@ class Kernel:
     ----------
     u : numpy.ndarray
         Expected outcome value per unit factor (pounds).
-    gk : numpy.ndarray
-        Perceived gain times ``k``: ``g~_i k_i``.
+    g : numpy.ndarray
+        Perceived gain ``g~_i`` (``pmax - p0`` as the provider sees it).
     k : numpy.ndarray
         Responsiveness per hour.
     p0, gain : numpy.ndarray
@@ -60,7 +80,7 @@ class Kernel:
     """
 
     u: NDArray[np.float64]
-    gk: NDArray[np.float64]
+    g: NDArray[np.float64]
     k: NDArray[np.float64]
     p0: NDArray[np.float64]
     gain: NDArray[np.float64]
@@ -76,27 +96,27 @@ class Kernel:
         """Number of people."""
         return int(self.u.size)
 
+    @cached_property
+    def gk(self) -> NDArray[np.float64]:
+        """Perceived gain times responsiveness, ``g~_i k_i``."""
+        out: NDArray[np.float64] = self.g * self.k
+        return out
+
     def thresholds(self) -> NDArray[np.float64]:
         """Parking threshold ``r_i``: person *i* is parked when its factor is ``<= r_i``."""
+        need = unparking_value(self.gk, self.k, self.mu, self.minimum)
+        m = self.mission
+        if m >= 1.0:
+            return np.where(self.w >= need, -1.0, np.inf)
         with np.errstate(divide="ignore", invalid="ignore"):
-            need = np.where(
-                self.gk > 0,
-                self.mu
-                * np.exp(self.k * self.minimum + _PARKED_TOLERANCE * self.k)
-                / np.where(self.gk > 0, self.gk, 1.0),
-                np.inf,
-            )
-            m = self.mission
-            if m >= 1.0:
-                return np.where(self.w >= need, -1.0, np.inf)
-            r = (need - m * self.w) / ((1.0 - m) * self.u)
+            r = value_from_agent_value(need, self.w, m) / self.u
         return np.where(self.u > 0, r, np.where(need <= m * self.w, -1.0, np.inf))
 
     def with_mu(self, mu: NDArray[np.float64]) -> Kernel:
         """Copy with other marginal costs."""
         return Kernel(
             self.u,
-            self.gk,
+            self.g,
             self.k,
             self.p0,
             self.gain,
@@ -118,16 +138,18 @@ def person_response(
     at once, with the kernel's arrays as ``(n, 1)``).
     """
     f = np.asarray(factor, dtype=float)
-    col = (lambda a: a[:, None]) if f.ndim == 2 else (lambda a: a)
-    u, gk, k, mu = col(kernel.u), col(kernel.gk), col(kernel.k), col(kernel.mu)
-    v = f * u
-    m = kernel.mission
-    agent = v if m == 0 else (1.0 - m) * v + m * col(kernel.w)
-    a = agent * gk / mu
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la = np.log(np.where(a > 0, a, 1.0))
-    hours = np.where(a > 0, np.maximum(kernel.minimum, la / k), kernel.minimum)
-    p = col(kernel.p0) + col(kernel.gain) * (-np.expm1(-k * hours))
+
+    def col(a: NDArray[np.float64]) -> NDArray[np.float64]:
+        return a[:, None] if f.ndim == 2 else a
+
+    k, mu = col(kernel.k), col(kernel.mu)
+    v = f * col(kernel.u)
+    agent = agent_value(v, col(kernel.w), kernel.mission)
+    b = breakpoints(agent, col(kernel.g), k, kernel.minimum)
+    with np.errstate(divide="ignore"):
+        t = np.log(mu)
+    hours = hours_at(b, k, t, kernel.minimum)
+    p = response_from_gain(hours, col(kernel.p0), col(kernel.gain), k)
     return hours, p, v * p
 
 
@@ -165,7 +187,7 @@ def cell_tables(
     """
     sub = Kernel(
         kernel.u[order],
-        kernel.gk[order],
+        kernel.g[order],
         kernel.k[order],
         kernel.p0[order],
         kernel.gain[order],
@@ -242,7 +264,7 @@ def cell_tables_exact(
         inv_c = np.where(c > 0, 1.0 / np.where(c > 0, c, 1.0), 0.0)
         log_c = np.where(c > 0, np.log(np.where(c > 0, c, 1.0)), 0.0)
     pmax = kernel.p0 + kernel.gain
-    pmin = kernel.p0 + kernel.gain * (-np.expm1(-kernel.k * kernel.minimum))
+    pmin = response_from_gain(kernel.minimum, kernel.p0, kernel.gain, kernel.k)
     inv_k = 1.0 / kernel.k
     # columns summed over the people above (a) / at (b) their threshold
     above = np.stack(

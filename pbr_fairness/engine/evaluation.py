@@ -1,6 +1,6 @@
 """The hot path: a provider's and a planner's response to a tariff, on arrays only.
 
-:func:`evaluate` takes a :class:`~pbr_fairness.simulation.population.Population` and the
+:func:`evaluate` takes a :class:`~pbr_fairness.engine.population.Population` and the
 per-person tariff arrays (``A, J, S, M, trigger_weeks``, see
 :meth:`pbr_fairness.contracts.Contract.tariff_per_person`) and returns the hours, outcome
 probabilities, payments and the overall measures. No pandas, no I/O: it is what the
@@ -15,15 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pbr_fairness.engine.curve import response
+from pbr_fairness.engine.hours import agent_value, parked_mask
+from pbr_fairness.engine.measures import group_sums, measures_from_sums
+from pbr_fairness.engine.planner import PlannerProblem
+from pbr_fairness.engine.population import Population
+from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
+from pbr_fairness.engine.response import respond_by_provider
+from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.simulation.allocation import allocate_hours
-from pbr_fairness.simulation.measures import group_sums, measures_from_sums, parked_mask
-from pbr_fairness.simulation.planner import PlannerProblem
-from pbr_fairness.simulation.population import Population
-from pbr_fairness.simulation.provider import ProviderSettings
-from pbr_fairness.simulation.response import response, sustainment_factor
 
-__all__ = ["Evaluation", "breakdown_measures", "evaluate", "outcome_value", "provider_hours"]
+__all__ = ["Evaluation", "breakdown_measures", "evaluate", "provider_hours"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,13 +68,6 @@ class Evaluation:
     overall: dict[str, float]
 
 
-def outcome_value(tariff: Mapping[str, ArrayLike], exit_hazard: ArrayLike) -> NDArray[np.float64]:
-    """``V_i = J_i + S_i * sum_{m=1..M_i} (1 - h_i)^m`` (DESIGN.md)."""
-    j = np.asarray(tariff["J"], dtype=float)
-    s = np.asarray(tariff["S"], dtype=float)
-    return j + s * sustainment_factor(exit_hazard, tariff["M"])
-
-
 def _check_tariff(tariff: Mapping[str, ArrayLike], n: int) -> None:
     problems = []
     for key in ("A", "J", "S", "M"):
@@ -96,32 +91,19 @@ def provider_hours(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Each provider's best response: hours, marginal cost and whether capacity binds."""
     pop = population
-    mu = np.empty(len(pop.provider_index))
-    binds = np.zeros(len(pop.provider_index), dtype=bool)
-    if len(pop.provider_index) == 1:
-        a = allocate_hours(
-            value,
-            pop.perceived_gain,
-            pop.k,
-            cost=provider.cost_per_hour,
-            capacity=provider.capacity_hours * pop.n,
-            minimum=minimum,
-        )
-        mu[0], binds[0] = a.marginal_cost, a.capacity_binds
-        return a.hours, mu, binds
-    hours = np.empty(pop.n)
-    for j, idx in enumerate(pop.provider_index):
-        a = allocate_hours(
-            value[idx],
-            pop.perceived_gain[idx],
-            pop.k[idx],
-            cost=provider.cost_per_hour,
-            capacity=provider.capacity_hours * idx.size,
-            minimum=minimum,
-        )
-        hours[idx] = a.hours
-        mu[j], binds[j] = a.marginal_cost, a.capacity_binds
-    return hours, mu, binds
+    index: list[list[NDArray[np.intp] | None]] = (
+        [[None]] if len(pop.provider_index) == 1 else [[idx] for idx in pop.provider_index]
+    )
+    r = respond_by_provider(
+        [value],
+        [pop.perceived_gain],
+        [pop.k],
+        index,
+        cost=provider.cost_per_hour,
+        capacity_hours=provider.capacity_hours,
+        minimum=minimum,
+    )
+    return r.hours[0], r.marginal_cost, r.capacity_binds
 
 
 def _planner(pop: Population, hours: NDArray[np.float64], minimum: float) -> NDArray[np.float64]:
@@ -174,7 +156,7 @@ def evaluate(
     Examples
     --------
     >>> import pandas as pd
-    >>> from pbr_fairness.simulation.population import prepare_population
+    >>> from pbr_fairness.simulation import prepare_population
     >>> cl = pd.DataFrame({"person_id": [1, 2], "payment_group": ["PG1", "PG7"],
     ...     "true_p0": [0.3, 0.05], "true_pmax": [0.4, 0.08], "true_k": [0.15, 0.15],
     ...     "true_exit_hazard": [0.1, 0.2]})
@@ -187,23 +169,12 @@ def evaluate(
     provider = provider or ProviderSettings()
     pop = population
     _check_tariff(tariff, pop.n)
-    minimum = provider.minimum_hours if minimum_hours is None else float(minimum_hours)
-    if minimum > provider.capacity_hours:
-        raise InputError(
-            [
-                Problem(
-                    f"the minimum of {minimum:g} hours exceeds the provider's capacity of "
-                    f"{provider.capacity_hours:g} hours per person",
-                    column="minimum_hours",
-                )
-            ]
-        )
+    minimum = effective_minimum(provider, minimum_hours)
     v = outcome_value(tariff, pop.h)
     if v.shape != (pop.n,):
         v = np.broadcast_to(v, (pop.n,)).copy()
-    m = provider.mission_weight
-    agent_value = v if m == 0 else (1.0 - m) * v + m * pop.weights
-    hours, mu, binds = provider_hours(pop, agent_value, provider, minimum)
+    agent = agent_value(v, pop.weights, provider.mission_weight)
+    hours, mu, binds = provider_hours(pop, agent, provider, minimum)
     p = response(hours, pop.p0, pop.pmax, pop.k)
     payment = np.asarray(tariff["A"], dtype=float) + p * v
     parked = parked_mask(hours, minimum)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from pbr_fairness.errors import InputError, Problem
 __all__ = [
     "PROVIDER_SOURCES",
     "ProviderSettings",
+    "check_setting",
+    "effective_minimum",
     "load_provider_settings",
 ]
 
@@ -56,8 +59,6 @@ def _historic_defaults() -> dict[str, float]:
     """Read the defaults from the generator's ``historic_regime`` (one source of truth)."""
     out = dict(_FALLBACK)
     try:
-        from importlib import resources
-
         text = (resources.files("pbr_fairness") / "data" / "generator.yaml").read_text("utf-8")
         regime = (yaml.safe_load(text) or {}).get("historic_regime", {})
         for key in out:
@@ -73,9 +74,16 @@ def _historic_defaults() -> dict[str, float]:
 _DEFAULTS = _historic_defaults()
 
 
-def _check(
+def check_setting(
     name: str, value: float, low: float, high: float = math.inf, *, open_low: bool = False
 ) -> Problem | None:
+    """Return a problem naming ``name`` unless ``value`` is a finite number in range, else None.
+
+    Examples
+    --------
+    >>> check_setting("cost_per_hour", -1.0, 0.0, open_low=True).message
+    'must be a number > 0, got -1.0'
+    """
     ok = (
         isinstance(value, int | float)
         and math.isfinite(value)
@@ -125,23 +133,23 @@ class ProviderSettings:
 
     def __post_init__(self) -> None:
         problems = [
-            _check("cost_per_hour", self.cost_per_hour, 0.0, open_low=True),
-            _check("capacity_hours", self.capacity_hours, 0.0),
-            _check("minimum_hours", self.minimum_hours, 0.0),
-            _check("information_noise", self.information_noise, 0.0),
-            _check("mission_weight", self.mission_weight, 0.0, 1.0),
+            check_setting("cost_per_hour", self.cost_per_hour, 0.0, open_low=True),
+            check_setting("capacity_hours", self.capacity_hours, 0.0),
+            check_setting("minimum_hours", self.minimum_hours, 0.0),
+            check_setting("information_noise", self.information_noise, 0.0),
+            check_setting("mission_weight", self.mission_weight, 0.0, 1.0),
         ]
-        problems = [p for p in problems if p is not None]
-        if not problems and self.capacity_hours < self.minimum_hours:
-            problems.append(
+        found = [p for p in problems if p is not None]
+        if not found and self.capacity_hours < self.minimum_hours:
+            found.append(
                 Problem(
                     f"capacity_hours ({self.capacity_hours:g}) must be at least minimum_hours "
                     f"({self.minimum_hours:g})",
                     column="capacity_hours",
                 )
             )
-        if problems:
-            raise InputError(problems, source="provider settings")
+        if found:
+            raise InputError(found, source="provider settings")
 
     def to_dict(self) -> dict[str, float]:
         """Plain dict of the settings."""
@@ -190,3 +198,41 @@ def load_provider_settings(path: str | Path) -> ProviderSettings:
             [Problem("must hold a mapping of setting names to numbers")], source=str(path)
         )
     return ProviderSettings.from_dict(data, source=str(path))
+
+
+def effective_minimum(provider: ProviderSettings, contract_minimum: float | None) -> float:
+    """Return the minimum of service in force: the contract's if it sets one, else the provider's.
+
+    Parameters
+    ----------
+    provider : ProviderSettings
+        Its ``minimum_hours`` and ``capacity_hours``.
+    contract_minimum : float or None
+        A contract's ``minimum_hours``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        When the minimum exceeds the provider's capacity per person (nobody could be served).
+
+    Examples
+    --------
+    >>> effective_minimum(ProviderSettings(minimum_hours=1.0), 2.5)
+    2.5
+    """
+    minimum = provider.minimum_hours if contract_minimum is None else float(contract_minimum)
+    if minimum > provider.capacity_hours:
+        raise InputError(
+            [
+                Problem(
+                    f"the minimum of {minimum:g} hours exceeds the provider's capacity of "
+                    f"{provider.capacity_hours:g} hours per person",
+                    column="minimum_hours",
+                )
+            ]
+        )
+    return minimum
