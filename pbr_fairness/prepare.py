@@ -17,6 +17,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbr_fairness.caseload.generator import make_caseload
+from pbr_fairness.caseload.io import write_caseload
+from pbr_fairness.distance import train_default_model
+
 __all__ = [
     "DEFAULT_N",
     "DEFAULT_PROVIDERS",
@@ -158,9 +162,6 @@ def prepare_defaults(
     created: list[str] = []
     notes: list[str] = []
     if force or not caseload_path.is_file():
-        from pbr_fairness.caseload.generator import make_caseload
-        from pbr_fairness.caseload.io import write_caseload
-
         logger.info("generating the default caseload (%d people, seed %d)", n, seed)
         frame = make_caseload(n, rng=seed, providers=providers)
         tmp = caseload_path.with_name(caseload_path.name + ".tmp.parquet")
@@ -170,16 +171,9 @@ def prepare_defaults(
     else:
         logger.info("default caseload present: %s", caseload_path)
     if model and (force or not _model_present(model_dir)):
-        try:
-            from pbr_fairness.distance import train_default_model
-        except ImportError:
-            note = "pbr_fairness.distance.train_default_model is not available yet; no model made"
-            logger.warning(note)
-            notes.append(note)
-        else:
-            logger.info("training the default distance model into %s", model_dir)
-            train_default_model(model_dir)
-            created.append("model")
+        logger.info("training the default distance model into %s", model_dir)
+        train_default_model(model_dir)
+        created.append("model")
     elif model:
         logger.info("default model present: %s", model_dir)
     return PreparedDefaults(caseload_path, model_dir, tuple(created), tuple(notes))

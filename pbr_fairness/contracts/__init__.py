@@ -16,6 +16,7 @@ from pbr_fairness.contracts.contract import (
     load_contract,
     save_contract,
     smooth_factor,
+    smooth_multiplier,
 )
 from pbr_fairness.contracts.spec import (
     BandSpec,
@@ -41,4 +42,5 @@ __all__ = [
     "load_contract",
     "save_contract",
     "smooth_factor",
+    "smooth_multiplier",
 ]

@@ -419,11 +419,37 @@ class Contract:
         return "\n".join(lines)
 
 
+def smooth_multiplier(
+    predicted: ArrayLike,
+    reference: float,
+    elasticity: float,
+    floor: float,
+    max_factor: float = np.inf,
+) -> NDArray[np.float64]:
+    """Return ``min((reference / max(q, floor)) ** elasticity, max_factor)``, a smooth factor.
+
+    The one formula of the smooth schedule, used by contracts and by the optimiser's search.
+
+    Examples
+    --------
+    >>> smooth_multiplier([0.1, 0.4], 0.2, 1.0, 0.05).tolist()
+    [2.0, 0.5]
+    """
+    q = np.maximum(np.asarray(predicted, dtype=float), floor)
+    factor = (reference / q) ** elasticity
+    out: NDArray[np.float64] = np.minimum(factor, max_factor)
+    return out
+
+
 def smooth_factor(predicted: ArrayLike, smooth: SmoothSpec) -> NDArray[np.float64]:
     """Multiplier of the outcome fees under a smooth tariff (see :class:`SmoothSpec`)."""
-    q = np.maximum(np.asarray(predicted, dtype=float), smooth.probability_floor.value)
-    factor = (smooth.reference_probability.value / q) ** smooth.elasticity.value
-    return np.minimum(factor, smooth.max_factor.value)
+    return smooth_multiplier(
+        predicted,
+        smooth.reference_probability.value,
+        smooth.elasticity.value,
+        smooth.probability_floor.value,
+        smooth.max_factor.value,
+    )
 
 
 def _band_label(band: BandSpec) -> str:

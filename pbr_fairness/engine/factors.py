@@ -112,6 +112,21 @@ class Kernel:
             r = value_from_agent_value(need, self.w, m) / self.u
         return np.where(self.u > 0, r, np.where(need <= m * self.w, -1.0, np.inf))
 
+    def take(self, index: NDArray[np.intp]) -> Kernel:
+        """Return the kernel of the people at ``index`` (a subsample, or an order)."""
+        return Kernel(
+            self.u[index],
+            self.g[index],
+            self.k[index],
+            self.p0[index],
+            self.gain[index],
+            self.w[index],
+            self.wn[index],
+            self.mu[index],
+            self.minimum,
+            self.mission,
+        )
+
     def with_mu(self, mu: NDArray[np.float64]) -> Kernel:
         """Copy with other marginal costs."""
         return Kernel(
@@ -185,18 +200,7 @@ def cell_tables(
         (equity-weighted additional jobs) and, with ``target_hours``, ``abs_gap``; each of
         shape ``(cells, L)``.
     """
-    sub = Kernel(
-        kernel.u[order],
-        kernel.g[order],
-        kernel.k[order],
-        kernel.p0[order],
-        kernel.gain[order],
-        kernel.w[order],
-        kernel.wn[order],
-        kernel.mu[order],
-        kernel.minimum,
-        kernel.mission,
-    )
+    sub = kernel.take(order)
     tgt = None if target_hours is None else np.asarray(target_hours, dtype=float)[order]
     cells, n_lev = starts.size, grid.size
     keys = ["spend", "hours", "additional_jobs", "ewaj"] + (["abs_gap"] if tgt is not None else [])

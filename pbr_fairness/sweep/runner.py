@@ -28,6 +28,7 @@ from pbr_fairness.sweep.worker import (
     run_batch,
     warm_worker,
 )
+from pbr_fairness.version import package_version
 
 __all__ = ["BACKENDS", "SweepRun", "run_sweep", "summary_path", "validate_scenarios"]
 
@@ -41,15 +42,6 @@ DASK_MISSING = (
     "`pip install 'pbr-fairness[dask]'` (or `pip install 'dask[distributed]'`), or use "
     "--backend local"
 )
-
-
-def _version() -> str:
-    try:
-        import pbr_fairness
-
-        return str(getattr(pbr_fairness, "__version__", "unknown"))
-    except Exception:  # pragma: no cover
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -398,7 +390,7 @@ def run_sweep(
     validate_scenarios(spec, scenarios)
     fingerprint = spec.fingerprint()
     provenance = {
-        "package_version": _version(),
+        "package_version": package_version(),
         "spec_name": spec.name,
         "fingerprint": fingerprint,
         "seed": spec.seed,

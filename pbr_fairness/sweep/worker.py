@@ -9,6 +9,7 @@ every backend.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -21,8 +22,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from pbr_fairness.caseload.generator import make_caseload
+from pbr_fairness.caseload.io import read_caseload
+from pbr_fairness.contracts import Contract, ContractSpec, load_contract
+from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
+from pbr_fairness.engine.information import perceived_chances
+from pbr_fairness.engine.measures import MEASURES
+from pbr_fairness.engine.population import Population, fractional_rank
+from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.maths import logit
+from pbr_fairness.simulation.flat import flat_contract
+from pbr_fairness.simulation.population import prepare_population
+from pbr_fairness.simulation.simulate import simulate_contract
 from pbr_fairness.sweep.spec import Scenario, SweepSpec
 
 __all__ = [
@@ -62,11 +77,7 @@ def _caseload_key(spec: SweepSpec, scenario: Scenario | None) -> tuple:
 def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd.DataFrame:
     cl = spec.caseload
     if cl.path is not None:
-        from pbr_fairness.caseload import read_caseload
-
         return read_caseload(cl.path)
-    from pbr_fairness.caseload.generator import make_caseload
-
     if key[3] == "replicate":
         assert scenario is not None
         rng: Any = np.random.default_rng(
@@ -161,11 +172,6 @@ def apply_contract_overrides(contract: Any, overrides: dict[str, Any]) -> Any:
     InputError
         Naming the bad path, or the contract's own validation problems.
     """
-    from pydantic import ValidationError
-
-    from pbr_fairness.contracts import Contract
-    from pbr_fairness.contracts.spec import ContractSpec
-
     if not overrides:
         return contract
     data = contract.spec.model_dump(mode="json")  # a fresh dict: safe to modify
@@ -198,10 +204,6 @@ def apply_contract_overrides(contract: Any, overrides: dict[str, Any]) -> Any:
 
 def build_provider(spec: SweepSpec, params: dict[str, Any]) -> Any:
     """Return the scenario's :class:`~pbr_fairness.simulation.ProviderSettings`."""
-    import dataclasses
-
-    from pbr_fairness.simulation import ProviderSettings
-
     settings: dict[str, Any] = dict(spec.provider)
     settings.update(
         {k.partition(".")[2]: v for k, v in params.items() if k.startswith("provider.")}
@@ -254,8 +256,6 @@ def build_contract(
     base, overrides = key
     if base == "flat":
         # Depends on the caseload and the provider: cached per caseload and provider.
-        from pbr_fairness.simulation import flat_contract
-
         if caseload is None:
             caseload = get_caseload(spec)
             caseload_key = _caseload_key(spec, None)
@@ -283,8 +283,6 @@ def build_contract(
         with _LOCK:
             base_contract = _BASES.get(base_key)
         if base_contract is None:
-            from pbr_fairness.contracts import load_contract
-
             base_contract = load_contract(base)
             with _LOCK:
                 _BASES[base_key] = base_contract
@@ -303,8 +301,6 @@ def build_contract(
 
 # -- evaluation ----------------------------------------------------------------------------
 def _spec_from_payload(payload: dict[str, Any]) -> SweepSpec:
-    import json
-
     key = json.dumps(payload, sort_keys=True, default=str)
     spec = _SPECS.get(key)
     if spec is None:
@@ -330,7 +326,7 @@ def _predicted(spec: SweepSpec, caseload: pd.DataFrame) -> np.ndarray | None:
 class _Prepared:
     """A caseload turned into arrays once per worker, with what every scenario re-uses."""
 
-    pop: Any  # Population, noise-free
+    pop: Population  # noise-free
     inputs: dict[str, tuple[Any, int, np.ndarray, tuple[str, ...]]]
     group_labels: np.ndarray
     group_codes: np.ndarray
@@ -343,13 +339,6 @@ def _prepared(
     spec: SweepSpec, scenario: Scenario | None, caseload: pd.DataFrame, provider_knows: str
 ) -> _Prepared:
     """Return the noise-free population of this worker's caseload (built once, then cached)."""
-    from pbr_fairness.simulation import (
-        ProviderSettings,
-        fractional_rank,
-        logit,
-        prepare_population,
-    )
-
     key = (_caseload_key(spec, scenario), provider_knows, spec.predicted_column)
     with _LOCK:
         hit = _PREPARED.get(key)
@@ -404,22 +393,13 @@ def _expected_table(
     here from the scenario's generator in the same way as ``prepare_population`` draws it.
     A test checks the rows against ``simulate_contract(...).to_frame()``.
     """
-    import dataclasses
-
-    from pbr_fairness.simulation import (
-        MEASURES,
-        breakdown_measures,
-        evaluate,
-    )
-    from pbr_fairness.simulation.population import perceived_chances
-
     pop = prep.pop
     if provider_knows == "truth" and provider.information_noise > 0:
         perceived_p0, perceived_gain = perceived_chances(
             prep.lp0, prep.delta, noise=provider.information_noise, rng=gen
         )
         pop = dataclasses.replace(pop, perceived_p0=perceived_p0, perceived_gain=perceived_gain)
-    if contract.basis == "payment_group":
+    if not needs_prediction(contract):
         table = contract.tariff_by_group(prep.group_labels)
         tariff = {key: col[prep.group_codes] for key, col in table.items()}
     else:
@@ -487,8 +467,6 @@ def scenario_columns(spec: SweepSpec, scenario: Scenario) -> dict[str, np.ndarra
         return _expected_table(
             spec, prep, contract, provider, provider_knows, np.random.default_rng(ss)
         )
-    from pbr_fairness.simulation.simulate import simulate_contract
-
     res = simulate_contract(
         caseload,
         contract,

@@ -19,23 +19,13 @@ from pbr_fairness.tariffs.reference import reference_tariff
 from pbr_fairness.tariffs.result import HEADLINE_MEASURES, TariffResult
 from pbr_fairness.tariffs.setup import STRUCTURES, Progress, prepare_problem, with_structure
 from pbr_fairness.tariffs.solve import solve
+from pbr_fairness.version import package_version
 
 __all__ = ["optimise_tariff"]
 
 log = logging.getLogger(__name__)
 
 Objective = Literal["equity_weighted_jobs", "planner_gap"]
-
-
-def _version() -> str:
-    try:
-        from pbr_fairness import __version__
-
-        return str(__version__)
-    except ImportError:
-        from importlib.metadata import version
-
-        return version("pbr-fairness")
 
 
 def optimise_tariff(
@@ -268,7 +258,7 @@ def optimise_tariff(
         cols["continuous_reference"] = ref_cont.measures
     headline = pd.DataFrame(cols).loc[list(HEADLINE_MEASURES)]
     provenance = {
-        "package_version": _version(),
+        "package_version": package_version(),
         "caseload_sha256": prob.pop.caseload_sha256,
         "baseline": prob.baseline.name,
         "baseline_sha256": prob.baseline.sha256,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from pbr_fairness.distance import predict_probability
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["DEFAULT_MODEL_DIR", "predicted_probability"]
@@ -51,16 +52,12 @@ def predicted_probability(
     """
     if model is None and DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir()):
         try:
-            from pbr_fairness.distance import predict_probability
-
             return np.asarray(predict_probability(DEFAULT_MODEL_DIR, caseload), dtype=float)
         except (InputError, OSError, ValueError) as exc:  # a model being written, or broken
             log.warning("the shipped model could not be used (%s)", exc)
     if model is not None:
         if hasattr(model, "predict_proba"):
             return np.asarray(model.predict_proba(caseload)[:, 1], dtype=float)
-        from pbr_fairness.distance import predict_probability
-
         return np.asarray(predict_probability(model, caseload), dtype=float)
     if allow_stand_in and _STAND_IN in caseload.columns:
         log.warning(

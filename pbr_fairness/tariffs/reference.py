@@ -22,16 +22,12 @@ import pandas as pd
 
 from pbr_fairness.contracts import Contract
 from pbr_fairness.simulation import Evaluation
+from pbr_fairness.tariffs.cells import build_cells
+from pbr_fairness.tariffs.finish import scale_to
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
 from pbr_fairness.tariffs.setup import TariffProblem, as_smooth
-from pbr_fairness.tariffs.solve import (
-    _build_cells,
-    _reference_probability,
-    _scale_to,
-    build_smooth,
-    scan_shape_arrays,
-    smooth_factor_of,
-)
+from pbr_fairness.tariffs.smooth import build_smooth, reference_probability, scan_shape_arrays
+from pbr_fairness.tariffs.solution import smooth_factor_of
 
 __all__ = ["REFERENCE_ELASTICITIES", "ReferenceTariff", "reference_tariff"]
 
@@ -84,7 +80,7 @@ def _cell_shape(prob: TariffProblem, beta: float) -> np.ndarray:
     mean_q = np.bincount(prob.cell, weights=q, minlength=n_cells) / np.maximum(
         np.bincount(prob.cell, minlength=n_cells), 1
     )
-    return (_reference_probability(prob) / np.maximum(mean_q, _FLOOR)) ** beta
+    return (reference_probability(prob) / np.maximum(mean_q, _FLOOR)) ** beta
 
 
 def _exact(
@@ -97,13 +93,13 @@ def _exact(
     )
     name = f"reference_beta_{beta:g}"
     if form == "continuous":
-        shape = smooth_factor_of(q, _reference_probability(prob), beta, _FLOOR)
-        scale = _scale_to(prob.kernel, shape, budget * (1 - 1e-7), 1.0)
+        shape = smooth_factor_of(q, reference_probability(prob), beta, _FLOOR)
+        scale = scale_to(prob.kernel, shape, budget * (1 - 1e-7), 1.0)
         contract = build_smooth(prob, beta, _FLOOR, scale, 0.0, name, reason)
     else:
         cell_shape = _cell_shape(prob, beta)
-        scale = _scale_to(prob.kernel, cell_shape[prob.cell], budget * (1 - 1e-7), 1.0)
-        contract = _build_cells(prob, cell_shape * scale, 0.0, name)
+        scale = scale_to(prob.kernel, cell_shape[prob.cell], budget * (1 - 1e-7), 1.0)
+        contract = build_cells(prob, cell_shape * scale, 0.0, name)
     ev = prob.evaluate_contract(contract)
     return contract, ev, prob.measures(ev)
 
@@ -124,7 +120,7 @@ def reference_tariff(
     if form == "continuous":
         prob = as_smooth(prob)
     q = np.asarray(prob.predicted, dtype=float)
-    ref_p = _reference_probability(prob)
+    ref_p = reference_probability(prob)
 
     def shapes_for(betas: list[float]) -> list[tuple[dict[str, float], np.ndarray]]:
         return [
