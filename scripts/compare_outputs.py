@@ -82,7 +82,11 @@ def commands(out: Path, model: Path) -> list[tuple[str, list[str]]]:
     """Return the named CLI invocations (arguments after ``pbr-fairness``)."""
     cl = str(out / "caseload.csv")
     return [
-        ("synth", ["synth", "--n", "6000", "--seed", "7", "--providers", "3", "--out", cl]),
+        (
+            "synth",
+            ["synth", "--n", "6000", "--seed", "7", "--providers", "3",
+             "--out", str(out / "synth.csv")],
+        ),
         (
             "simulate_wp2011",
             ["simulate", "--caseload", cl, "--json", str(out / "simulate_wp2011.json"),
@@ -142,13 +146,19 @@ def commands(out: Path, model: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run_revision(tree: Path, out: Path) -> dict[str, int]:
-    """Run every command with the package of ``tree``; return exit codes by name."""
+def run_revision(tree: Path, out: Path, caseload: Path | None = None) -> dict[str, int]:
+    """Run every command with the package of ``tree``; return exit codes by name.
+
+    The commands after ``synth`` read ``caseload`` (the first revision's synthetic caseload,
+    so that both revisions simulate the same people) or, without it, this revision's own.
+    """
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.yaml").write_text(SWEEP_SPEC, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
     codes: dict[str, int] = {}
     for name, args in commands(out, tree / "models" / "default"):
+        if name != "synth" and not (out / "caseload.csv").exists():
+            shutil.copyfile(caseload or out / "synth.csv", out / "caseload.csv")
         proc = subprocess.run(
             [sys.executable, "-m", "pbr_fairness", *args],
             cwd=tree,
@@ -306,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         for label, rev in (("before", args.before), ("after", args.after)):
             tree = export(rev, work / f"tree_{label}")
             trees.append((rev, tree))
-            codes = run_revision(tree, work / label)
+            first = None if label == "before" else work / "before" / "synth.csv"
+            codes = run_revision(tree, work / label, first)
             results[label] = codes
             print(f"{label} ({rev}): exit codes {codes}", flush=True)
         rows = compare_dirs(work / "before", work / "after")

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from pbr_fairness.caseload.generator import make_caseload
-from pbr_fairness.caseload.schema import AGE_BANDS, PROTECTED_CHARACTERISTICS, age_band
+from pbr_fairness.caseload.schema import AGE_BANDS, PROTECTED_CHARACTERISTICS
 from pbr_fairness.contracts import Contract, load_contract
 from pbr_fairness.engine.capacity import allocate_hours_chunked
 from pbr_fairness.engine.curve import response_from_gain
@@ -45,7 +45,7 @@ from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.maths import logit
 from pbr_fairness.simulation.labels import ChunkLabels
 from pbr_fairness.simulation.national_result import NationalResult
-from pbr_fairness.simulation.population import TRUTH_ARRAYS, bool_labels
+from pbr_fairness.simulation.population import TRUTH_ARRAYS, characteristic_column
 from pbr_fairness.version import package_version
 
 __all__ = [
@@ -87,20 +87,6 @@ class _Chunk:
     @property
     def n(self) -> int:
         return int(self.p0.size)
-
-
-def _characteristic_series(frame: pd.DataFrame, name: str) -> pd.Series | None:
-    if name == "age_band":
-        if "age_band" in frame.columns:
-            return frame["age_band"].astype("string")
-        if "age" in frame.columns:
-            return pd.Series(age_band(frame["age"].to_numpy(dtype=float)))
-        return None
-    if name not in frame.columns:
-        return None
-    if name == "disability":
-        return pd.Series(bool_labels(frame[name]), dtype="string")
-    return frame[name]
 
 
 def _reduce_chunk(
@@ -146,7 +132,7 @@ def _reduce_chunk(
                 [Problem("missing provider_id", column="provider_id")], source="caseload chunk"
             )
     for c in PROTECTED_CHARACTERISTICS:
-        series = _characteristic_series(frame, c)
+        series = characteristic_column(frame, c)
         if series is not None:
             codes[c] = labels[c].encode(series)
     return _Chunk(p0, gain, k, value, attachment, perceived_gain, codes)

@@ -31,6 +31,7 @@ __all__ = [
     "TRUTH_ARRAYS",
     "bool_labels",
     "caseload_hash",
+    "characteristic_column",
     "prepare_population",
 ]
 
@@ -125,6 +126,49 @@ def prepare_population(
         If a needed column is missing or a value is out of range.
     """
     provider = provider or ProviderSettings()
+    p0, pmax, k, h, q = _checked_arrays(caseload, predicted, provider_knows)
+    gen = _rng(rng)
+    seed = None
+    if not isinstance(rng, np.random.Generator):
+        seed = None if rng is None else int(rng)
+    delta = logit(pmax) - logit(p0)
+    if provider_knows == "model":
+        assert q is not None
+        perceived_p0, perceived_gain = perceived_chances(logit(q), delta)
+    elif provider.information_noise > 0:
+        perceived_p0, perceived_gain = perceived_chances(
+            logit(p0), delta, noise=provider.information_noise, rng=gen
+        )
+    else:
+        perceived_p0 = p0
+        perceived_gain = pmax - p0
+    bds, provider_index = _group_breakdowns(caseload, p0, q)
+    chars = _characteristics(caseload, bds)
+    return Population(
+        person_id=caseload["person_id"].to_numpy(),
+        payment_group=caseload["payment_group"].astype(str).to_numpy(dtype=object),
+        p0=p0,
+        pmax=pmax,
+        k=k,
+        h=h,
+        perceived_p0=perceived_p0,
+        perceived_gain=np.maximum(perceived_gain, 0.0),
+        weights=planner_weights(p0, planner),
+        predicted=q,
+        rank_p0=fractional_rank(p0),
+        provider_index=provider_index,
+        breakdowns=bds,
+        provider_knows=provider_knows,
+        seed=seed,
+        caseload_sha256=caseload_hash(caseload),
+        characteristics=chars,
+    )
+
+
+def _checked_arrays(
+    caseload: pd.DataFrame, predicted: ArrayLike | None, provider_knows: str
+) -> tuple[NDArray[np.float64], ...]:
+    """Return ``p0, pmax, k, h, predicted`` after checking every value (all problems at once)."""
     if provider_knows not in ("truth", "model"):
         raise InputError(
             [
@@ -168,25 +212,13 @@ def prepare_population(
         )
     if problems:
         raise InputError(problems, source="caseload")
-    pmax = np.maximum(pmax, p0)
+    return p0, np.maximum(pmax, p0), k, h, q  # type: ignore[return-value]
 
-    gen = _rng(rng)
-    seed = None
-    if not isinstance(rng, np.random.Generator):
-        seed = None if rng is None else int(rng)
-    delta = logit(pmax) - logit(p0)
-    if provider_knows == "model":
-        assert q is not None
-        perceived_p0, perceived_gain = perceived_chances(logit(q), delta)
-    elif provider.information_noise > 0:
-        perceived_p0, perceived_gain = perceived_chances(
-            logit(p0), delta, noise=provider.information_noise, rng=gen
-        )
-    else:
-        perceived_p0 = p0
-        perceived_gain = pmax - p0
 
-    # breakdowns
+def _group_breakdowns(
+    caseload: pd.DataFrame, p0: NDArray[np.float64], q: NDArray[np.float64] | None
+) -> tuple[dict[str, Breakdown], tuple[NDArray[np.intp], ...]]:
+    """Payment group, deciles and provider breakdowns, and each provider's people."""
     bds: dict[str, Breakdown] = {}
     pg_codes, pg_labels = _codes(caseload["payment_group"])
     bds["payment_group"] = Breakdown("payment_group", pg_codes, pg_labels)
@@ -194,54 +226,46 @@ def prepare_population(
     bds["decile_true_p0"] = Breakdown("decile_true_p0", decile_codes(p0), dec_labels)
     if q is not None:
         bds["decile_predicted"] = Breakdown("decile_predicted", decile_codes(q), dec_labels)
-    if "provider_id" in caseload.columns:
-        pc, pl = _codes(caseload["provider_id"])
-        if np.any(pc < 0):
-            raise InputError(
-                [Problem("missing provider_id", column="provider_id")], source="caseload"
-            )
-        provider_index = tuple(np.flatnonzero(pc == j) for j in range(len(pl)))
-        bds["provider"] = Breakdown("provider", pc, pl)
-    else:
-        provider_index = (np.arange(n),)
+    if "provider_id" not in caseload.columns:
+        return bds, (np.arange(len(caseload)),)
+    pc, pl = _codes(caseload["provider_id"])
+    if np.any(pc < 0):
+        raise InputError([Problem("missing provider_id", column="provider_id")], source="caseload")
+    bds["provider"] = Breakdown("provider", pc, pl)
+    return bds, tuple(np.flatnonzero(pc == j) for j in range(len(pl)))
+
+
+def characteristic_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """Return the column giving a protected characteristic, or ``None`` if the table has none.
+
+    ``age_band`` comes from an ``age_band`` column or is derived from ``age``; ``disability``
+    is read as yes/no (:func:`bool_labels`); the others are the columns themselves (a
+    categorical column stays categorical).
+    """
+    if name == "age_band":
+        if "age_band" in frame.columns:
+            return frame["age_band"].astype("string")
+        if "age" in frame.columns:
+            return pd.Series(age_band(frame["age"].to_numpy(dtype=float)))
+        return None
+    if name not in frame.columns:
+        return None
+    if name == "disability":
+        return pd.Series(bool_labels(frame[name]), dtype="string")
+    return frame[name]
+
+
+def _characteristics(
+    caseload: pd.DataFrame, bds: dict[str, Breakdown]
+) -> dict[str, NDArray[Any]]:
+    """Protected characteristics present in the caseload (labels), added to ``bds`` as codes."""
     chars: dict[str, NDArray[Any]] = {}
     for c in PROTECTED_CHARACTERISTICS:
-        if c == "age_band":
-            if "age_band" in caseload.columns:
-                vals = caseload["age_band"].astype("string").to_numpy(dtype=object)
-            elif "age" in caseload.columns:
-                vals = np.asarray(age_band(caseload["age"].to_numpy(dtype=float)), dtype=object)
-            else:
-                continue
-            codes, labels = _codes(vals, AGE_BANDS)
-        elif c in caseload.columns:
-            vals = (
-                bool_labels(caseload[c])
-                if c == "disability"
-                else caseload[c].astype("string").to_numpy(dtype=object)
-            )
-            codes, labels = _codes(vals)
-        else:
+        col = characteristic_column(caseload, c)
+        if col is None:
             continue
+        vals = col.astype("string").to_numpy(dtype=object)
+        codes, labels = _codes(vals, AGE_BANDS if c == "age_band" else None)
         chars[c] = np.asarray(vals, dtype=object)
         bds[c] = Breakdown(c, codes, labels)
-
-    return Population(
-        person_id=caseload["person_id"].to_numpy(),
-        payment_group=caseload["payment_group"].astype(str).to_numpy(dtype=object),
-        p0=p0,
-        pmax=pmax,
-        k=k,
-        h=h,
-        perceived_p0=perceived_p0,
-        perceived_gain=np.maximum(perceived_gain, 0.0),
-        weights=planner_weights(p0, planner),
-        predicted=q,
-        rank_p0=fractional_rank(p0),
-        provider_index=provider_index,
-        breakdowns=bds,
-        provider_knows=provider_knows,
-        seed=seed,
-        caseload_sha256=caseload_hash(caseload),
-        characteristics=chars,
-    )
+    return chars

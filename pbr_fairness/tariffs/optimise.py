@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -15,9 +15,16 @@ from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
 from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
-from pbr_fairness.tariffs.reference import reference_tariff
+from pbr_fairness.tariffs.reference import ReferenceTariff, reference_tariff
 from pbr_fairness.tariffs.result import HEADLINE_MEASURES, TariffResult
-from pbr_fairness.tariffs.setup import STRUCTURES, Progress, prepare_problem, with_structure
+from pbr_fairness.tariffs.setup import (
+    STRUCTURES,
+    Progress,
+    TariffProblem,
+    prepare_problem,
+    with_structure,
+)
+from pbr_fairness.tariffs.solution import Solution
 from pbr_fairness.tariffs.solve import solve
 from pbr_fairness.version import package_version
 
@@ -131,16 +138,7 @@ def optimise_tariff(
     ...      <= res.baseline_measures["government_spend"] * (1 + 1e-9))
     True
     """
-    if objective not in OBJECTIVES:
-        raise InputError(
-            [
-                Problem(
-                    f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}",
-                    column="objective",
-                )
-            ],
-            source="optimise_tariff",
-        )
+    _check_options(objective, structure)
     cons = constraints or TariffConstraints()
     if budget is not None:
         cons = TariffConstraints(**{**cons.__dict__, "budget": float(budget)})
@@ -165,41 +163,10 @@ def optimise_tariff(
         capped=cons.capped,
     )
     budget_gbp = cons.budget_for(prob.baseline_spend)
-    if structure not in (*STRUCTURES, "search"):
-        raise InputError(
-            [Problem(f"must be one of {', '.join(STRUCTURES)} or search", column="structure")],
-            source="optimise_tariff",
-        )
-    tried = list(STRUCTURES) if structure == "search" else [structure]
-    candidates = []
-    for i, s in enumerate(tried):
-        p_s = with_structure(prob, s)
-        ref = None
-        if with_reference and p_s.predicted is not None:
-            step(0.05 + 0.2 * i / len(tried), f"reference tariff ({s} fee structure)")
-            ref = reference_tariff(p_s, budget_gbp)
-        step(0.05 + 0.2 * (i + 0.5) / len(tried), f"searching fees ({s} fee structure)")
-        sol = solve(
-            p_s,
-            budget_gbp,
-            cons,
-            objective,
-            name=name,
-            reference=None if ref is None or not beat_reference else ref.measures,
-        )
-        candidates.append((p_s, ref, sol))
-
-    def rank(c: tuple[Any, Any, Any]) -> tuple[Any, ...]:
-        _, _, sol = c
-        m = sol.measures
-        return (
-            sol.parameters.get("goal", 0),
-            not sol.feasible,
-            round(m[TARGET_MEASURE], 3),
-            -m["equity_weighted_additional_jobs"],
-        )
-
-    prob, ref, sol = min(candidates, key=rank)
+    candidates = _search_structures(
+        prob, structure, budget_gbp, cons, objective, name, with_reference, beat_reference, step
+    )
+    prob, ref, sol = min(candidates, key=_rank)
     comparison = {
         p_s.structure: {
             TARGET_MEASURE: s_.measures[TARGET_MEASURE],
@@ -211,29 +178,7 @@ def optimise_tariff(
     ref_cont = None
     if with_reference and prob.predicted is not None and basis != "smooth":
         ref_cont = reference_tariff(prob, budget_gbp, form="continuous")
-    notes = list(sol.notes)
-    if len(candidates) > 1:
-        notes.append(
-            f"outcome-fee structure {prob.structure!r} chosen"
-            + (
-                " (job-outcome fees only: sustainment fees pay less for people who leave work "
-                "sooner, who are mostly those furthest from work)"
-                if prob.structure == "job_outcome"
-                else ""
-            )
-        )
-    if ref is not None and beat_reference and sol.parameters.get("goal", 0) != 0:
-        notes.append(
-            "no tariff on this basis found that beats the reference tariff on both the worst "
-            "parked share and equity-weighted additional jobs: the proposal meets the other "
-            "constraints"
-        )
-    if not sol.feasible and cons.max_parked_share is not None:
-        notes.append(
-            f"no tariff on this basis within the budget keeps every capped group's parked share "
-            f"<= {cons.max_parked_share:.0%}: the smallest worst parked share reached is "
-            f"{sol.measures['worst_parked_share']:.1%}"
-        )
+    notes = _notes(prob, ref, sol, cons, len(candidates) > 1, beat_reference)
     frontier = pd.DataFrame()
     if frontier_shares:
         step(0.45, "tracing the frontier")
@@ -243,14 +188,18 @@ def optimise_tariff(
 
         frontier = tariff_frontier(prob, cons, objective, shares=frontier_shares, progress=sub)
     step(0.8, "simulating the baseline and the proposal")
-    kw = {
-        "predicted": prob.predicted,
-        "provider_knows": provider_knows,
-        "planner": prob.planner,
-        "rng": prob.seed,
-    }
-    before = simulate_contract(caseload, prob.baseline, prob.provider, **kw)
-    after = simulate_contract(caseload, sol.contract, prob.provider, **kw)
+    before, after = (
+        simulate_contract(
+            caseload,
+            c,
+            prob.provider,
+            predicted=prob.predicted,
+            provider_knows=provider_knows,
+            planner=prob.planner,
+            rng=prob.seed,
+        )
+        for c in (prob.baseline, sol.contract)
+    )
     cols = {"baseline": prob.baseline_measures, "proposed": sol.measures}
     if ref is not None:
         cols["reference"] = ref.measures
@@ -297,3 +246,102 @@ def optimise_tariff(
         notes=tuple(notes),
         provenance=provenance,
     )
+
+
+Candidate = tuple[TariffProblem, ReferenceTariff | None, Solution]
+
+
+def _check_options(objective: str, structure: str) -> None:
+    problems = []
+    if objective not in OBJECTIVES:
+        problems.append(
+            Problem(
+                f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}", column="objective"
+            )
+        )
+    if structure not in (*STRUCTURES, "search"):
+        problems.append(
+            Problem(f"must be one of {', '.join(STRUCTURES)} or search", column="structure")
+        )
+    if problems:
+        raise InputError(problems, source="optimise_tariff")
+
+
+def _search_structures(
+    prob: TariffProblem,
+    structure: str,
+    budget: float,
+    cons: TariffConstraints,
+    objective: str,
+    name: str,
+    with_reference: bool,
+    beat_reference: bool,
+    step: Callable[[float, str], None],
+) -> list[Candidate]:
+    """Solve the problem for each outcome-fee structure tried (with its reference tariff)."""
+    tried = list(STRUCTURES) if structure == "search" else [structure]
+    candidates: list[Candidate] = []
+    for i, s in enumerate(tried):
+        p_s = with_structure(prob, s)
+        ref = None
+        if with_reference and p_s.predicted is not None:
+            step(0.05 + 0.2 * i / len(tried), f"reference tariff ({s} fee structure)")
+            ref = reference_tariff(p_s, budget)
+        step(0.05 + 0.2 * (i + 0.5) / len(tried), f"searching fees ({s} fee structure)")
+        sol = solve(
+            p_s,
+            budget,
+            cons,
+            objective,
+            name=name,
+            reference=None if ref is None or not beat_reference else ref.measures,
+        )
+        candidates.append((p_s, ref, sol))
+    return candidates
+
+
+def _rank(c: Candidate) -> tuple[Any, ...]:
+    """Order candidates: goal reached first, caps met, worst priority parked share, jobs."""
+    _, _, sol = c
+    m = sol.measures
+    return (
+        sol.parameters.get("goal", 0),
+        not sol.feasible,
+        round(m[TARGET_MEASURE], 3),
+        -m["equity_weighted_additional_jobs"],
+    )
+
+
+def _notes(
+    prob: TariffProblem,
+    ref: ReferenceTariff | None,
+    sol: Solution,
+    cons: TariffConstraints,
+    several: bool,
+    beat_reference: bool,
+) -> list[str]:
+    """Say what the user should know about the proposal, in words."""
+    notes = list(sol.notes)
+    if several:
+        notes.append(
+            f"outcome-fee structure {prob.structure!r} chosen"
+            + (
+                " (job-outcome fees only: sustainment fees pay less for people who leave work "
+                "sooner, who are mostly those furthest from work)"
+                if prob.structure == "job_outcome"
+                else ""
+            )
+        )
+    if ref is not None and beat_reference and sol.parameters.get("goal", 0) != 0:
+        notes.append(
+            "no tariff on this basis found that beats the reference tariff on both the worst "
+            "parked share and equity-weighted additional jobs: the proposal meets the other "
+            "constraints"
+        )
+    if not sol.feasible and cons.max_parked_share is not None:
+        notes.append(
+            f"no tariff on this basis within the budget keeps every capped group's parked share "
+            f"<= {cons.max_parked_share:.0%}: the smallest worst parked share reached is "
+            f"{sol.measures['worst_parked_share']:.1%}"
+        )
+    return notes
