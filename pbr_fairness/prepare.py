@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.caseload.io import write_caseload
-from pbr_fairness.distance import train_default_model
+from pbr_fairness import distance
 
 __all__ = [
     "DEFAULT_N",
@@ -171,9 +171,15 @@ def prepare_defaults(
     else:
         logger.info("default caseload present: %s", caseload_path)
     if model and (force or not _model_present(model_dir)):
-        logger.info("training the default distance model into %s", model_dir)
-        train_default_model(model_dir)
-        created.append("model")
+        train = getattr(distance, "train_default_model", None)  # looked up now: tests replace it
+        if train is None:
+            note = "pbr_fairness.distance.train_default_model is not available; no model made"
+            logger.warning(note)
+            notes.append(note)
+        else:
+            logger.info("training the default distance model into %s", model_dir)
+            train(model_dir)
+            created.append("model")
     elif model:
         logger.info("default model present: %s", model_dir)
     return PreparedDefaults(caseload_path, model_dir, tuple(created), tuple(notes))

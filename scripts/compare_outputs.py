@@ -275,14 +275,22 @@ def compare_dirs(before: Path, after: Path) -> list[dict[str, Any]]:
     files = sorted(
         p.relative_to(before)
         for p in before.rglob("*")
-        if p.suffix in (".json", ".csv", ".parquet") and p.is_file()
+        if p.suffix in (".json", ".csv", ".parquet", ".yaml") and p.is_file()
+        and p.name != "sweep.yaml"
     )
     for rel in files:
         a, b = before / rel, after / rel
         if not b.exists():
             rows.append({"output": str(rel), "differ": -1, "note": "missing after"})
             continue
-        res = compare_json(a, b) if rel.suffix == ".json" else compare_table(a, b)
+        if rel.suffix == ".yaml":
+            same = a.read_bytes() == b.read_bytes()
+            res = {"differ": 0 if same else -1, "max_abs": 0.0 if same else math.inf,
+                   "max_rel": 0.0 if same else math.inf, "note": "" if same else "text differs"}
+        elif rel.suffix == ".json":
+            res = compare_json(a, b)
+        else:
+            res = compare_table(a, b)
         rows.append({"output": str(rel), **res})
     return rows
 

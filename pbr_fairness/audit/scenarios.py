@@ -7,7 +7,8 @@ Support hours are then re-assigned per provider with the engine's exact closed-f
 curve :func:`pbr_fairness.engine.response`:
 
 * **planner** (the neutral providers): hours maximise equity-weighted additional jobs with
-  weights ``w_i = ((1 - p0_i) / mean(1 - p0))^eta`` (proportionate universalism, DESIGN.md),
+  weights ``w_i = ((1 - p0_i) / mean(1 - p0))^eta`` (proportionate universalism, see
+  docs/simulation.md),
   within a budget of ``hours_per_person`` hours per person and the contractual minimum;
 * **parking**: a profit maximiser paid a flat ``parking_fee`` per job outcome at
   ``cost_per_hour``: where the fee times the marginal gain of the first hour does not cover

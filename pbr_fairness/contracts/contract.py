@@ -26,6 +26,7 @@ from pbr_fairness.contracts.spec import (
     Figure,
     SmoothSpec,
     TariffSpec,
+    Unit,
 )
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
@@ -100,7 +101,7 @@ class Tariff:
     ) -> TariffSpec:
         """Return a :class:`TariffSpec` whose figures are labelled as estimates."""
 
-        def fig(value: float, unit: str, description: str) -> Figure:
+        def fig(value: float, unit: Unit, description: str) -> Figure:
             return Figure(
                 value=float(value), unit=unit, description=description, estimate=True, reason=reason
             )

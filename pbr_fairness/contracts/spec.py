@@ -21,6 +21,7 @@ __all__ = [
     "Reference",
     "SmoothSpec",
     "TariffSpec",
+    "Unit",
 ]
 
 Confidence = Literal["P", "S", "D", "R", "U"]

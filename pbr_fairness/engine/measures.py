@@ -1,4 +1,4 @@
-"""The measures of DESIGN.md, computed from per-person arrays by additive group sums.
+"""The simulator's measures (docs/simulation.md), from per-person arrays by additive group sums.
 
 Every measure is a function of a handful of sums over the people of a group, so a whole
 breakdown is computed with one :func:`numpy.bincount` per sum:
@@ -105,7 +105,8 @@ def group_sums(
     keep = codes >= 0
     if not keep.all():
         codes = codes[keep]
-        p, p0, hours, spend, parked, rank = (a[keep] for a in (p, p0, hours, spend, parked, rank))
+        p, p0, hours, spend, rank = (a[keep] for a in (p, p0, hours, spend, rank))
+        parked = parked[keep]
         planner_hours = None if planner_hours is None else planner_hours[keep]
 
     def bc(w: NDArray | None) -> NDArray[np.float64]:

@@ -140,6 +140,7 @@ def simulate_months(
     # deterministic sums, per breakdown
     fixed: dict[str, dict[str, NDArray[np.float64]]] = {}
     for name, (codes, g, rank) in breakdowns.items():
+        keep: NDArray[np.bool_] | slice
         if codes is None:
             keep = slice(None)
             cc = np.zeros(n, dtype=np.int64)
@@ -147,7 +148,12 @@ def simulate_months(
             keep = codes >= 0
             cc = codes[keep]
 
-        def bc(x: NDArray | None, cc=cc, g=g, keep=keep) -> NDArray[np.float64]:
+        def bc(
+            x: NDArray[np.float64] | None,
+            cc: NDArray[np.int64] = cc,
+            g: int = g,
+            keep: NDArray[np.bool_] | slice = keep,
+        ) -> NDArray[np.float64]:
             return np.bincount(cc, weights=None if x is None else x[keep], minlength=g).astype(
                 float
             )
@@ -200,19 +206,19 @@ def simulate_months(
             payments[r] += np.bincount(
                 month[alive] + offsets[m], weights=s[who][alive], minlength=horizon
             )
-        for name, (cc, keep, g) in masks.items():
-            if cc is None:
+        for name, (mcodes, mkeep, mg) in masks.items():
+            if mcodes is None:
                 acc[name]["p"][r, 0] = outcome.sum()
                 acc[name]["p0"][r, 0] = no_support.sum()
                 acc[name]["spend"][r, 0] = spend.sum()
                 continue
-            if keep is None:
+            if mkeep is None:
                 o, q, sp = outcome, no_support, spend
             else:
-                o, q, sp = outcome[keep], no_support[keep], spend[keep]
-            acc[name]["p"][r] = np.bincount(cc, weights=o, minlength=g)
-            acc[name]["p0"][r] = np.bincount(cc, weights=q, minlength=g)
-            acc[name]["spend"][r] = np.bincount(cc, weights=sp, minlength=g)
+                o, q, sp = outcome[mkeep], no_support[mkeep], spend[mkeep]
+            acc[name]["p"][r] = np.bincount(mcodes, weights=o, minlength=mg)
+            acc[name]["p0"][r] = np.bincount(mcodes, weights=q, minlength=mg)
+            acc[name]["spend"][r] = np.bincount(mcodes, weights=sp, minlength=mg)
 
     out: dict[str, dict[str, NDArray[np.float64]]] = {}
     for name in breakdowns:

@@ -9,9 +9,41 @@ command line and the app) asks :func:`needs_prediction` rather than deciding for
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Literal, Protocol, cast, get_args
 
-__all__ = ["PricedContract", "needs_prediction"]
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = [
+    "PROVIDER_KNOWS",
+    "PricedContract",
+    "ProviderKnows",
+    "as_provider_knows",
+    "needs_prediction",
+]
+
+#: What the provider's estimate of each person's chances is based on.
+ProviderKnows = Literal["truth", "model"]
+PROVIDER_KNOWS: tuple[str, ...] = get_args(ProviderKnows)
+
+
+def as_provider_knows(value: object) -> ProviderKnows:
+    """Check a ``provider_knows`` value (from a file, a form or an option) and return it typed.
+
+    Examples
+    --------
+    >>> as_provider_knows("model")
+    'model'
+    """
+    if value not in PROVIDER_KNOWS:
+        raise InputError(
+            [
+                Problem(
+                    f"must be one of {', '.join(PROVIDER_KNOWS)}, got {value!r}",
+                    column="provider_knows",
+                )
+            ]
+        )
+    return cast(ProviderKnows, value)
 
 
 class PricedContract(Protocol):

@@ -16,6 +16,7 @@ from scipy.optimize import brentq
 
 from pbr_fairness.contracts import Contract, Tariff, load_contract
 from pbr_fairness.engine.evaluation import evaluate
+from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation.population import prepare_population
@@ -29,7 +30,7 @@ def flat_contract(
     *,
     baseline: Contract | str = "work_programme_2011",
     predicted: Any = None,
-    provider_knows: str = "truth",
+    provider_knows: ProviderKnows = "truth",
     rng: np.random.Generator | int | None = 0,
 ) -> Contract:
     """One tariff for every payment group at the same expected spend as ``baseline``.

@@ -53,7 +53,7 @@ class NationalResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: overall measures, by group, provenance."""
-        by: dict[str, dict[str, dict[str, float]]] = {}
+        by: dict[str, dict[str, dict[str, float | None]]] = {}
         for row in self.frame.itertuples(index=False):
             if row.breakdown == "overall":
                 continue

@@ -11,7 +11,7 @@ milliseconds.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from pbr_fairness.caseload.schema import AGE_BANDS, PROTECTED_CHARACTERISTICS, a
 from pbr_fairness.engine.information import perceived_chances
 from pbr_fairness.engine.planner import PlannerSettings, planner_weights
 from pbr_fairness.engine.population import Breakdown, Population, decile_codes, fractional_rank
-from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows, needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.maths import logit
@@ -35,7 +35,6 @@ __all__ = [
     "prepare_population",
 ]
 
-ProviderKnows = Literal["truth", "model"]
 
 #: Every breakdown a result may hold, in the order they are reported.
 BREAKDOWNS: tuple[str, ...] = (
@@ -82,8 +81,10 @@ def bool_labels(values: Any) -> NDArray[Any]:
     txt = s.astype("string").str.strip().str.lower()
     yes = txt.isin(["1", "true", "yes", "y", "t", "1.0"])
     no = txt.isin(["0", "false", "no", "n", "f", "0.0"])
-    out = np.where(yes, "yes", np.where(no, "no", None))
-    return out.astype(object)
+    out = np.full(len(s), None, dtype=object)
+    out[yes.to_numpy(dtype=bool)] = "yes"
+    out[no.to_numpy(dtype=bool)] = "no"
+    return out
 
 
 def prepare_population(
@@ -169,15 +170,7 @@ def _checked_arrays(
     caseload: pd.DataFrame, predicted: ArrayLike | None, provider_knows: str
 ) -> tuple[NDArray[np.float64], ...]:
     """Return ``p0, pmax, k, h, predicted`` after checking every value (all problems at once)."""
-    if provider_knows not in ("truth", "model"):
-        raise InputError(
-            [
-                Problem(
-                    f"provider_knows must be 'truth' or 'model', got {provider_knows!r}",
-                    column="provider_knows",
-                )
-            ]
-        )
+    as_provider_knows(provider_knows)
     missing = [c for c in ("person_id", "payment_group", *_TRUTH) if c not in caseload.columns]
     if missing:
         raise InputError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from pbr_fairness.engine.measures import MEASURES
 from pbr_fairness.engine.montecarlo import simulate_months
 from pbr_fairness.engine.planner import PlannerSettings
 from pbr_fairness.engine.population import Population, fractional_rank
+from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem
@@ -24,9 +25,26 @@ from pbr_fairness.simulation.population import BREAKDOWNS, prepare_population
 from pbr_fairness.simulation.result import SimulationResult
 from pbr_fairness.version import package_version
 
-__all__ = ["characteristic_gaps", "simulate_contract"]
+__all__ = ["MODES", "Mode", "as_mode", "characteristic_gaps", "simulate_contract"]
 
+#: Expected values, or monthly Monte Carlo realisations.
 Mode = Literal["expected", "monte_carlo"]
+MODES: tuple[str, ...] = get_args(Mode)
+
+
+def as_mode(value: object) -> Mode:
+    """Check a simulation mode (from a file, a form or an option) and return it typed.
+
+    Examples
+    --------
+    >>> as_mode("monte_carlo")
+    'monte_carlo'
+    """
+    if value not in MODES:
+        raise InputError(
+            [Problem(f"mode must be 'expected' or 'monte_carlo', got {value!r}", column="mode")]
+        )
+    return cast(Mode, value)
 
 
 def _seed_of(rng: Any) -> Any:
@@ -65,7 +83,7 @@ def simulate_contract(
     *,
     mode: Mode = "expected",
     predicted: ArrayLike | None = None,
-    provider_knows: Literal["truth", "model"] = "truth",
+    provider_knows: ProviderKnows = "truth",
     replications: int = 100,
     rng: np.random.Generator | int | None = None,
     planner: PlannerSettings | None = None,
@@ -121,10 +139,7 @@ def simulate_contract(
     >>> sorted(res.overall) == sorted(MEASURES)
     True
     """
-    if mode not in ("expected", "monte_carlo"):
-        raise InputError(
-            [Problem(f"mode must be 'expected' or 'monte_carlo', got {mode!r}", column="mode")]
-        )
+    mode = as_mode(mode)
     if mode == "monte_carlo" and (
         not isinstance(replications, int | np.integer) or replications < 2
     ):

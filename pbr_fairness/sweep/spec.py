@@ -429,7 +429,7 @@ def expand_scenarios(spec: SweepSpec) -> list[Scenario]:
                     design_index=i,
                     seed_index=r,
                     params=params,
-                    seed_entropy=int(ss.entropy),
+                    seed_entropy=int(ss.entropy),  # type: ignore[arg-type]  # an int here
                     seed_spawn_key=tuple(int(x) for x in ss.spawn_key),
                 )
             )

@@ -31,13 +31,13 @@ from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
 from pbr_fairness.engine.information import perceived_chances
 from pbr_fairness.engine.measures import MEASURES
 from pbr_fairness.engine.population import Population, fractional_rank
-from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows, needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.maths import logit
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.population import prepare_population
-from pbr_fairness.simulation.simulate import simulate_contract
+from pbr_fairness.simulation.simulate import as_mode, simulate_contract
 from pbr_fairness.sweep.spec import Scenario, SweepSpec
 
 __all__ = [
@@ -261,7 +261,7 @@ def build_contract(
             caseload_key = _caseload_key(spec, None)
         if caseload_key is None:
             caseload_key = ("object", id(caseload))
-        provider_knows = str(params.get("provider_knows", spec.provider_knows))
+        provider_knows = as_provider_knows(params.get("provider_knows", spec.provider_knows))
         base_key: tuple = ("flat", caseload_key, repr(provider), provider_knows)
         with _LOCK:
             flat = _BASES.get(base_key)
@@ -336,7 +336,10 @@ class _Prepared:
 
 
 def _prepared(
-    spec: SweepSpec, scenario: Scenario | None, caseload: pd.DataFrame, provider_knows: str
+    spec: SweepSpec,
+    scenario: Scenario | None,
+    caseload: pd.DataFrame,
+    provider_knows: ProviderKnows,
 ) -> _Prepared:
     """Return the noise-free population of this worker's caseload (built once, then cached)."""
     key = (_caseload_key(spec, scenario), provider_knows, spec.predicted_column)
@@ -350,7 +353,7 @@ def _prepared(
         caseload,
         ProviderSettings().replace(information_noise=0.0),  # noise: per scenario, below
         predicted=predicted,
-        provider_knows=provider_knows,  # type: ignore[arg-type]
+        provider_knows=provider_knows,
     )
     # "overall" as one group of codes (a bincount) rather than None (a BLAS dot product):
     # the dot product's rounding depends on the BLAS thread count, which differs between a
@@ -458,8 +461,8 @@ def scenario_columns(spec: SweepSpec, scenario: Scenario) -> dict[str, np.ndarra
         provider=provider,
         caseload_key=_caseload_key(spec, scenario),
     )
-    mode = str(params.get("mode", spec.mode))
-    provider_knows = str(params.get("provider_knows", spec.provider_knows))
+    mode = as_mode(params.get("mode", spec.mode))
+    provider_knows = as_provider_knows(params.get("provider_knows", spec.provider_knows))
     replications = int(params.get("replications", spec.replications))
     ss = np.random.SeedSequence(scenario.seed_entropy, spawn_key=(*scenario.seed_spawn_key, 1))
     if mode == "expected":
@@ -508,7 +511,7 @@ def warm_worker(payload: dict[str, Any]) -> None:
     modes = spec.parameters.grid.get("mode", [spec.mode])
     if "expected" in modes:
         for knows in spec.parameters.grid.get("provider_knows", [spec.provider_knows]):
-            _prepared(spec, None, caseload, str(knows))
+            _prepared(spec, None, caseload, as_provider_knows(knows))
 
 
 _MALLOC_TUNED = False

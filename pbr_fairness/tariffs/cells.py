@@ -9,6 +9,7 @@ and the provider's exact response; repeated when capacity binds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -284,7 +285,7 @@ def solve_cells(
                 prob, arrays, shape, budget, cons, kernel, scale_up=objective != "planner_gap"
             )
             contract = LazyContract(
-                lambda f=factors * scale, a=attachment: build_cells(prob, f, a, name)
+                partial(build_cells, prob, factors * scale, attachment, name)
             )
             m = prob.measures(ev)
             ok = feasible and (

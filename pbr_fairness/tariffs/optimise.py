@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.contracts import Contract
+from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_contract
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
@@ -45,7 +46,7 @@ def optimise_tariff(
     budget: float | None = None,
     constraints: TariffConstraints | None = None,
     n_bands: int = 10,
-    provider_knows: Literal["truth", "model"] = "truth",
+    provider_knows: ProviderKnows = "truth",
     predicted: Any = None,
     model: Any = None,
     planner: PlannerSettings | None = None,

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.contracts import BandSpec, Contract, ContractSpec, Figure, SmoothSpec, Tariff
+from pbr_fairness.contracts.spec import Unit
 from pbr_fairness.engine.value import outcome_value
 
 __all__ = ["BaseTariff", "band_contract", "band_edges", "group_contract", "smooth_contract"]
@@ -69,7 +70,7 @@ def band_edges(predicted: ArrayLike, n_bands: int) -> NDArray[np.float64]:
         inner = np.delete(inner, drop)
 
 
-def _figure(value: float, unit: str, description: str, reason: str) -> Figure:
+def _figure(value: float, unit: Unit, description: str, reason: str) -> Figure:
     return Figure(
         value=float(value), unit=unit, description=description, estimate=True, reason=reason
     )

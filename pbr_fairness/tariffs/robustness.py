@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.contracts import Contract, load_contract
-from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.prediction import ProviderKnows, needs_prediction
 from pbr_fairness.simulation import (
     PlannerSettings,
     ProviderSettings,
@@ -134,7 +134,7 @@ def tariff_robustness(
     noise_levels: Sequence[float] = NOISE_LEVELS,
     replications: int = 50,
     monte_carlo_people: int | None = 20_000,
-    provider_knows: str = "truth",
+    provider_knows: ProviderKnows = "truth",
     planner: PlannerSettings | None = None,
     rng: int = 0,
 ) -> TariffRobustness:
@@ -186,7 +186,7 @@ def tariff_robustness(
         "proposed": (prop, prop.tariff_per_person(caseload, q)),
     }
     knows_setting = provider_knows
-    scenarios: list[tuple[str, str, float]] = []
+    scenarios: list[tuple[str, ProviderKnows, float]] = []
     if q is not None:
         scenarios.append(("model", "model", 0.0))
     scenarios += [(f"truth, noise {sg:g}", "truth", float(sg)) for sg in noise_levels]
@@ -272,7 +272,7 @@ def _monte_carlo(
     replications: int,
     people: int | None,
     budget: float,
-    provider_knows: str,
+    provider_knows: ProviderKnows,
 ) -> pd.DataFrame:
     n = len(caseload)
     idx = np.arange(n)

@@ -276,6 +276,7 @@ def polish_minimax(
         cand = cur_counts[None, None, :] - at[:, None, :] + parked  # (cells, L, cols)
         s1 = np.where(dc <= slack + 1e-9, score(cand), np.inf)
         i1, a1 = np.unravel_index(int(np.argmin(s1)), s1.shape)
+        best_move: tuple[tuple[int, int], ...]
         best_s, best_move = float(s1[i1, a1]), ((int(i1), int(a1)),)
         # exchanges: raise i to a, lower j to the highest level that restores the budget
         for j in range(cells):

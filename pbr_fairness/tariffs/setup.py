@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from pbr_fairness.contracts import Contract, load_contract
 from pbr_fairness.engine.factors import Kernel, person_response
-from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.prediction import as_provider_knows, needs_prediction
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation import (
     Evaluation,
@@ -93,7 +93,7 @@ class TariffProblem:
     edges: NDArray[np.float64] | None
     kernel: Kernel
     structure: str = "baseline"
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -167,10 +167,10 @@ def prepare_problem(
         problems.append(
             Problem(f"must be one of {', '.join(BASES)}, got {basis!r}", column="basis")
         )
-    if provider_knows not in ("truth", "model"):
-        problems.append(
-            Problem(f"must be truth or model, got {provider_knows!r}", column="provider_knows")
-        )
+    try:
+        knows = as_provider_knows(provider_knows)
+    except InputError as exc:
+        problems += exc.problems
     if not isinstance(n_bands, int | np.integer) or not 2 <= n_bands <= 200:
         problems.append(
             Problem(f"must be a whole number 2..200, got {n_bands!r}", column="n_bands")
@@ -188,7 +188,7 @@ def prepare_problem(
         q = predicted_probability(caseload, model)
     seed = _seed(rng)
     pop = prepare_population(
-        caseload, provider, predicted=q, provider_knows=provider_knows, planner=planner, rng=seed
+        caseload, provider, predicted=q, provider_knows=knows, planner=planner, rng=seed
     )
     tb = base.tariff_per_person(caseload, q)
     minimum = provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)

@@ -7,6 +7,8 @@ the budget and evaluated exactly (:mod:`pbr_fairness.tariffs.finish`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -252,7 +254,7 @@ def solve_smooth(
             return build(s, a).tariff_per_person(prob.caseload, prob.predicted)
 
         ev, scale, attachment = finish(prob, arrays, shape, budget, cons, kernel)
-        contract = LazyContract(lambda s=scale, a=attachment: build(s, a))
+        contract = LazyContract(partial(build, scale, attachment))
         m = prob.measures(ev)
         feasible = (
             cons.max_parked_share is None or m["worst_parked_share"] <= cons.max_parked_share + 1e-9
