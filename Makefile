@@ -40,8 +40,10 @@ prepare: $(STAMP)
 app: $(STAMP) prepare
 	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1
 
+# The gates first (each fails fast): ruff, then every test and the library's doctests.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser" --doctest-modules tests pbr_fairness
 	$(BIN)/python -m pytest -m browser tests/browser || [ $$? -eq 5 ]  # 5: none collected
 
 bench: $(STAMP)

@@ -17,9 +17,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbr_fairness import distance
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.caseload.io import write_caseload
-from pbr_fairness import distance
 
 __all__ = [
     "DEFAULT_N",
