@@ -191,7 +191,7 @@ def test_characteristic_gaps_come_from_fairlearn_and_agree_with_the_table():
     prov = ProviderSettings()
     pop = prepare_population(cl, prov)
     ev = evaluate(pop, WP.tariff_per_person(cl), prov)
-    gaps, by_group = characteristic_gaps(pop, ev, prov.cost_per_hour)
+    gaps, by_group = characteristic_gaps(pop, ev)
     res = simulate_contract(cl, WP, prov)
     for c in ("sex", "age_band", "disability", "ethnicity"):
         wide = res.by(c).dropna(how="all")

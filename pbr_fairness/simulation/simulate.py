@@ -17,7 +17,6 @@ from pbr_fairness.engine.planner import PlannerSettings
 from pbr_fairness.engine.population import Population, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
-from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.gaps import characteristic_gaps
@@ -179,15 +178,20 @@ def simulate_contract(
     else:
         pop = population
     tariff = contract.tariff_per_person(caseload, predicted)
-    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
-    cost = provider.cost_per_hour
+    ev = evaluate(
+        pop,
+        tariff,
+        provider,
+        minimum_hours=contract.minimum_hours,
+        window_months=contract.window_months,
+    )
     inputs = _breakdown_inputs(pop)
 
     rows: list[pd.DataFrame] = []
     monthly = None
     if mode == "expected":
         for name, (codes, g, rank) in inputs.items():
-            ms = breakdown_measures(pop, ev, codes, g, rank, cost)
+            ms = breakdown_measures(pop, ev, codes, g, rank)
             rows.append(_tidy(name, _labels(pop, name), ms, None, None))
     else:
         draws = simulate_months(
@@ -198,7 +202,7 @@ def simulate_contract(
             replications=int(replications),
             rng=gen,
             breakdowns=inputs,
-            cost_per_hour=cost,
+            provider_discount_rate=provider.discount_rate,
         )
         for name, ms in draws.measures.items():
             with np.errstate(all="ignore"):
@@ -232,7 +236,9 @@ def simulate_contract(
             "p0": pop.p0,
             "pmax": pop.pmax,
             "perceived_p0": pop.perceived_p0,
-            "outcome_value": outcome_value(tariff, pop.h),
+            "outcome_value": ev.value,
+            "provider_revenue": ev.revenue,
+            "provider_cost": ev.cost,
         }
     )
     if "provider" in pop.breakdowns:
@@ -263,7 +269,7 @@ def simulate_contract(
         monthly=monthly,
         replications=int(replications) if mode == "monte_carlo" else None,
         planner=planner.to_dict(),
-        _gap_inputs=(pop, ev, cost),
+        _gap_inputs=(pop, ev),
     )
 
 

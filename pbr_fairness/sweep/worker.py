@@ -407,7 +407,13 @@ def _expected_table(
         tariff = {key: col[prep.group_codes] for key, col in table.items()}
     else:
         tariff = contract.tariff_per_person({"person_id": pop.person_id}, prep.predicted)
-    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
+    ev = evaluate(
+        pop,
+        tariff,
+        provider,
+        minimum_hours=contract.minimum_hours,
+        window_months=contract.window_months,
+    )
     measures = (
         list(MEASURES) if spec.measures is None else [m for m in MEASURES if m in spec.measures]
     )
@@ -417,7 +423,7 @@ def _expected_table(
         if name not in prep.inputs:
             continue
         codes, g, rank, labels = prep.inputs[name]
-        ms = breakdown_measures(pop, ev, codes, g, rank, provider.cost_per_hour)
+        ms = breakdown_measures(pop, ev, codes, g, rank)
         values = np.column_stack([np.asarray(ms[m], dtype=float).reshape(g) for m in measures])
         parts["breakdown"].append(np.full(values.size, name, dtype=object))
         parts["group"].append(np.repeat(np.asarray(labels, dtype=object), len(measures)))
