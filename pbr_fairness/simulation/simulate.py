@@ -63,11 +63,13 @@ def _breakdown_inputs(pop: Population) -> dict[str, tuple[NDArray[np.int64] | No
     out: dict[str, tuple[NDArray[np.int64] | None, int, NDArray]] = {
         "overall": (None, 1, pop.rank_p0)
     }
+    x_order = np.argsort(pop.p0, kind="stable")
     for name in BREAKDOWNS[1:]:
         bd = pop.breakdowns.get(name)
         if bd is None:
             continue
-        out[name] = (bd.codes, len(bd.labels), fractional_rank(pop.p0, bd.codes))
+        rank = fractional_rank(pop.p0, bd.codes, x_order=x_order)
+        out[name] = (bd.codes, len(bd.labels), rank)
     return out
 
 
@@ -280,32 +282,21 @@ def _tidy(
     lower: dict[str, NDArray[np.float64]] | None,
     upper: dict[str, NDArray[np.float64]] | None,
 ) -> pd.DataFrame:
-    g = len(labels)
-    frames = []
-    for m in MEASURES:
-        v = np.asarray(values[m], dtype=float).reshape(g)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "breakdown": name,
-                    "group": list(labels),
-                    "measure": m,
-                    "value": v,
-                    "lower": np.nan
-                    if lower is None
-                    else np.asarray(lower[m], dtype=float).reshape(g),
-                    "upper": np.nan
-                    if upper is None
-                    else np.asarray(upper[m], dtype=float).reshape(g),
-                }
-            )
-        )
-    out = pd.concat(frames, ignore_index=True)
-    order = {lab: i for i, lab in enumerate(labels)}
-    out["_g"] = out["group"].map(order)
-    out["_m"] = out["measure"].map({m: i for i, m in enumerate(MEASURES)})
-    return (
-        out.sort_values(["_g", "_m"], kind="stable")
-        .drop(columns=["_g", "_m"])
-        .reset_index(drop=True)
+    """Rows ``breakdown, group, measure, value, lower, upper``: group by group, in order."""
+    g, m = len(labels), len(MEASURES)
+
+    def grid(d: dict[str, NDArray[np.float64]] | None) -> NDArray[np.float64]:
+        if d is None:
+            return np.full(g * m, np.nan)
+        return np.column_stack([np.asarray(d[k], dtype=float).reshape(g) for k in MEASURES]).ravel()
+
+    return pd.DataFrame(
+        {
+            "breakdown": np.full(g * m, name, dtype=object),
+            "group": np.repeat(np.asarray(labels, dtype=object), m),
+            "measure": np.tile(np.asarray(MEASURES, dtype=object), g),
+            "value": grid(values),
+            "lower": grid(lower),
+            "upper": grid(upper),
+        }
     )
