@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from pbr_fairness.caseload.generator import make_caseload
+from pbr_fairness.caseload.generator import historic_provider, make_caseload, with_response
 from pbr_fairness.caseload.io import read_caseload
+from pbr_fairness.caseload.parameters import load_generator_parameters
 from pbr_fairness.contracts import Contract, ContractSpec, load_contract
 from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
 from pbr_fairness.engine.information import perceived_chances
@@ -70,8 +71,8 @@ def _caseload_key(spec: SweepSpec, scenario: Scenario | None) -> tuple:
     if cl.path is not None:
         return ("file", cl.path)
     if cl.resample and scenario is not None:
-        return ("synthetic", cl.n, cl.providers, "replicate", scenario.seed_spawn_key)
-    return ("synthetic", cl.n, cl.providers, cl.seed)
+        return ("synthetic", cl.n, cl.providers, "replicate", scenario.seed_spawn_key, cl.response)
+    return ("synthetic", cl.n, cl.providers, cl.seed, cl.response)
 
 
 def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd.DataFrame:
@@ -85,7 +86,7 @@ def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd
         )
     else:
         rng = cl.seed
-    return make_caseload(int(cl.n or 0), rng=rng, providers=cl.providers)
+    return make_caseload(int(cl.n or 0), rng=rng, providers=cl.providers, response=cl.response)
 
 
 def get_caseload(spec: SweepSpec, scenario: Scenario | None = None) -> pd.DataFrame:
@@ -225,7 +226,12 @@ def build_provider(spec: SweepSpec, params: dict[str, Any]) -> Any:
             source="sweep spec",
         )
     try:
-        return ProviderSettings(**settings)
+        base = ProviderSettings()
+        if spec.caseload.response is not None:
+            # the provider fitted with the caseload's response scenario (its contact hours)
+            base = historic_provider(with_response(load_generator_parameters(),
+                                                   spec.caseload.response))
+        return base.replace(**settings)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
