@@ -10,8 +10,10 @@ tunes:
   realised outcome rates (NAO 2014, P) — the hours of regular contact in the minimum service,
   solved in closed form (contact costs adviser time but changes no decision);
 - planned spend per JSA participant above that per ESA participant (NAO 2014: support for the
-  hardest to help was "lower than for those with better employment prospects") — checked, and
-  reported; no parameter is moved for it.
+  hardest to help was "lower than for those with better employment prospects") — kept as it
+  is when the scenario's starting values meet it; otherwise the disability factor of the
+  responsiveness (how much less each hour buys for a person with a work-limiting condition,
+  the lever closest to ESA claimants) is lowered until JSA spend is at least GBP 5 above ESA's.
 
 It never reads the *held-out* figures (``pbr_fairness/data/heldout.yaml``, computed by
 :mod:`pbr_fairness.simulation.heldout`): a test fails if it does.
@@ -192,10 +194,17 @@ class Fit:
     spend_esa: float
     spend_jsa: float
     capacity_binds: tuple[bool, ...]
+    k_disability_factor: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the values written to the parameter file."""
-        return {"intercepts": dict(self.intercepts), "contact_hours": float(self.contact_hours)}
+        out: dict[str, Any] = {
+            "intercepts": dict(self.intercepts),
+            "contact_hours": float(self.contact_hours),
+        }
+        if self.k_disability_factor is not None:
+            out["k_disability_factor"] = float(self.k_disability_factor)
+        return out
 
 
 def calibrate(
@@ -234,10 +243,15 @@ def calibrate(
         draws = draw_fit_caseload(params, n=n, seed=seed)
     previous = params.get("calibrated", {}).get(name, {}).get("intercepts", {})
     start = np.array([float(previous.get(g, 0.0)) for g in schema.PAYMENT_GROUPS])
-    c, out = _fit_intercepts(draws, params, start, tol)
-    provider = historic_provider(params)
     names = np.asarray(schema.PAYMENT_GROUPS)[draws.group]
     esa, jsa = np.isin(names, ESA_GROUPS), np.isin(names, JSA_GROUPS)
+    # Start from the scenario's own value, not an earlier fit's.
+    params = _with_disability_factor(params, None)
+    c, out = _fit_intercepts(draws, params, start, tol)
+    factor = None
+    if "k_disability_factor" in response_scenario(params) and not _jsa_above_esa(out, esa, jsa):
+        factor, c, out, params = _fit_disability_factor(draws, params, c, tol, esa, jsa)
+    provider = historic_provider(params)
     target_spend = value(params["targets"]["spend_per_esa_participant"])
     # F + c (contact + mean support hours of ESA participants) = target: contact in closed form
     contact = (
@@ -256,7 +270,60 @@ def calibrate(
         float(spend[esa].mean()),
         float(spend[jsa].mean()),
         tuple(bool(b) for b in out.capacity_binds),
+        None if factor is None else round(factor, 4),
     )
+
+
+#: Least amount (GBP) by which planned spend per JSA participant must exceed ESA's.
+JSA_ABOVE_ESA_GBP = 5.0
+
+
+def _jsa_above_esa(out: RegimeOutcome, esa: NDArray[np.bool_], jsa: NDArray[np.bool_]) -> bool:
+    # contact hours and the fixed cost are the same for everyone: only support hours differ
+    return bool(out.hours[jsa].mean() - out.hours[esa].mean() > 0)
+
+
+def _with_disability_factor(params: dict[str, Any], factor: float | None) -> dict[str, Any]:
+    """Parameters with the scenario's fitted disability factor set (``None``: none fitted)."""
+    name = response_scenario(params)["name"]
+    fitted = {k: v for k, v in params.get("calibrated", {}).get(name, {}).items()
+              if k != "k_disability_factor"}
+    if factor is not None:
+        fitted["k_disability_factor"] = float(factor)
+    return {**params, "calibrated": {**params.get("calibrated", {}), name: fitted}}
+
+
+def _fit_disability_factor(
+    draws: FitDraws,
+    params: dict[str, Any],
+    c: NDArray[np.float64],
+    tol: float,
+    esa: NDArray[np.bool_],
+    jsa: NDArray[np.bool_],
+) -> tuple[float, NDArray[np.float64], RegimeOutcome, dict[str, Any]]:
+    """Lower the disability factor until JSA spend is GBP 5 above ESA's (bisection)."""
+    cost = historic_provider(params).cost_per_hour
+    hi = float(value(response_scenario(params)["k_disability_factor"]))
+    lo = 0.02
+
+    def gap(factor: float) -> tuple[float, NDArray[np.float64], RegimeOutcome, dict[str, Any]]:
+        p = _with_disability_factor(params, factor)
+        cc, out = _fit_intercepts(draws, p, c, tol)
+        diff = cost * (out.hours[jsa].mean() - out.hours[esa].mean()) - JSA_ABOVE_ESA_GBP
+        return float(diff), cc, out, p
+
+    best = gap(lo)
+    if best[0] < 0:
+        logger.warning("no disability factor puts JSA spend above ESA spend")
+        return lo, best[1], best[2], best[3]
+    for _ in range(14):
+        mid = 0.5 * (lo + hi)
+        trial = gap(mid)
+        if trial[0] >= 0:
+            lo, best = mid, trial
+        else:
+            hi = mid
+    return lo, best[1], best[2], best[3]
 
 
 def _fit_table(
@@ -346,6 +413,8 @@ def write_calibration(fits: list[Fit], path: str | Path = DEFAULT_PARAMETER_FILE
     for fit in fits:
         body = ", ".join(f"{k}: {v:.4f}" for k, v in fit.intercepts.items())
         contact = f"contact_hours: {fit.contact_hours:.3f}"
+        if fit.k_disability_factor is not None:
+            contact += f", k_disability_factor: {fit.k_disability_factor:.4f}"
         line = f"  {fit.response}: {{intercepts: {{{body}}}, {contact}}}"
         pattern = rf"(?m)^  {re.escape(fit.response)}: \{{intercepts: .*\}}$"
         text, count = re.subn(pattern, line, text)

@@ -143,6 +143,9 @@ def calibrated(params: dict[str, Any]) -> dict[str, Any]:
 def response_scenario(params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
     """Return the parameters of a response scenario (default: the file's ``response.scenario``).
 
+    A value the calibration fitted for the scenario (``calibrated.<name>``, e.g. the
+    disability factor of the responsiveness) replaces the file's starting value.
+
     Raises
     ------
     ValueError
@@ -155,7 +158,19 @@ def response_scenario(params: dict[str, Any], name: str | None = None) -> dict[s
         raise ValueError(
             f"unknown response scenario {name!r}; known: {', '.join(sorted(scenarios))}"
         )
-    return {"name": name, **scenarios[name]}
+    out = {"name": name, **scenarios[name]}
+    fitted = params.get("calibrated", {}).get(name)
+    if isinstance(fitted, dict):
+        for key in FITTED_RESPONSE_KEYS:
+            if key in fitted and key in out:
+                entry = out[key]
+                new = fitted[key]
+                out[key] = {**entry, "value": new} if isinstance(entry, dict) else new
+    return out
+
+
+#: Response parameters the calibration may fit (for the JSA-above-ESA spend target).
+FITTED_RESPONSE_KEYS: tuple[str, ...] = ("k_disability_factor",)
 
 
 def _truth(
