@@ -100,8 +100,9 @@ def _discounted_sustainment(
     if rate == 0:
         out: NDArray[np.float64] = s_fee * count
         return out
-    q = monthly_discount(rate) ** PERIOD_MONTHS
-    return s_fee * q * (1.0 - q**count) / (1.0 - q)
+    log_q = -PERIOD_MONTHS * np.log1p(rate) / 12.0  # in log form: no 0/0 at tiny rates
+    out = s_fee * np.exp(log_q) * np.expm1(count * log_q) / np.expm1(log_q)
+    return out
 
 
 def simulate_months(

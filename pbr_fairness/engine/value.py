@@ -90,10 +90,10 @@ def entry_discount(
     tm = trigger_months(trigger_weeks)
     if rate == 0:
         return np.ones(np.shape(tm))
-    rho = monthly_discount(rate)
+    log_rho = -np.log1p(rate) / 12.0  # in log form: no 0/0 when the rate is tiny
     span = np.maximum(window_months - tm, 1).astype(float)
-    mean_entry = rho * (1.0 - rho**span) / (span * (1.0 - rho))
-    out: NDArray[np.float64] = rho**tm * mean_entry
+    mean_entry = np.exp(log_rho) * np.expm1(span * log_rho) / (span * np.expm1(log_rho))
+    out: NDArray[np.float64] = np.exp(tm * log_rho) * mean_entry
     return out
 
 
@@ -119,12 +119,16 @@ def sustainment_factor(
     m = np.asarray(max_payments, dtype=np.float64)
     if rate == 0:
         s, q = 1.0 - h, h
-    else:
-        s = (1.0 - h) * monthly_discount(rate) ** PERIOD_MONTHS
-        q = 1.0 - s
-    with np.errstate(divide="ignore", invalid="ignore"):
-        geometric = s * (1.0 - s**m) / q
-    out: NDArray[np.float64] = np.where(q <= 0.0, m, geometric)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            geometric = s * (1.0 - s**m) / q
+        out: NDArray[np.float64] = np.where(q <= 0.0, m, geometric)
+        return out
+    # in log form, so that a tiny rate and no exits do not give 0/0
+    with np.errstate(divide="ignore"):
+        log_s = np.log1p(-h) - PERIOD_MONTHS * np.log1p(rate) / 12.0
+    with np.errstate(invalid="ignore"):
+        discounted = np.exp(log_s) * np.expm1(m * log_s) / np.expm1(log_s)
+    out = np.where(np.isfinite(log_s), discounted, 0.0)  # h = 1: nobody stays
     return out
 
 

@@ -128,7 +128,7 @@ def _fit_draws(params: dict[str, Any], n: int) -> FitDraws:
     key = ("fit", response_scenario(params)["name"], n)
     if key not in _CACHE:
         _CACHE[key] = draw_fit_caseload(params, n=n, seed=FIT_SEED)
-    return _CACHE[key]  # type: ignore[no-any-return]
+    return _CACHE[key]
 
 
 def _headline(res: Any, prefix: str) -> dict[str, float]:
