@@ -308,13 +308,15 @@ def evaluate_distance_model(
     overall = pd.DataFrame.from_dict(rows, orient="index")
 
     train_truth = train is not None and "true_p_observable" in train.columns
-    if train_truth:
+    if train is not None and train_truth:
         y_train = _as_target(target, train, "training table")
         o_train = train["true_p_observable"].to_numpy(dtype=float)
     group_rows = []
     for name in available_characteristics(test, tuple(characteristics)):
         labels = group_labels(test, name).to_numpy()
-        train_labels = group_labels(train, name).to_numpy() if train_truth else None
+        train_labels = (
+            group_labels(train, name).to_numpy() if train is not None and train_truth else None
+        )
         for g in pd.unique(labels):
             m = labels == g
             n = int(m.sum())

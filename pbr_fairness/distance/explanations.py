@@ -259,7 +259,7 @@ def explain(model: DistanceModel, X: pd.DataFrame) -> Explanation:
     Xm = model._encode(frame)
     spec = model.features_
     with warnings.catch_warnings():
-        # shap warns about LightGBM models in a way that does not apply here (DEPENDENCIES.md)
+        # shap warns about LightGBM models in a way that does not apply here
         warnings.simplefilter("ignore")
         explainer = shap.TreeExplainer(model.booster_, feature_perturbation="tree_path_dependent")
         phi = np.asarray(explainer.shap_values(Xm), dtype=np.float64)

@@ -240,6 +240,7 @@ def fairness_report(
                     rows.append((" x ".join(combo), label, n, metric, np.nan, np.nan, np.nan,
                                  INSUFFICIENT))
                     continue
+                assert boot is not None  # not small: bootstrapped above
                 lo, hi = np.nanpercentile(boot[:, j], [2.5, 97.5])
                 rows.append((" x ".join(combo), label, n, metric, point[metric], float(lo),
                              float(hi), "ok"))
