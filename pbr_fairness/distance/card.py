@@ -19,13 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pbr_fairness.distance.model import (
-    BOOSTER_FILE,
-    CALIBRATION_FILE,
-    PREPROCESSING_FILE,
-    DistanceModel,
-    package_version,
-)
+from pbr_fairness.distance.model import DistanceModel
+from pbr_fairness.distance.provenance import package_version
+from pbr_fairness.distance.storage import MODEL_FILES
 
 __all__ = [
     "CARD_JSON",
@@ -156,7 +152,7 @@ def build_model_card(
 
 def _file_hashes(directory: Path) -> dict[str, str]:
     out = {}
-    for name in (BOOSTER_FILE, CALIBRATION_FILE, PREPROCESSING_FILE):
+    for name in MODEL_FILES:
         path = directory / name
         if path.is_file():
             out[name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

@@ -33,7 +33,8 @@ from pbr_fairness.distance.metrics import (
     predictive_ratio,
     roc_auc,
 )
-from pbr_fairness.distance.model import DistanceModel, _as_target, frame_hash, package_version
+from pbr_fairness.distance.model import DistanceModel, _as_target
+from pbr_fairness.distance.provenance import frame_hash, package_version
 from pbr_fairness.engine.curve import response
 
 __all__ = [

@@ -107,6 +107,47 @@ class FeatureSpec:
         """Positions of the categorical columns (LightGBM's ``categorical_feature``)."""
         return [i for i, k in enumerate(self.kinds) if k == "categorical"]
 
+    @property
+    def n_categories(self) -> tuple[int | None, ...]:
+        """Per column: its number of categories, or ``None`` for a number or boolean."""
+        return tuple(
+            len(self.categories[name]) if kind == "categorical" else None
+            for name, kind in zip(self.names, self.kinds, strict=True)
+        )
+
+    def to_frame(self, Xm: NDArray[np.float64]) -> pd.DataFrame:
+        """Turn an encoded matrix back into a typed table.
+
+        Parameters
+        ----------
+        Xm : numpy.ndarray of shape (n, len(names))
+            Output of :meth:`encode`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per feature: categorical columns as pandas categoricals with this
+            description's categories (so that a value's code is unchanged), the others as
+            floats (booleans as 0/1), missing values as missing.
+
+        Examples
+        --------
+        >>> spec = FeatureSpec(("g", "x"), ("categorical", "numeric"), {"g": ("a", "b")})
+        >>> frame = spec.to_frame(np.array([[1.0, 0.5], [np.nan, 2.0]]))
+        >>> frame["g"].tolist(), frame["x"].tolist()
+        (['b', nan], [0.5, 2.0])
+        """
+        cols: dict[str, Any] = {}
+        for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
+            x = Xm[:, j]
+            if kind == "categorical":
+                codes = np.where(np.isnan(x), -1, x).astype(np.int64)
+                cats = list(self.categories[name])
+                cols[name] = pd.Categorical.from_codes(codes, categories=cats)
+            else:
+                cols[name] = x
+        return pd.DataFrame(cols, copy=False)
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
         return {
