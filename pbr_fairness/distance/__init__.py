@@ -8,8 +8,10 @@ DistanceClassifier
     passes scikit-learn's estimator checks.
 DistanceModel
     The caseload-aware layer over it (schema features, ``predict_distance``,
-    ``predict_band``, ``predict_band_name``), saved as text files
+    ``predict_band``, ``predict_band_name``, ``band_labels``), saved as text files
     (``save``/``load``, :mod:`~pbr_fairness.distance.storage`), never pickled.
+band_label, band_table
+    Bands labelled with their range of predicted chance; band 1 is furthest from work.
 predict_probability
     Calibrated probabilities from a model or a model directory.
 load_default_model, train_default_model
@@ -28,6 +30,8 @@ from pbr_fairness.distance.bands import (
     NAMED_BANDS,
     assign_bands,
     band_edges_from_quantiles,
+    band_label,
+    band_table,
     named_bands,
 )
 from pbr_fairness.distance.calibration import Calibrator, fit_calibrator
@@ -84,6 +88,8 @@ __all__ = [
     "FeatureSpec",
     "assign_bands",
     "band_edges_from_quantiles",
+    "band_label",
+    "band_table",
     "bootstrap_metrics",
     "brier_score",
     "build_model_card",

@@ -26,11 +26,15 @@ from pbr_fairness.distance.storage import MODEL_FILES
 __all__ = [
     "CARD_JSON",
     "CARD_MARKDOWN",
+    "DIRECTION",
+    "bands_card",
     "build_model_card",
     "render_model_card",
     "write_model_card",
 ]
 
+#: The one direction of bands, stated in every card.
+DIRECTION = "band 1 = furthest from work (lowest predicted chance of a job outcome)"
 CARD_JSON = "model_card.json"
 CARD_MARKDOWN = "model_card.md"
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "lightgbm", "shap", "fairlearn", "scipy")
@@ -95,8 +99,6 @@ def build_model_card(
     dict
         JSON-ready card.
     """
-    named = model.named_band_table()
-    deciles = model.band_edges(10)
     card: dict[str, Any] = {
         "name": "pbr-fairness distance-from-employment model",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -118,15 +120,7 @@ def build_model_card(
             "training_hash": model.training_hash_,
             "outcome_rate": float(model.base_rate_),
         },
-        "bands": {
-            "named": _records(named),
-            "named_note": "Each named band holds a fifth of the training population;"
-            " cut-points on probability (and distance = 1 - probability).",
-            "decile_distance_edges": [float(v) for v in deciles],
-            "decile_note": "predict_band(X, n_bands=10): band 1 = closest to work (lowest"
-            " distance), band 10 = furthest; a person is in band b when"
-            " edges[b-2] < distance <= edges[b-1].",
-        },
+        "bands": bands_card(model),
         "package_versions": _versions(),
         "notes": list(notes or []),
     }
@@ -148,6 +142,35 @@ def build_model_card(
     if importance is not None:
         card["importance"] = _records(importance)
     return card
+
+
+def bands_card(model: DistanceModel) -> dict[str, Any]:
+    """Return the card's description of a model's bands: band 1 is the furthest from work.
+
+    Parameters
+    ----------
+    model : DistanceModel
+        Fitted model.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``direction``; ``named`` (the five named bands) and ``deciles``, one
+        record per band with its label and range of chance and distance; the deciles'
+        interior cut-points on distance; notes.
+    """
+    return {
+        "direction": DIRECTION,
+        "named": _records(model.named_band_table()),
+        "named_note": "Each named band holds a fifth of the training population, band 1"
+        " (furthest from work) first; a person is in a band when probability from <="
+        " chance < probability to (distance = 1 - probability).",
+        "deciles": _records(model.band_table(10)),
+        "decile_distance_edges": [float(v) for v in model.band_edges(10)],
+        "decile_note": "predict_band(X, n_bands=10): band 1 = furthest from work (the tenth"
+        " of the training population with the lowest predicted chance), band 10 = closest;"
+        " the edges are the interior cut-points on distance, increasing.",
+    }
 
 
 def _file_hashes(directory: Path) -> dict[str, str]:
@@ -209,16 +232,27 @@ def render_model_card(card: dict[str, Any]) -> str:
     for name, kind in zip(feats["names"], feats["kinds"], strict=True):
         cats = ", ".join(feats["categories"].get(name, []))
         lines.append(f"| {esc(name)} | {kind} | {esc(cats)} |")
-    lines += ["", "## Bands", "", card["bands"]["named_note"], "",
-              "| band | probability from | probability to | distance from | distance to |",
-              "|---|---:|---:|---:|---:|"]
-    for r in card["bands"]["named"]:
+    bands = card["bands"]
+    lines += ["", "## Bands", "", f"One direction: {bands.get('direction', DIRECTION)}.", "",
+              bands["named_note"], "",
+              "| band | name | chance of a job outcome | probability from | probability to |"
+              " distance from | distance to |",
+              "|---:|---|---|---:|---:|---:|---:|"]
+    for r in bands["named"]:
+        label = r.get("label", r["band"]).split(": ", 1)[-1]
         lines.append(
-            f"| {r['band']} | {r['probability_from']:.4f} | {r['probability_to']:.4f} | "
-            f"{r['distance_from']:.4f} | {r['distance_to']:.4f} |"
+            f"| {r.get('number', '')} | {r['band']} | {label} | {r['probability_from']:.4f} |"
+            f" {r['probability_to']:.4f} | {r['distance_from']:.4f} | {r['distance_to']:.4f} |"
         )
-    edges = ", ".join(f"{v:.4f}" for v in card["bands"]["decile_distance_edges"])
-    lines += ["", f"Decile bands: {card['bands']['decile_note']} Distance edges: {edges}."]
+    lines += ["", f"Decile bands: {bands['decile_note']}"]
+    if bands.get("deciles"):
+        lines += ["", "| decile band | label | probability from | probability to |",
+                  "|---:|---|---:|---:|"]
+        for r in bands["deciles"]:
+            lines.append(f"| {r['band']} | {r['label']} | {r['probability_from']:.4f} |"
+                         f" {r['probability_to']:.4f} |")
+    edges = ", ".join(f"{v:.4f}" for v in bands["decile_distance_edges"])
+    lines += ["", f"Decile distance edges: {edges}."]
     acc = card.get("accuracy")
     if acc:
         lines += ["", "## Accuracy on the test data", "",

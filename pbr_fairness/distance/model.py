@@ -8,7 +8,8 @@ and hands the typed table to the generic core,
 :class:`~pbr_fairness.distance.classifier.DistanceClassifier`: LightGBM boosted from a
 main-effects logistic regression, Platt-calibrated, with shrunk log-odds shifts per payment
 group. On top it gives the distance (``1 - probability``), the bands of the training
-distribution (:mod:`pbr_fairness.distance.bands`) and the inputs of the model card.
+distribution (:mod:`pbr_fairness.distance.bands`; band 1 = furthest from work) and the
+inputs of the model card.
 
 Saved models are a directory of text files (:mod:`pbr_fairness.distance.storage`): loading
 never unpickles anything.
@@ -33,6 +34,7 @@ from pbr_fairness.distance.bands import (
     QUANTILE_LEVELS,
     assign_bands,
     band_edges_from_quantiles,
+    band_table,
     named_bands,
 )
 from pbr_fairness.distance.calibration import CalibrationMethod, Calibrator
@@ -228,7 +230,10 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
     >>> model = DistanceModel(n_estimators=50, rng=0).fit(X, y)
     >>> model.predict_proba(X).shape
     (600, 2)
-    >>> bool(np.all(model.predict_band(X) >= 1))
+    >>> bands = model.predict_band(X)  # band 1 = furthest from work
+    >>> bool(model.predict_distance(X)[bands == 1].min() >= model.band_edges(10)[-1])
+    True
+    >>> model.band_labels(5)[0].startswith("Band 1 (furthest from work): chance below")
     True
     """
 
@@ -444,7 +449,7 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         return band_edges_from_quantiles(self.distance_quantiles_, n_bands)
 
     def predict_band(self, X: Any, n_bands: int = 10) -> NDArray[np.int64]:
-        """Return each person's band ``1..n_bands`` (1 = closest to work).
+        """Return each person's band ``1..n_bands`` (1 = furthest from work).
 
         Bands are equal-share bands of the training distribution (deciles by default).
         """
@@ -454,18 +459,33 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         """Return each person's named band (:data:`~pbr_fairness.distance.bands.NAMED_BANDS`)."""
         return named_bands(self.predict_band(X, n_bands=len(NAMED_BANDS)))
 
+    def band_table(self, n_bands: int = 10) -> pd.DataFrame:
+        """Return the ``n_bands`` bands with their labels and ranges of chance and distance.
+
+        See :func:`~pbr_fairness.distance.bands.band_table`; band 1 is furthest from work.
+        """
+        return band_table(self.band_edges(n_bands))
+
+    def band_labels(self, n_bands: int = 10) -> tuple[str, ...]:
+        """Return a label per band, e.g. "Band 1 (furthest from work): chance below 12%"."""
+        return tuple(self.band_table(n_bands)["label"])
+
     def named_band_table(self) -> pd.DataFrame:
-        """Return the named bands with their cut-points on distance and probability."""
-        edges = self.band_edges(len(NAMED_BANDS))
-        lo = np.r_[0.0, edges]
-        hi = np.r_[edges, 1.0]
+        """Return the named bands (furthest from work first) with labels and cut-points.
+
+        Columns: ``band`` (name), ``number`` (1 = furthest from work), ``label``,
+        ``distance_from``, ``distance_to``, ``probability_from``, ``probability_to``.
+        """
+        t = band_table(self.band_edges(len(NAMED_BANDS)), NAMED_BANDS)
         return pd.DataFrame(
             {
                 "band": list(NAMED_BANDS),
-                "distance_from": lo,
-                "distance_to": hi,
-                "probability_from": 1.0 - hi,
-                "probability_to": 1.0 - lo,
+                "number": t["band"].to_numpy(),
+                "label": t["label"].to_numpy(),
+                "distance_from": t["distance_from"].to_numpy(),
+                "distance_to": t["distance_to"].to_numpy(),
+                "probability_from": t["probability_from"].to_numpy(),
+                "probability_to": t["probability_to"].to_numpy(),
             }
         )
 
