@@ -13,15 +13,19 @@ import hashlib
 import json
 import platform
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pbr_fairness.distance.evaluation import DistanceEvaluation
+from pbr_fairness.distance.fairness import FairnessReport
 from pbr_fairness.distance.model import DistanceModel
 from pbr_fairness.distance.provenance import package_version
 from pbr_fairness.distance.storage import MODEL_FILES
+from pbr_fairness.safety import escape_html
 
 __all__ = [
     "CARD_JSON",
@@ -41,8 +45,6 @@ _PACKAGES = ("numpy", "pandas", "scikit-learn", "lightgbm", "shap", "fairlearn",
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {"python": platform.python_version(), "pbr-fairness": package_version()}
     for name in _PACKAGES:
         try:
@@ -67,8 +69,8 @@ def build_model_card(
     *,
     target: str = "job_outcome",
     training: dict[str, Any] | None = None,
-    evaluation: Any = None,
-    fairness: Any = None,
+    evaluation: DistanceEvaluation | None = None,
+    fairness: FairnessReport | None = None,
     importance: pd.DataFrame | None = None,
     seed: int | None = None,
     notes: list[str] | None = None,
@@ -206,8 +208,6 @@ def render_model_card(card: dict[str, Any]) -> str:
     -------
     str
     """
-    from pbr_fairness.safety import escape_html
-
     def esc(v: Any) -> str:
         return escape_html(_fmt(v)).replace("|", "\\|")
 

@@ -1,4 +1,7 @@
-"""Where a model or a table came from: the package version and a hash of a table's values."""
+"""Where a model or a table came from: the package version and a hash of a table's values.
+
+``package_version`` is :func:`pbr_fairness.version.package_version`, re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-import pbr_fairness
+from pbr_fairness.version import package_version
 
 __all__ = ["frame_hash", "package_version"]
-
-
-def package_version() -> str:
-    """Return the installed pbr-fairness version.
-
-    Examples
-    --------
-    >>> package_version() == pbr_fairness.__version__
-    True
-    """
-    return str(pbr_fairness.__version__)
 
 
 def frame_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
