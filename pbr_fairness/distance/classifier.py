@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -160,6 +161,47 @@ def _group_shift(
     return out
 
 
+def _as_table(X: Any) -> pd.DataFrame | None:
+    """Return a 2-D array-like as a data frame with numbered columns, or ``None``."""
+    try:
+        arr = np.asarray(X)
+    except Exception:  # sparse matrices and other objects: validate_data explains
+        return None
+    return pd.DataFrame(arr) if arr.ndim == 2 else None
+
+
+def _named_positions(items: list[Any], names: list[str], n_columns: int) -> list[int]:
+    """Column positions of a boolean mask, or of a list of column names and positions."""
+    if items and all(isinstance(v, bool | np.bool_) for v in items):
+        if len(items) != n_columns:
+            raise InputError(
+                [Problem(f"categorical_features mask has {len(items)} entries for"
+                         f" {n_columns} columns")]
+            )
+        return [j for j, v in enumerate(items) if v]
+    out = []
+    for v in items:
+        if isinstance(v, str) and v in names:
+            out.append(names.index(v))
+        elif isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v < n_columns:
+            out.append(int(v))
+        else:
+            raise InputError(
+                [Problem(f"categorical feature {v!r} is not a column of X", column=str(v))]
+            )
+    return sorted(set(out))
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The start, trees and calibration fitted on one table, and how."""
+
+    linear: LinearInit
+    booster: lgb.Booster
+    calibrator: Calibrator
+    scheme: str
+
+
 def _has_both(y: NDArray[np.float64]) -> bool:
     return bool(len(y)) and 0.0 < float(y.mean()) < 1.0
 
@@ -173,8 +215,10 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         Which columns are categorical (LightGBM's native categorical splits; one coefficient
         per category in the linear start). ``"from_dtype"``: the ``category`` columns of a
         data frame (none for arrays); a sequence of column positions, names or a boolean
-        mask: those columns, whose categories are their distinct values; ``None``: none.
-        Values not seen in training are treated as missing.
+        mask: those columns, whose categories are their dtype's categories or else their
+        distinct values; ``None``: none. At prediction, a categorical column's values are
+        looked up among its training categories; values not seen in training are treated
+        as missing.
     calibration : {"isotonic", "platt", "none"}, default "platt"
         Map from the boosted score to a probability, fitted on scores of rows the trees did
         not see. Log-loss boosting is already close to calibrated; isotonic regression on
@@ -365,31 +409,8 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
             if not _is_frame(X):
                 return []
             return [j for j, dt in enumerate(X.dtypes) if isinstance(dt, pd.CategoricalDtype)]
-        items = list(spec)
-        if items and all(isinstance(v, bool | np.bool_) for v in items):
-            if len(items) != n_columns:
-                raise InputError(
-                    [Problem(f"categorical_features mask has {len(items)} entries for"
-                             f" {n_columns} columns")]
-                )
-            return [j for j, v in enumerate(items) if v]
         names = [str(c) for c in X.columns] if _is_frame(X) else []
-        out = []
-        for v in items:
-            if isinstance(v, str):
-                if v not in names:
-                    raise InputError(
-                        [Problem("categorical feature is not a column of X", column=v)]
-                    )
-                out.append(names.index(v))
-            elif isinstance(v, int | np.integer) and 0 <= int(v) < n_columns:
-                out.append(int(v))
-            else:
-                raise InputError(
-                    [Problem(f"categorical feature {v!r} is not a column of X"
-                             f" (0..{n_columns - 1})")]
-                )
-        return sorted(set(out))
+        return _named_positions(list(spec), names, n_columns)
 
     def _with_codes(
         self, X: Any, *, reset: bool
@@ -399,46 +420,36 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         Anything that is not a 2-D table is returned unchanged for ``validate_data`` to
         reject with its usual message.
         """
+        spec = self.categorical_features
         if _is_frame(X):
             frame = X
+        elif reset and (spec is None or isinstance(spec, str)):
+            return X, None  # no categorical columns in an array unless named
+        elif not reset and not np.any(self.is_categorical_):
+            return X, None
         else:
-            if reset and self.categorical_features in (None, "from_dtype"):
+            frame = _as_table(X)
+            if frame is None:
                 return X, None
-            if not reset and not np.any(self.is_categorical_):
-                return X, None
-            try:
-                arr = np.asarray(X)
-            except Exception:  # sparse matrices and other objects: validate_data explains
-                return X, None
-            if arr.ndim != 2:
-                return X, None
-            frame = pd.DataFrame(arr)
-        n_columns = frame.shape[1]
-        if 0 in frame.shape:
-            return X, None  # validate_data reports the empty table
-        if reset:
-            positions = self._categorical_positions(frame if _is_frame(X) else X, n_columns)
-            categories: list[NDArray[np.object_] | None] = [None] * n_columns
-            for j in positions:
-                categories[j] = _learn_categories(frame.iloc[:, j])
-        else:
-            if n_columns != self.n_features_in_:
-                return X, None  # validate_data reports the wrong number of columns
-            categories = list(self.categories_)
-            positions = [j for j, c in enumerate(categories) if c is not None]
-        if not positions:
+        if 0 in frame.shape or (not reset and frame.shape[1] != self.n_features_in_):
+            return X, None  # validate_data reports the empty table or the wrong width
+        categories = self._training_categories(frame, X) if reset else list(self.categories_)
+        if all(c is None for c in categories):
             return X, categories
         out = frame.copy(deep=False)
-        for j in positions:
-            cats = categories[j]
-            assert cats is not None
-            out.isetitem(j, _category_codes(frame.iloc[:, j], cats))
+        for j, cats in enumerate(categories):
+            if cats is not None:
+                out.isetitem(j, _category_codes(frame.iloc[:, j], cats))
         return out, categories
 
-    def _n_categories(self) -> list[int | None]:
-        return [None if c is None else len(c) for c in self.categories_]
+    def _training_categories(self, frame: pd.DataFrame, X: Any) -> list[NDArray[np.object_] | None]:
+        """Categories of each categorical column of the training table (``None``: numeric)."""
+        categories: list[NDArray[np.object_] | None] = [None] * frame.shape[1]
+        for j in self._categorical_positions(frame if _is_frame(X) else X, frame.shape[1]):
+            categories[j] = _learn_categories(frame.iloc[:, j])
+        return categories
 
-    def _offset_column(self) -> int | None:
+    def _offset_column(self, is_categorical: NDArray[np.bool_]) -> int | None:
         """Position of the ``offset`` column, checked to be categorical."""
         name = self.offset
         if name is None:
@@ -446,11 +457,11 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         names = list(getattr(self, "feature_names_in_", []))
         if isinstance(name, str) and name in names:
             col = names.index(name)
-        elif isinstance(name, int | np.integer) and 0 <= int(name) < self.n_features_in_:
+        elif isinstance(name, int | np.integer) and 0 <= int(name) < len(is_categorical):
             col = int(name)
         else:
             col = -1
-        if col < 0 or not self.is_categorical_[col]:
+        if col < 0 or not is_categorical[col]:
             raise InputError(
                 [Problem("offset must name a categorical feature of the model", column=str(name))]
             )
@@ -463,6 +474,7 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         y: NDArray[np.float64],
         params: dict[str, Any],
         *,
+        n_categories: Sequence[int | None],
         rounds: int,
         init: NDArray[np.float64],
         valid: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None,
@@ -473,7 +485,7 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
             label=y,
             init_score=init,
             feature_name=names,
-            categorical_feature=[j for j, c in enumerate(self.is_categorical_) if c],
+            categorical_feature=[j for j, k in enumerate(n_categories) if k is not None],
             free_raw_data=True,
             params={"verbosity": -1},
         )
@@ -499,10 +511,13 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _start(
-        self, Xm: NDArray[np.float64], y: NDArray[np.float64], gen: np.random.Generator
+        self,
+        Xm: NDArray[np.float64],
+        y: NDArray[np.float64],
+        gen: np.random.Generator,
+        n_categories: Sequence[int | None],
     ) -> LinearInit:
         """Return the boosting's starting log-odds: main-effects regression or base rate."""
-        n_categories = self._n_categories()
         if self.linear_start:
             return fit_linear_init(Xm, y, n_categories, rng=gen)
         base = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
@@ -514,24 +529,66 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         )
         return LinearInit(float(np.log(base / (1 - base))), params, (0.0,) * len(params))
 
-    def _cross_fit(
+    def _fit_holdout(
         self,
         Xm: NDArray[np.float64],
         target: NDArray[np.float64],
         params: dict[str, Any],
+        n_categories: Sequence[int | None],
+        gen: np.random.Generator,
+        split: tuple[NDArray[np.intp], NDArray[np.intp]],
+    ) -> _Fitted:
+        """Start and trees on one part, early stopping and calibration on the other."""
+        fit_idx, cal_idx = split
+        linear = self._start(Xm[fit_idx], target[fit_idx], gen, n_categories)
+        init = linear.score(Xm)
+        booster = self._train(
+            Xm[fit_idx], target[fit_idx], params, n_categories=n_categories,
+            rounds=self.n_estimators, init=init[fit_idx],
+            valid=(Xm[cal_idx], target[cal_idx], init[cal_idx]),
+        )
+        best = booster.best_iteration or booster.current_iteration()
+        cal_scores = init[cal_idx] + booster.predict(
+            Xm[cal_idx], raw_score=True, num_iteration=best
+        )
+        calibrator = fit_calibrator(cal_scores, target[cal_idx], self.calibration)
+        if best < booster.current_iteration():
+            booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+        return _Fitted(linear, booster, calibrator, f"holdout ({len(cal_idx)} rows)")
+
+    def _fit_folds(
+        self,
+        Xm: NDArray[np.float64],
+        target: NDArray[np.float64],
+        params: dict[str, Any],
+        n_categories: Sequence[int | None],
+        gen: np.random.Generator,
         folds: int,
         seed: int,
-        gen: np.random.Generator,
-    ) -> tuple[LinearInit, lgb.Booster, NDArray[np.float64]]:
-        """Out-of-fold scores from ``folds`` folds; the start and trees refitted on all rows."""
+    ) -> _Fitted:
+        """Calibrate on out-of-fold scores; the start and the trees refitted on all rows.
+
+        With fewer rows of a class than folds, as many folds as there are such rows; with one
+        row of a class there is no score of it that the trees did not see, so the trees get
+        one round and the calibration is fitted on the training scores.
+        """
+        folds = min(folds, int(np.bincount(target.astype(np.int64), minlength=2).min()))
+        if folds < 2:
+            linear = self._start(Xm, target, gen, n_categories)
+            booster = self._train(Xm, target, params, n_categories=n_categories, rounds=1,
+                                  init=linear.score(Xm))
+            scores = linear.score(Xm) + booster.predict(Xm, raw_score=True)
+            calibrator = fit_calibrator(scores, target, self.calibration)
+            return _Fitted(linear, booster, calibrator, "in-sample (one row of a class)")
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         oof = np.empty(len(Xm))
         bests = []
         for fit_idx, cal_idx in splitter.split(Xm, target):
-            init_k = self._start(Xm[fit_idx], target[fit_idx], gen).score(Xm)
+            init_k = self._start(Xm[fit_idx], target[fit_idx], gen, n_categories).score(Xm)
             b = self._train(
-                Xm[fit_idx], target[fit_idx], params, rounds=self.n_estimators,
-                init=init_k[fit_idx], valid=(Xm[cal_idx], target[cal_idx], init_k[cal_idx]),
+                Xm[fit_idx], target[fit_idx], params, n_categories=n_categories,
+                rounds=self.n_estimators, init=init_k[fit_idx],
+                valid=(Xm[cal_idx], target[cal_idx], init_k[cal_idx]),
             )
             best_k = b.best_iteration or b.current_iteration()
             bests.append(best_k)
@@ -539,9 +596,28 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
                 Xm[cal_idx], raw_score=True, num_iteration=best_k
             )
         best = max(1, round(float(np.mean(bests))))
-        linear = self._start(Xm, target, gen)
-        booster = self._train(Xm, target, params, rounds=best, init=linear.score(Xm))
-        return linear, booster, oof
+        linear = self._start(Xm, target, gen, n_categories)
+        booster = self._train(Xm, target, params, n_categories=n_categories, rounds=best,
+                              init=linear.score(Xm))
+        calibrator = fit_calibrator(oof, target, self.calibration)
+        return _Fitted(linear, booster, calibrator, f"cross-fitted ({folds} folds)")
+
+    def _binary_target(self, y: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.float64]]:
+        """Return the two classes and ``y`` as 0/1 (1 = the second class)."""
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise InputError(
+                [Problem("Only binary classification is supported. The type of the target is"
+                         f" {y_type}.", column="y")]
+            )
+        classes, y_index = np.unique(y, return_inverse=True)
+        if len(classes) != 2:
+            raise InputError(
+                [Problem(f"y holds one class ({classes.tolist()!r}); binary classification"
+                         " needs two", column="y")]
+            )
+        return classes, y_index.astype(np.float64)
 
     def fit(self, X: Any, y: Any) -> DistanceClassifier:
         """Fit the linear start, the trees, the calibration and the shifts.
@@ -564,30 +640,17 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
             If ``X`` or ``y`` is malformed, ``y`` does not hold exactly two classes, or a
             setting is invalid (:class:`~pbr_fairness.errors.InputError`).
         """
-        Xc, categories = self._with_codes(X, reset=True)
+        Xc, found = self._with_codes(X, reset=True)
         Xm, y = validate_data(self, Xc, y, dtype=np.float64, ensure_all_finite="allow-nan")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise InputError(
-                [Problem("Only binary classification is supported. The type of the target is"
-                         f" {y_type}.", column="y")]
-            )
-        classes, y_index = np.unique(y, return_inverse=True)
-        if len(classes) != 2:
-            raise InputError(
-                [Problem(f"y holds one class ({classes.tolist()!r}); binary classification"
-                         " needs two", column="y")]
-            )
+        classes, target = self._binary_target(y)
         problems = self._parameter_problems()
         if problems:
             raise InputError(problems)
-        n, n_columns = Xm.shape
-        self.classes_ = classes
-        self.categories_ = categories if categories is not None else [None] * n_columns
-        self.is_categorical_ = np.array([c is not None for c in self.categories_], dtype=bool)
-        offset_col = self._offset_column()
-        target = y_index.astype(np.float64)
+        n = len(Xm)
+        categories = found if found is not None else [None] * Xm.shape[1]
+        n_categories = [None if c is None else len(c) for c in categories]
+        is_categorical = np.array([c is not None for c in categories], dtype=bool)
+        offset_col = self._offset_column(is_categorical)
 
         gen = np.random.default_rng(self.rng)
         seed = int(gen.integers(2**31 - 1))
@@ -595,63 +658,37 @@ class DistanceClassifier(ClassifierMixin, BaseEstimator):
         cv = self.cv
         if cv == "auto":
             cv = _AUTO_FOLDS if n < CROSS_FIT_BELOW else None
-        holdout = None
+        split = None
         if cv is None:
             order = gen.permutation(n)
             n_cal = max(10, round(n * float(self.calibration_fraction)))
             cal_idx, fit_idx = np.sort(order[:n_cal]), np.sort(order[n_cal:])
             if _has_both(target[fit_idx]) and _has_both(target[cal_idx]):
-                holdout = (fit_idx, cal_idx)
-            else:  # too few rows of a class to hold some out: cross-fit instead
-                cv = _AUTO_FOLDS
-        if holdout is not None:
-            fit_idx, cal_idx = holdout
-            linear = self._start(Xm[fit_idx], target[fit_idx], gen)
-            init = linear.score(Xm)
-            booster = self._train(
-                Xm[fit_idx], target[fit_idx], params, rounds=self.n_estimators,
-                init=init[fit_idx], valid=(Xm[cal_idx], target[cal_idx], init[cal_idx]),
-            )
-            best = booster.best_iteration or booster.current_iteration()
-            cal_scores = init[cal_idx] + booster.predict(
-                Xm[cal_idx], raw_score=True, num_iteration=best
-            )
-            calibrator = fit_calibrator(cal_scores, target[cal_idx], self.calibration)
-            if best < booster.current_iteration():
-                booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-            scheme = f"holdout ({len(cal_idx)} rows)"
-        else:
-            assert cv is not None
-            folds = min(int(cv), int(np.bincount(target.astype(np.int64), minlength=2).min()))
-            if folds >= 2:
-                linear, booster, oof = self._cross_fit(Xm, target, params, folds, seed, gen)
-                calibrator = fit_calibrator(oof, target, self.calibration)
-                scheme = f"cross-fitted ({folds} folds)"
-            else:  # one row of a class: no score of it that the trees did not see, so
-                # one round of trees and a calibration on the training scores
-                linear = self._start(Xm, target, gen)
-                booster = self._train(Xm, target, params, rounds=1, init=linear.score(Xm))
-                calibrator = fit_calibrator(
-                    linear.score(Xm) + booster.predict(Xm, raw_score=True), target,
-                    self.calibration,
-                )
-                scheme = "in-sample (one row of a class)"
-            init = linear.score(Xm)
-        raw_train = init + booster.predict(Xm, raw_score=True, num_threads=self._threads())
-        offset_categories = None if offset_col is None else self.categories_[offset_col]
-        k = 1 if offset_categories is None else len(offset_categories) + 1
+                split = (fit_idx, cal_idx)
+        if split is not None:
+            fitted = self._fit_holdout(Xm, target, params, n_categories, gen, split)
+        else:  # cross-fit, also when too few rows of a class can be held out
+            folds = _AUTO_FOLDS if cv is None else int(cv)
+            fitted = self._fit_folds(Xm, target, params, n_categories, gen, folds, seed)
+        raw_train = fitted.linear.score(Xm) + fitted.booster.predict(
+            Xm, raw_score=True, num_threads=self._threads()
+        )
+        k = 1 if offset_col is None else (n_categories[offset_col] or 0) + 1
         idx = offset_codes(Xm, offset_col, np.zeros(k))
-        self.linear_ = linear
-        self.booster_ = booster
-        self.calibrator_ = calibrator
+        self.classes_ = classes
+        self.categories_ = categories
+        self.is_categorical_ = is_categorical
+        self.linear_ = fitted.linear
+        self.booster_ = fitted.booster
+        self.calibrator_ = fitted.calibrator
         self.offset_index_ = offset_col
-        self.offsets_ = _group_shift(raw_train, target, idx, k, calibrator)
+        self.offsets_ = _group_shift(raw_train, target, idx, k, fitted.calibrator)
         self.offset_shares_ = np.bincount(idx, minlength=k) / n
-        self.calibration_scheme_ = scheme
-        self.best_iteration_ = int(booster.current_iteration())
+        self.calibration_scheme_ = fitted.scheme
+        self.best_iteration_ = int(fitted.booster.current_iteration())
         logger.debug(
             "fitted DistanceClassifier on %d rows, %d columns, %d trees, calibration %s %s",
-            n, n_columns, self.best_iteration_, calibrator.method, scheme,
+            n, Xm.shape[1], self.best_iteration_, fitted.calibrator.method, fitted.scheme,
         )
         return self
 
