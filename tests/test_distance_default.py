@@ -43,6 +43,16 @@ def test_card(made) -> None:
         card["package_versions"]
     )
     assert len(card["bands"]["named"]) == 5
+    # one direction: band 1 is the furthest from work, every band labelled with its chance
+    assert card["bands"]["direction"].startswith("band 1 = furthest from work")
+    assert [r["number"] for r in card["bands"]["named"]] == [1, 2, 3, 4, 5]
+    assert card["bands"]["named"][0]["band"] == "furthest from work"
+    assert card["bands"]["named"][0]["label"].startswith(
+        "Band 1 (furthest from work): chance below"
+    )
+    assert len(card["bands"]["deciles"]) == 10
+    assert card["bands"]["deciles"][-1]["label"].startswith("Band 10 (closest to work): chance")
+    assert "closest to work (lowest" not in json.dumps(card)
     for name, digest in card["files"].items():
         assert digest == "sha256:" + hashlib.sha256((d / name).read_bytes()).hexdigest()
     md = (d / "model_card.md").read_text(encoding="utf-8")
@@ -50,6 +60,8 @@ def test_card(made) -> None:
                     "## What drives the predictions", "## Package versions"):
         assert heading in md
     assert "insufficient data" in md
+    assert "One direction: band 1 = furthest from work" in md
+    assert "| 1 | furthest from work | chance below" in md
 
 
 def test_recreated_from_seed(made, tmp_path) -> None:
@@ -86,3 +98,6 @@ def test_shipped_model() -> None:
     assert abs(p.mean() - people["true_p_observable"].mean()) < 0.03
     assert np.corrcoef(p, people["true_p_observable"])[0, 1] > 0.9
     assert card["metrics"]["auc"] >= 0.98 * card["metrics"]["oracle_auc"]
+    assert card["bands"]["direction"].startswith("band 1 = furthest from work")
+    assert [r["label"] for r in card["bands"]["deciles"]] == list(model.band_labels(10))
+    assert "Band 1 (furthest from work)" in (d / "model_card.md").read_text(encoding="utf-8")

@@ -176,18 +176,34 @@ def test_bands(small: pd.DataFrame, small_model: DistanceModel) -> None:
     bands = small_model.predict_band(small)
     assert bands.min() >= 1 and bands.max() <= 10
     order = np.argsort(d)
-    assert (np.diff(bands[order]) >= 0).all()  # further from work, never a closer band
+    assert (np.diff(bands[order]) <= 0).all()  # further from work, never a closer band
+    assert d[bands == 1].min() >= d[bands == 10].max()  # band 1 = furthest from work
     shares = np.bincount(bands, minlength=11)[1:] / len(bands)
     assert np.abs(shares - 0.1).max() < 0.03  # deciles of the training distribution
     edges = small_model.band_edges(10)
     assert len(edges) == 9 and (np.diff(edges) >= 0).all()
+    assert (d[bands == 1] > edges[-1]).all() and (d[bands == 10] <= edges[0]).all()
     names = small_model.predict_band_name(small)
     assert set(names) <= set(NAMED_BANDS)
     far = names == "furthest from work"
     assert d[far].min() >= d[~far].max() - 1e-12
+    np.testing.assert_array_equal(far, small_model.predict_band(small, n_bands=5) == 1)
     table = small_model.named_band_table()
     np.testing.assert_allclose(table["probability_to"], 1 - table["distance_from"])
     assert list(table["band"]) == list(NAMED_BANDS)
+    assert list(table["number"]) == [1, 2, 3, 4, 5]
+    assert table["probability_to"].is_monotonic_increasing
+    labels = small_model.band_labels(10)
+    assert len(labels) == 10
+    assert labels[0].startswith("Band 1 (furthest from work): chance below ")
+    assert labels[-1].startswith("Band 10 (closest to work): chance ")
+    assert labels[-1].endswith(" or more")
+    p = 1 - d
+    cut = 1 - edges[-1]  # the chance named in band 1's label
+    assert labels[0].endswith(f"{cut:.0%}") or labels[0].endswith(f"{cut:.1%}") or labels[
+        0
+    ].endswith(f"{cut:.2%}")
+    assert (p[bands == 1] < cut + 1e-12).all()
 
 
 @pytest.mark.parametrize("method", ["isotonic", "platt", "none"])

@@ -336,7 +336,7 @@ def predict_command(
     """Predict each person's chance of a job outcome, distance and band.
 
     Writes person_id (or row, 1-based, when there is no identifier), p_job_outcome,
-    distance (1 - p_job_outcome), band (1 = closest to work .. n-bands = furthest) and
+    distance (1 - p_job_outcome), band (1 = furthest from work .. n-bands = closest) and
     band_name.
     """
     import numpy as np

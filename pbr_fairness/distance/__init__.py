@@ -2,10 +2,16 @@
 
 Public API
 ----------
+DistanceClassifier
+    The core: a scikit-learn binary classifier for any array or table (LightGBM boosted
+    from a main-effects logistic regression, calibrated, with shrunk per-category shifts);
+    passes scikit-learn's estimator checks.
 DistanceModel
-    scikit-learn classifier (``fit``, ``predict_proba``, ``predict_distance``,
-    ``predict_band``, ``predict_band_name``), saved as text files (``save``/``load``),
-    never pickled.
+    The caseload-aware layer over it (schema features, ``predict_distance``,
+    ``predict_band``, ``predict_band_name``, ``band_labels``), saved as text files
+    (``save``/``load``, :mod:`~pbr_fairness.distance.storage`), never pickled.
+band_label, band_table
+    Bands labelled with their range of predicted chance; band 1 is furthest from work.
 predict_probability
     Calibrated probabilities from a model or a model directory.
 load_default_model, train_default_model
@@ -24,10 +30,13 @@ from pbr_fairness.distance.bands import (
     NAMED_BANDS,
     assign_bands,
     band_edges_from_quantiles,
+    band_label,
+    band_table,
     named_bands,
 )
 from pbr_fairness.distance.calibration import Calibrator, fit_calibrator
 from pbr_fairness.distance.card import build_model_card, render_model_card, write_model_card
+from pbr_fairness.distance.classifier import DistanceClassifier
 from pbr_fairness.distance.default import (
     DEFAULT_MODEL_DIR,
     DEFAULT_SEED,
@@ -59,7 +68,8 @@ from pbr_fairness.distance.metrics import (
     predictive_ratio,
     roc_auc,
 )
-from pbr_fairness.distance.model import DistanceModel, frame_hash, predict_probability
+from pbr_fairness.distance.model import DistanceModel, predict_probability
+from pbr_fairness.distance.provenance import frame_hash
 
 __all__ = [
     "DEFAULT_FEATURES",
@@ -70,6 +80,7 @@ __all__ = [
     "AccuracyTargets",
     "Calibrator",
     "DefaultModelResult",
+    "DistanceClassifier",
     "DistanceEvaluation",
     "DistanceModel",
     "Explanation",
@@ -77,6 +88,8 @@ __all__ = [
     "FeatureSpec",
     "assign_bands",
     "band_edges_from_quantiles",
+    "band_label",
+    "band_table",
     "bootstrap_metrics",
     "brier_score",
     "build_model_card",

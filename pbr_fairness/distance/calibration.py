@@ -17,11 +17,13 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sklearn.isotonic import isotonic_regression
+from sklearn.linear_model import LogisticRegression
 
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.maths import sigmoid
 
-__all__ = ["CALIBRATION_METHODS", "Calibrator", "fit_calibrator"]
+__all__ = ["CALIBRATION_METHODS", "CalibrationMethod", "Calibrator", "fit_calibrator"]
 
 CalibrationMethod = Literal["isotonic", "platt", "none"]
 CALIBRATION_METHODS: tuple[str, ...] = ("isotonic", "platt", "none")
@@ -145,15 +147,11 @@ def fit_calibrator(
     if method == "none":
         return Calibrator("none", n_samples=len(s))
     if method == "platt":
-        from sklearn.linear_model import LogisticRegression
-
         lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
         lr.fit(s.reshape(-1, 1), t.astype(int))
         return Calibrator(
             "platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]), n_samples=len(s)
         )
-    from sklearn.isotonic import isotonic_regression
-
     # Pool tied scores, then fit pool-adjacent-violators on the ordered distinct scores.
     uniq, inverse = np.unique(s, return_inverse=True)
     counts = np.bincount(inverse).astype(float)

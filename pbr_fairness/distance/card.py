@@ -13,36 +13,38 @@ import hashlib
 import json
 import platform
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pbr_fairness.distance.model import (
-    BOOSTER_FILE,
-    CALIBRATION_FILE,
-    PREPROCESSING_FILE,
-    DistanceModel,
-    package_version,
-)
+from pbr_fairness.distance.evaluation import DistanceEvaluation
+from pbr_fairness.distance.fairness import FairnessReport
+from pbr_fairness.distance.model import DistanceModel
+from pbr_fairness.distance.provenance import package_version
+from pbr_fairness.distance.storage import MODEL_FILES
+from pbr_fairness.safety import escape_html
 
 __all__ = [
     "CARD_JSON",
     "CARD_MARKDOWN",
+    "DIRECTION",
+    "bands_card",
     "build_model_card",
     "render_model_card",
     "write_model_card",
 ]
 
+#: The one direction of bands, stated in every card.
+DIRECTION = "band 1 = furthest from work (lowest predicted chance of a job outcome)"
 CARD_JSON = "model_card.json"
 CARD_MARKDOWN = "model_card.md"
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "lightgbm", "shap", "fairlearn", "scipy")
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {"python": platform.python_version(), "pbr-fairness": package_version()}
     for name in _PACKAGES:
         try:
@@ -67,8 +69,8 @@ def build_model_card(
     *,
     target: str = "job_outcome",
     training: dict[str, Any] | None = None,
-    evaluation: Any = None,
-    fairness: Any = None,
+    evaluation: DistanceEvaluation | None = None,
+    fairness: FairnessReport | None = None,
     importance: pd.DataFrame | None = None,
     seed: int | None = None,
     notes: list[str] | None = None,
@@ -99,8 +101,6 @@ def build_model_card(
     dict
         JSON-ready card.
     """
-    named = model.named_band_table()
-    deciles = model.band_edges(10)
     card: dict[str, Any] = {
         "name": "pbr-fairness distance-from-employment model",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -122,15 +122,7 @@ def build_model_card(
             "training_hash": model.training_hash_,
             "outcome_rate": float(model.base_rate_),
         },
-        "bands": {
-            "named": _records(named),
-            "named_note": "Each named band holds a fifth of the training population;"
-            " cut-points on probability (and distance = 1 - probability).",
-            "decile_distance_edges": [float(v) for v in deciles],
-            "decile_note": "predict_band(X, n_bands=10): band 1 = closest to work (lowest"
-            " distance), band 10 = furthest; a person is in band b when"
-            " edges[b-2] < distance <= edges[b-1].",
-        },
+        "bands": bands_card(model),
         "package_versions": _versions(),
         "notes": list(notes or []),
     }
@@ -154,9 +146,38 @@ def build_model_card(
     return card
 
 
+def bands_card(model: DistanceModel) -> dict[str, Any]:
+    """Return the card's description of a model's bands: band 1 is the furthest from work.
+
+    Parameters
+    ----------
+    model : DistanceModel
+        Fitted model.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``direction``; ``named`` (the five named bands) and ``deciles``, one
+        record per band with its label and range of chance and distance; the deciles'
+        interior cut-points on distance; notes.
+    """
+    return {
+        "direction": DIRECTION,
+        "named": _records(model.named_band_table()),
+        "named_note": "Each named band holds a fifth of the training population, band 1"
+        " (furthest from work) first; a person is in a band when probability from <="
+        " chance < probability to (distance = 1 - probability).",
+        "deciles": _records(model.band_table(10)),
+        "decile_distance_edges": [float(v) for v in model.band_edges(10)],
+        "decile_note": "predict_band(X, n_bands=10): band 1 = furthest from work (the tenth"
+        " of the training population with the lowest predicted chance), band 10 = closest;"
+        " the edges are the interior cut-points on distance, increasing.",
+    }
+
+
 def _file_hashes(directory: Path) -> dict[str, str]:
     out = {}
-    for name in (BOOSTER_FILE, CALIBRATION_FILE, PREPROCESSING_FILE):
+    for name in MODEL_FILES:
         path = directory / name
         if path.is_file():
             out[name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -175,23 +196,11 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return str(v)
 
 
-def render_model_card(card: dict[str, Any]) -> str:
-    """Render a card as Markdown.
+def _esc(v: Any) -> str:
+    return escape_html(_fmt(v)).replace("|", "\\|")
 
-    Parameters
-    ----------
-    card : dict
-        Output of :func:`build_model_card`.
 
-    Returns
-    -------
-    str
-    """
-    from pbr_fairness.safety import escape_html
-
-    def esc(v: Any) -> str:
-        return escape_html(_fmt(v)).replace("|", "\\|")
-
+def _head_lines(card: dict[str, Any]) -> list[str]:
     m = card["model"]
     t = card["training"]
     lines = [
@@ -207,104 +216,155 @@ def render_model_card(card: dict[str, Any]) -> str:
     ]
     for key in ("source", "generator", "test_source", "n_test", "test_hash", "providers"):
         if key in t:
-            lines.append(f"- {key.replace('_', ' ').capitalize()}: {esc(t[key])}")
+            lines.append(f"- {key.replace('_', ' ').capitalize()}: {_esc(t[key])}")
     feats = card["features"]
     lines += ["", "## Features", "", "| feature | kind | categories |", "|---|---|---|"]
     for name, kind in zip(feats["names"], feats["kinds"], strict=True):
         cats = ", ".join(feats["categories"].get(name, []))
-        lines.append(f"| {esc(name)} | {kind} | {esc(cats)} |")
-    lines += ["", "## Bands", "", card["bands"]["named_note"], "",
-              "| band | probability from | probability to | distance from | distance to |",
-              "|---|---:|---:|---:|---:|"]
-    for r in card["bands"]["named"]:
+        lines.append(f"| {_esc(name)} | {kind} | {_esc(cats)} |")
+    return lines
+
+
+def _band_lines(bands: dict[str, Any]) -> list[str]:
+    lines = ["", "## Bands", "", f"One direction: {bands.get('direction', DIRECTION)}.", "",
+             bands["named_note"], "",
+             "| band | name | chance of a job outcome | probability from | probability to |"
+             " distance from | distance to |",
+             "|---:|---|---|---:|---:|---:|---:|"]
+    for r in bands["named"]:
+        label = r.get("label", r["band"]).split(": ", 1)[-1]
         lines.append(
-            f"| {r['band']} | {r['probability_from']:.4f} | {r['probability_to']:.4f} | "
-            f"{r['distance_from']:.4f} | {r['distance_to']:.4f} |"
+            f"| {r.get('number', '')} | {r['band']} | {label} | {r['probability_from']:.4f} |"
+            f" {r['probability_to']:.4f} | {r['distance_from']:.4f} | {r['distance_to']:.4f} |"
         )
-    edges = ", ".join(f"{v:.4f}" for v in card["bands"]["decile_distance_edges"])
-    lines += ["", f"Decile bands: {card['bands']['decile_note']} Distance edges: {edges}."]
-    acc = card.get("accuracy")
-    if acc:
-        lines += ["", "## Accuracy on the test data", "",
-                  "| predictor | AUC | Brier | ECE | mean predicted | observed | n |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
-        for r in acc["overall"]:
-            lines.append(
-                f"| {r['predictor']} | {_fmt(r['auc'])} | {_fmt(r['brier'], 5)} | "
-                f"{_fmt(r['ece'])} | {_fmt(r['mean_predicted'])} | {_fmt(r['observed_rate'])} |"
-                f" {int(r['n']):,} |"
-            )
-        lines += ["", "model: this model; oracle: `true_p_observable` (the best any model of the"
-                  " characteristics can do); full_truth: the chance given the unobserved terms"
-                  " and hours received; logistic_baseline: main-effects logistic regression on"
-                  " the same features and training data.", ""]
-        if acc["targets"]:
-            lines += ["### Targets", "", "| criterion | value | target | met |",
-                      "|---|---:|---|:---:|"]
-            for r in acc["targets"]:
-                lines.append(f"| {esc(r['criterion'])} | {_fmt(r['value'])} | {esc(r['target'])}"
-                             f" | {_fmt(bool(r['passed']))} |")
-        if acc["groups"]:
-            lines += ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
-                      "| characteristic | group | n | observed | predicted | ratio |"
-                      " oracle ratio | model / truth | training sample / truth | sampling s.e. |"
-                      " checked |",
-                      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
-            lines.insert(
-                len(lines) - 2,
-                "ratio: mean predicted / mean observed in the test data; oracle ratio: the same"
-                " for `true_p_observable`; model / truth: mean predicted / mean"
-                " `true_p_observable` (free of the test outcomes' noise); training sample /"
-                " truth: the group's outcome rate in the training data over its mean"
-                " `true_p_observable` there (the sampling luck the model learned); sampling"
-                " s.e.: relative standard error of the test group's observed rate.\n",
-            )
-            for r in acc["groups"]:
-                checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
-                truth = r.get("truth_ratio")
-                lines.append(
-                    f"| {esc(r['characteristic'])} | {esc(r['group'])} | {int(r['n']):,} | "
-                    f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
-                    f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
-                    f"{_fmt(truth, 3)} | {_fmt(r.get('training_sample_ratio'), 3)} | "
-                    f"{_fmt(r.get('noise_se'), 3)} | {checked} |"
-                )
-    fair = card.get("fairness")
-    if fair:
-        s = fair["settings"]
-        lines += ["", "## Fairness (test data)", "",
-                  f"Bootstrap 95% intervals ({s['n_boot']} replicates, people resampled within"
-                  f" each group); groups under {s['min_group_size']} people show 'insufficient"
-                  f" data'. Furthest band: probability below"
-                  f" {s['furthest_band_probability_below']:.4f}.",
-                  "", "| characteristic | group | n | AUC | Brier | predictive ratio |"
-                  " share furthest band |", "|---|---|---:|---:|---:|---:|---:|"]
-        table = pd.DataFrame(fair["table"])
-        if len(table):
-            for (ch, grp, n), part in table.groupby(["characteristic", "group", "n"], sort=False):
-                cells = []
-                for metric in ("auc", "brier", "predictive_ratio", "furthest_band_share"):
-                    r = part[part["metric"] == metric].iloc[0]
-                    if r["status"] != "ok":
-                        cells.append("insufficient data")
-                    else:
-                        d = 4 if metric == "brier" else 3
-                        cells.append(f"{r['value']:.{d}f} [{r['lower']:.{d}f}, {r['upper']:.{d}f}]")
-                lines.append(f"| {esc(ch)} | {esc(grp)} | {int(n):,} | " + " | ".join(cells)
-                             + " |")
+    lines += ["", f"Decile bands: {bands['decile_note']}"]
+    if bands.get("deciles"):
+        lines += ["", "| decile band | label | probability from | probability to |",
+                  "|---:|---|---:|---:|"]
+        for r in bands["deciles"]:
+            lines.append(f"| {r['band']} | {r['label']} | {r['probability_from']:.4f} |"
+                         f" {r['probability_to']:.4f} |")
+    edges = ", ".join(f"{v:.4f}" for v in bands["decile_distance_edges"])
+    return [*lines, "", f"Decile distance edges: {edges}."]
+
+
+_GROUP_NOTE = (
+    "ratio: mean predicted / mean observed in the test data; oracle ratio: the same"
+    " for `true_p_observable`; model / truth: mean predicted / mean"
+    " `true_p_observable` (free of the test outcomes' noise); training sample /"
+    " truth: the group's outcome rate in the training data over its mean"
+    " `true_p_observable` there (the sampling luck the model learned); sampling"
+    " s.e.: relative standard error of the test group's observed rate.\n"
+)
+
+
+def _group_lines(groups: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
+             _GROUP_NOTE,
+             "| characteristic | group | n | observed | predicted | ratio |"
+             " oracle ratio | model / truth | training sample / truth | sampling s.e. |"
+             " checked |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    for r in groups:
+        checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
+        truth = r.get("truth_ratio")
+        lines.append(
+            f"| {_esc(r['characteristic'])} | {_esc(r['group'])} | {int(r['n']):,} | "
+            f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
+            f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
+            f"{_fmt(truth, 3)} | {_fmt(r.get('training_sample_ratio'), 3)} | "
+            f"{_fmt(r.get('noise_se'), 3)} | {checked} |"
+        )
+    return lines
+
+
+def _accuracy_lines(acc: dict[str, Any]) -> list[str]:
+    lines = ["", "## Accuracy on the test data", "",
+             "| predictor | AUC | Brier | ECE | mean predicted | observed | n |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in acc["overall"]:
+        lines.append(
+            f"| {r['predictor']} | {_fmt(r['auc'])} | {_fmt(r['brier'], 5)} | "
+            f"{_fmt(r['ece'])} | {_fmt(r['mean_predicted'])} | {_fmt(r['observed_rate'])} |"
+            f" {int(r['n']):,} |"
+        )
+    lines += ["", "model: this model; oracle: `true_p_observable` (the best any model of the"
+              " characteristics can do); full_truth: the chance given the unobserved terms"
+              " and hours received; logistic_baseline: main-effects logistic regression on"
+              " the same features and training data.", ""]
+    if acc["targets"]:
+        lines += ["### Targets", "", "| criterion | value | target | met |",
+                  "|---|---:|---|:---:|"]
+        for r in acc["targets"]:
+            lines.append(f"| {_esc(r['criterion'])} | {_fmt(r['value'])} | {_esc(r['target'])}"
+                         f" | {_fmt(bool(r['passed']))} |")
+    if acc["groups"]:
+        lines += _group_lines(acc["groups"])
+    return lines
+
+
+def _interval_cell(r: pd.Series, metric: str) -> str:
+    if r["status"] != "ok":
+        return "insufficient data"
+    d = 4 if metric == "brier" else 3
+    return f"{r['value']:.{d}f} [{r['lower']:.{d}f}, {r['upper']:.{d}f}]"
+
+
+def _fairness_lines(fair: dict[str, Any]) -> list[str]:
+    s = fair["settings"]
+    lines = ["", "## Fairness (test data)", "",
+             f"Bootstrap 95% intervals ({s['n_boot']} replicates, people resampled within"
+             f" each group); groups under {s['min_group_size']} people show 'insufficient"
+             f" data'. Furthest band: probability below"
+             f" {s['furthest_band_probability_below']:.4f}.",
+             "", "| characteristic | group | n | AUC | Brier | predictive ratio |"
+             " share furthest band |", "|---|---|---:|---:|---:|---:|---:|"]
+    table = pd.DataFrame(fair["table"])
+    if not len(table):
+        return lines
+    for (ch, grp, n), part in table.groupby(["characteristic", "group", "n"], sort=False):
+        cells = [
+            _interval_cell(part[part["metric"] == metric].iloc[0], metric)
+            for metric in ("auc", "brier", "predictive_ratio", "furthest_band_share")
+        ]
+        lines.append(f"| {_esc(ch)} | {_esc(grp)} | {int(n):,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _tail_lines(card: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     imp = card.get("importance")
     if imp:
         lines += ["", "## What drives the predictions (mean |SHAP|)", "",
                   "| feature | mean abs. contribution (percentage points) |", "|---|---:|"]
-        for r in imp:
-            lines.append(f"| {esc(r['feature'])} | {r['importance']:.2f} |")
+        lines += [f"| {_esc(r['feature'])} | {r['importance']:.2f} |" for r in imp]
     if card.get("notes"):
-        lines += ["", "## Notes", ""] + [f"- {esc(n)}" for n in card["notes"]]
+        lines += ["", "## Notes", ""] + [f"- {_esc(n)}" for n in card["notes"]]
     lines += ["", "## Package versions", ""]
     lines += [f"- {k}: {v}" for k, v in card["package_versions"].items()]
     if card.get("files"):
         lines += ["", "## Files", ""] + [f"- `{k}`: `{v}`" for k, v in card["files"].items()]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def render_model_card(card: dict[str, Any]) -> str:
+    """Render a card as Markdown.
+
+    Parameters
+    ----------
+    card : dict
+        Output of :func:`build_model_card`.
+
+    Returns
+    -------
+    str
+    """
+    lines = _head_lines(card) + _band_lines(card["bands"])
+    if card.get("accuracy"):
+        lines += _accuracy_lines(card["accuracy"])
+    if card.get("fairness"):
+        lines += _fairness_lines(card["fairness"])
+    return "\n".join(lines + _tail_lines(card)) + "\n"
 
 
 def write_model_card(card: dict[str, Any], directory: str | Path) -> tuple[Path, Path]:

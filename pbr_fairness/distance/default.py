@@ -21,6 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from pbr_fairness.caseload.generator import make_caseload
+from pbr_fairness.distance.card import build_model_card, write_model_card
+from pbr_fairness.distance.evaluation import DistanceEvaluation, evaluate_distance_model
+from pbr_fairness.distance.explanations import explain
+from pbr_fairness.distance.fairness import FairnessReport, fairness_report
 from pbr_fairness.distance.model import DistanceModel
 from pbr_fairness.errors import InputError, Problem
 
@@ -107,8 +112,8 @@ class DefaultModelResult:
     model: DistanceModel
     directory: Path
     card: dict[str, Any]
-    evaluation: Any = None
-    fairness: Any = None
+    evaluation: DistanceEvaluation | None = None
+    fairness: FairnessReport | None = None
 
     def summary(self) -> str:
         """Accuracy tables as Markdown (or a one-line note without evaluation)."""
@@ -157,9 +162,6 @@ def train_default_model(
     -------
     DefaultModelResult
     """
-    from pbr_fairness.caseload.generator import make_caseload
-    from pbr_fairness.distance.card import build_model_card, write_model_card
-
     out = Path(out_dir) if out_dir is not None else default_model_dir()
     s_train, s_test, s_model, s_boot = np.random.SeedSequence(int(seed)).spawn(4)
     train = make_caseload(int(n), rng=np.random.default_rng(s_train), providers=providers)
@@ -174,10 +176,6 @@ def train_default_model(
     }
     evaluation = fairness = importance = None
     if evaluate:
-        from pbr_fairness.distance.evaluation import evaluate_distance_model
-        from pbr_fairness.distance.explanations import explain
-        from pbr_fairness.distance.fairness import fairness_report
-
         test = make_caseload(int(n_test), rng=np.random.default_rng(s_test), providers=providers)
         training.update(
             {

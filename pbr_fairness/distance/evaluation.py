@@ -33,7 +33,8 @@ from pbr_fairness.distance.metrics import (
     predictive_ratio,
     roc_auc,
 )
-from pbr_fairness.distance.model import DistanceModel, _as_target, frame_hash, package_version
+from pbr_fairness.distance.model import DistanceModel, _as_target
+from pbr_fairness.distance.provenance import frame_hash, package_version
 from pbr_fairness.engine.curve import response
 
 __all__ = [
@@ -253,6 +254,154 @@ class DistanceEvaluation:
         return "\n".join(lines) + "\n"
 
 
+def _overall(
+    model: DistanceModel,
+    test: pd.DataFrame,
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    *,
+    target: str,
+    train: pd.DataFrame | None,
+) -> tuple[dict[str, dict[str, float]], NDArray[np.float64] | None]:
+    """Return the scores of the model and of the comparators the tables allow, and the oracle."""
+    rows: dict[str, dict[str, float]] = {"model": _scores(y, p)}
+    oracle = None
+    if "true_p_observable" in test.columns:
+        oracle = test["true_p_observable"].to_numpy(dtype=float)
+        rows["oracle"] = _scores(y, oracle)
+    if all(c in test.columns for c in _TRUTH_FOR_FULL):
+        full = response(
+            test["support_hours"].to_numpy(dtype=float),
+            test["true_p0"].to_numpy(dtype=float),
+            test["true_pmax"].to_numpy(dtype=float),
+            test["true_k"].to_numpy(dtype=float),
+        )
+        rows["full_truth"] = _scores(y, full)
+    if train is not None:
+        base = fit_logistic_baseline(train, target, model)
+        rows["logistic_baseline"] = _scores(
+            y, base.predict_proba(model.features_.encode(test))[:, 1]
+        )
+    return rows, oracle
+
+
+def _group_row(
+    name: str,
+    group: str,
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    oracle: NDArray[np.float64] | None,
+    training: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+    targets: AccuracyTargets,
+) -> dict[str, Any]:
+    """Return one group's row of the predictive-ratio table.
+
+    ``y``, ``p`` and ``oracle`` are the group's test people's; ``training`` its training
+    people's outcomes and ``true_p_observable`` (``None`` when unknown).
+    """
+    nan = float("nan")
+    n = len(y)
+    rate = float(y.mean())
+    pr = predictive_ratio(y, p)
+    return {
+        "characteristic": name,
+        "group": group,
+        "n": n,
+        "observed_rate": rate,
+        "mean_predicted": float(p.mean()),
+        "predictive_ratio": pr,
+        "oracle_ratio": predictive_ratio(y, oracle) if oracle is not None else nan,
+        "truth_ratio": float(p.mean() / oracle.mean()) if oracle is not None else nan,
+        "noise_se": float(np.sqrt((1 - rate) / (n * rate))) if 0 < rate < 1 else nan,
+        "training_sample_ratio": float(training[0].mean() / training[1].mean())
+        if training is not None and len(training[0])
+        else nan,
+        "checked": n >= targets.min_group_size,
+        "within_target": bool(targets.ratio_low <= pr <= targets.ratio_high),
+    }
+
+
+def _group_table(
+    test: pd.DataFrame,
+    y: NDArray[np.float64],
+    p: NDArray[np.float64],
+    oracle: NDArray[np.float64] | None,
+    *,
+    target: str,
+    train: pd.DataFrame | None,
+    targets: AccuracyTargets,
+    characteristics: Sequence[str],
+) -> pd.DataFrame:
+    """Return one row per group of each characteristic: rates, predictive ratios, checks."""
+    truth = None
+    if train is not None and "true_p_observable" in train.columns:
+        truth = (_as_target(target, train, "training table"),
+                 train["true_p_observable"].to_numpy(dtype=float))
+    group_rows = []
+    for name in available_characteristics(test, tuple(characteristics)):
+        labels = group_labels(test, name).to_numpy()
+        train_labels = (
+            group_labels(train, name).to_numpy() if train is not None and truth else None
+        )
+        for g in pd.unique(labels):
+            m = labels == g
+            training = None
+            if truth is not None:
+                in_train = train_labels == g
+                training = (truth[0][in_train], truth[1][in_train])
+            group_rows.append(
+                _group_row(name, str(g), y[m], p[m], None if oracle is None else oracle[m],
+                           training, targets)
+            )
+    groups = pd.DataFrame(group_rows)
+    if len(groups):
+        groups = groups.sort_values(["characteristic", "group"], kind="stable").reset_index(
+            drop=True
+        )
+    return groups
+
+
+def _group_criteria(
+    checked: pd.DataFrame, targets: AccuracyTargets, with_oracle: bool
+) -> list[tuple[str, float, str, bool]]:
+    """Return the groups' criteria: the worst predictive ratio and, with the truth, its ratio."""
+    span = f"in [{targets.ratio_low:g}, {targets.ratio_high:g}]"
+    worst = checked.loc[(checked["predictive_ratio"] - 1.0).abs().idxmax()]
+    crit = [(f"worst group predictive ratio ({worst.characteristic}={worst.group})",
+             float(worst.predictive_ratio), span, bool(checked["within_target"].all()))]
+    if not with_oracle:
+        return crit
+    worst_t = checked.loc[(checked["truth_ratio"] - 1.0).abs().idxmax()]
+    ok_t = bool(checked["truth_ratio"].between(targets.ratio_low, targets.ratio_high).all())
+    crit.append(("worst group ratio to truth, mean predicted / mean true_p_observable"
+                 f" ({worst_t.characteristic}={worst_t.group})", float(worst_t.truth_ratio),
+                 span, ok_t))
+    oracle_bad = checked[~checked["oracle_ratio"].between(targets.ratio_low, targets.ratio_high)]
+    crit.append(("groups where even the oracle's predictive ratio is outside the range"
+                 " (outcome sampling noise)", float(len(oracle_bad)), "information", True))
+    return crit
+
+
+def _criteria(
+    rows: dict[str, dict[str, float]], groups: pd.DataFrame, targets: AccuracyTargets
+) -> pd.DataFrame:
+    """Return the accuracy targets, each with its value and whether it is met."""
+    crit: list[tuple[str, float, str, bool]] = []
+    m = rows["model"]
+    with_oracle = "oracle" in rows
+    if with_oracle:
+        o = rows["oracle"]
+        crit.append(("AUC / oracle AUC", m["auc"] / o["auc"], f">= {targets.auc_ratio:g}",
+                     m["auc"] >= targets.auc_ratio * o["auc"]))
+        crit.append(("Brier / oracle Brier", m["brier"] / o["brier"],
+                     f"<= {targets.brier_ratio:g}", m["brier"] <= targets.brier_ratio * o["brier"]))
+    crit.append(("ECE", m["ece"], f"<= {targets.ece:g}", m["ece"] <= targets.ece))
+    checked = groups[groups["checked"]] if len(groups) else groups
+    if len(checked):
+        crit += _group_criteria(checked, targets, with_oracle)
+    return pd.DataFrame(crit, columns=["criterion", "value", "target", "passed"])
+
+
 def evaluate_distance_model(
     model: DistanceModel,
     test: pd.DataFrame,
@@ -287,120 +436,9 @@ def evaluate_distance_model(
     targets = targets or AccuracyTargets()
     y = _as_target(target, test, "test table")
     p = model.predict_proba(test)[:, 1]
-    rows: dict[str, dict[str, float]] = {"model": _scores(y, p)}
-    oracle = None
-    if "true_p_observable" in test.columns:
-        oracle = test["true_p_observable"].to_numpy(dtype=float)
-        rows["oracle"] = _scores(y, oracle)
-    if all(c in test.columns for c in _TRUTH_FOR_FULL):
-        full = response(
-            test["support_hours"].to_numpy(dtype=float),
-            test["true_p0"].to_numpy(dtype=float),
-            test["true_pmax"].to_numpy(dtype=float),
-            test["true_k"].to_numpy(dtype=float),
-        )
-        rows["full_truth"] = _scores(y, full)
-    if train is not None:
-        base = fit_logistic_baseline(train, target, model)
-        rows["logistic_baseline"] = _scores(
-            y, base.predict_proba(model.features_.encode(test))[:, 1]
-        )
-    overall = pd.DataFrame.from_dict(rows, orient="index")
-
-    train_truth = train is not None and "true_p_observable" in train.columns
-    if train_truth:
-        y_train = _as_target(target, train, "training table")
-        o_train = train["true_p_observable"].to_numpy(dtype=float)
-    group_rows = []
-    for name in available_characteristics(test, tuple(characteristics)):
-        labels = group_labels(test, name).to_numpy()
-        train_labels = group_labels(train, name).to_numpy() if train_truth else None
-        for g in pd.unique(labels):
-            m = labels == g
-            n = int(m.sum())
-            pr = predictive_ratio(y[m], p[m])
-            ok = targets.ratio_low <= pr <= targets.ratio_high
-            group_rows.append(
-                {
-                    "characteristic": name,
-                    "group": str(g),
-                    "n": n,
-                    "observed_rate": float(y[m].mean()),
-                    "mean_predicted": float(p[m].mean()),
-                    "predictive_ratio": pr,
-                    "oracle_ratio": predictive_ratio(y[m], oracle[m])
-                    if oracle is not None
-                    else float("nan"),
-                    "truth_ratio": float(p[m].mean() / oracle[m].mean())
-                    if oracle is not None
-                    else float("nan"),
-                    "noise_se": float(np.sqrt((1 - y[m].mean()) / (n * y[m].mean())))
-                    if 0 < y[m].mean() < 1
-                    else float("nan"),
-                    "training_sample_ratio": float(
-                        y_train[train_labels == g].mean() / o_train[train_labels == g].mean()
-                    )
-                    if train_truth and (train_labels == g).any()
-                    else float("nan"),
-                    "checked": n >= targets.min_group_size,
-                    "within_target": bool(ok),
-                }
-            )
-    groups = pd.DataFrame(group_rows)
-    if len(groups):
-        groups = groups.sort_values(["characteristic", "group"], kind="stable").reset_index(
-            drop=True
-        )
-
-    crit = []
-    m = rows["model"]
-    if oracle is not None:
-        o = rows["oracle"]
-        crit.append(("AUC / oracle AUC", m["auc"] / o["auc"], f">= {targets.auc_ratio:g}",
-                     m["auc"] >= targets.auc_ratio * o["auc"]))
-        crit.append(("Brier / oracle Brier", m["brier"] / o["brier"],
-                     f"<= {targets.brier_ratio:g}", m["brier"] <= targets.brier_ratio * o["brier"]))
-    crit.append(("ECE", m["ece"], f"<= {targets.ece:g}", m["ece"] <= targets.ece))
-    if len(groups):
-        checked = groups[groups["checked"]]
-        if len(checked):
-            worst = checked.loc[(checked["predictive_ratio"] - 1.0).abs().idxmax()]
-            crit.append(
-                (
-                    f"worst group predictive ratio ({worst.characteristic}={worst.group})",
-                    float(worst.predictive_ratio),
-                    f"in [{targets.ratio_low:g}, {targets.ratio_high:g}]",
-                    bool(checked["within_target"].all()),
-                )
-            )
-            if oracle is not None:
-                dev = (checked["truth_ratio"] - 1.0).abs()
-                worst_t = checked.loc[dev.idxmax()]
-                ok_t = bool(
-                    checked["truth_ratio"].between(targets.ratio_low, targets.ratio_high).all()
-                )
-                crit.append(
-                    (
-                        "worst group ratio to truth, mean predicted / mean true_p_observable"
-                        f" ({worst_t.characteristic}={worst_t.group})",
-                        float(worst_t.truth_ratio),
-                        f"in [{targets.ratio_low:g}, {targets.ratio_high:g}]",
-                        ok_t,
-                    )
-                )
-                oracle_bad = checked[
-                    ~checked["oracle_ratio"].between(targets.ratio_low, targets.ratio_high)
-                ]
-                crit.append(
-                    (
-                        "groups where even the oracle's predictive ratio is outside the range"
-                        " (outcome sampling noise)",
-                        float(len(oracle_bad)),
-                        "information",
-                        True,
-                    )
-                )
-    target_frame = pd.DataFrame(crit, columns=["criterion", "value", "target", "passed"])
+    rows, oracle = _overall(model, test, y, p, target=target, train=train)
+    groups = _group_table(test, y, p, oracle, target=target, train=train, targets=targets,
+                          characteristics=characteristics)
     provenance = {
         "package_version": package_version(),
         "test_hash": frame_hash(test),
@@ -408,4 +446,7 @@ def evaluate_distance_model(
         "model_training_hash": getattr(model, "training_hash_", ""),
         "targets": targets.__dict__,
     }
-    return DistanceEvaluation(overall, groups, target_frame, provenance)
+    return DistanceEvaluation(
+        pd.DataFrame.from_dict(rows, orient="index"), groups, _criteria(rows, groups, targets),
+        provenance,
+    )

@@ -24,8 +24,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from pbr_fairness.caseload import schema
+from pbr_fairness.distance.classifier import offset_codes
 from pbr_fairness.distance.metrics import _resample_counts
-from pbr_fairness.distance.model import DistanceModel, _as_frame, _offset_codes, package_version
+from pbr_fairness.distance.model import DistanceModel, _as_frame
+from pbr_fairness.distance.provenance import package_version
 
 __all__ = ["Explanation", "describe_contribution", "explain", "shap_group_differences"]
 
@@ -259,7 +261,7 @@ def explain(model: DistanceModel, X: pd.DataFrame) -> Explanation:
     Xm = model._encode(frame)
     spec = model.features_
     with warnings.catch_warnings():
-        # shap warns about LightGBM models in a way that does not apply here (DEPENDENCIES.md)
+        # shap warns about LightGBM models in a way that does not apply here
         warnings.simplefilter("ignore")
         explainer = shap.TreeExplainer(model.booster_, feature_perturbation="tree_path_dependent")
         phi = np.asarray(explainer.shap_values(Xm), dtype=np.float64)
@@ -269,7 +271,7 @@ def explain(model: DistanceModel, X: pd.DataFrame) -> Explanation:
     col = model._offset_index()
     offsets = model.offsets_
     mean_offset = float(np.dot(model.offset_shares_, offsets))
-    off = offsets[_offset_codes(Xm, col, offsets)]
+    off = offsets[offset_codes(Xm, col, offsets)]
     phi = phi.copy()
     if col is not None:
         phi[:, col] += off - mean_offset

@@ -31,7 +31,8 @@ from pbr_fairness.caseload import schema
 from pbr_fairness.distance.bands import NAMED_BANDS
 from pbr_fairness.distance.groups import available_characteristics, group_labels
 from pbr_fairness.distance.metrics import BOOTSTRAP_METRICS, bootstrap_metrics
-from pbr_fairness.distance.model import DistanceModel, _as_target, frame_hash, package_version
+from pbr_fairness.distance.model import DistanceModel, _as_target
+from pbr_fairness.distance.provenance import frame_hash, package_version
 
 __all__ = ["FAIRNESS_METRICS", "INSUFFICIENT", "FairnessReport", "fairness_report"]
 
@@ -240,6 +241,7 @@ def fairness_report(
                     rows.append((" x ".join(combo), label, n, metric, np.nan, np.nan, np.nan,
                                  INSUFFICIENT))
                     continue
+                assert boot is not None  # not small: bootstrapped above
                 lo, hi = np.nanpercentile(boot[:, j], [2.5, 97.5])
                 rows.append((" x ".join(combo), label, n, metric, point[metric], float(lo),
                              float(hi), "ok"))

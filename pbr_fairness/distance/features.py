@@ -84,6 +84,60 @@ def _to_boolean(values: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.bool
     return out, bad
 
 
+def _category_codes(name: str, col: pd.Series, cats: tuple[str, ...]) -> NDArray[np.float64]:
+    """Return the codes of a column's values among ``cats`` (missing, unseen: ``NaN``)."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and tuple(map(str, col.cat.categories)) == cats:
+        codes = col.cat.codes.to_numpy()
+    else:
+        text = col.astype("string")
+        codes = pd.Index(list(cats)).get_indexer(text.to_numpy(dtype=object))
+        unseen = (codes < 0) & text.notna().to_numpy(dtype=bool)
+        if unseen.any():
+            examples = sorted(set(text[unseen].head(1000).tolist()))[:5]
+            logger.warning(
+                "column %s: %d value(s) not seen in training (e.g. %s) treated as missing",
+                name,
+                int(unseen.sum()),
+                examples,
+            )
+    vals = codes.astype(np.float64)
+    vals[codes < 0] = np.nan
+    return vals
+
+
+def _boolean_values(name: str, col: pd.Series) -> tuple[NDArray[np.float64], Problem | None]:
+    """Return a boolean column as 0/1 (``NaN`` missing) and the problem of unreadable values."""
+    vals, bad = _to_boolean(col)
+    if not bad.any():
+        return vals, None
+    row = int(np.flatnonzero(bad)[0]) + 1
+    return vals, Problem(
+        f"{int(bad.sum())} value(s) are not true/false, yes/no or 1/0"
+        f" (first: {col.iloc[row - 1]!r})",
+        row=row,
+        column=name,
+    )
+
+
+def _numbers(name: str, col: pd.Series) -> tuple[NDArray[np.float64], Problem | None]:
+    """Return a numeric column as floats (``NaN`` missing) and the problem of text in it."""
+    if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan), None
+    num = pd.to_numeric(col, errors="coerce")
+    vals = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = num.isna().to_numpy() & col.notna().to_numpy() & (
+        col.astype("string").str.strip() != ""
+    ).to_numpy(dtype=bool, na_value=False)
+    if not bad.any():
+        return vals, None
+    row = int(np.flatnonzero(bad)[0]) + 1
+    return vals, Problem(
+        f"{int(bad.sum())} value(s) are not numbers (first: {col.iloc[row - 1]!r})",
+        row=row,
+        column=name,
+    )
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Names, kinds and categories of a model's input columns.
@@ -106,6 +160,47 @@ class FeatureSpec:
     def categorical_indices(self) -> list[int]:
         """Positions of the categorical columns (LightGBM's ``categorical_feature``)."""
         return [i for i, k in enumerate(self.kinds) if k == "categorical"]
+
+    @property
+    def n_categories(self) -> tuple[int | None, ...]:
+        """Per column: its number of categories, or ``None`` for a number or boolean."""
+        return tuple(
+            len(self.categories[name]) if kind == "categorical" else None
+            for name, kind in zip(self.names, self.kinds, strict=True)
+        )
+
+    def to_frame(self, Xm: NDArray[np.float64]) -> pd.DataFrame:
+        """Turn an encoded matrix back into a typed table.
+
+        Parameters
+        ----------
+        Xm : numpy.ndarray of shape (n, len(names))
+            Output of :meth:`encode`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per feature: categorical columns as pandas categoricals with this
+            description's categories (so that a value's code is unchanged), the others as
+            floats (booleans as 0/1), missing values as missing.
+
+        Examples
+        --------
+        >>> spec = FeatureSpec(("g", "x"), ("categorical", "numeric"), {"g": ("a", "b")})
+        >>> frame = spec.to_frame(np.array([[1.0, 0.5], [np.nan, 2.0]]))
+        >>> frame["g"].tolist(), frame["x"].tolist()
+        (['b', nan], [0.5, 2.0])
+        """
+        cols: dict[str, Any] = {}
+        for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
+            x = Xm[:, j]
+            if kind == "categorical":
+                codes = np.where(np.isnan(x), -1, x).astype(np.int64)
+                cats = list(self.categories[name])
+                cols[name] = pd.Categorical.from_codes(codes, categories=cats)
+            else:
+                cols[name] = x
+        return pd.DataFrame(cols, copy=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
@@ -184,62 +279,15 @@ class FeatureSpec:
         problems: list[Problem] = []
         for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
             col = frame[name]
+            problem = None
             if kind == "categorical":
-                cats = self.categories[name]
-                if isinstance(col.dtype, pd.CategoricalDtype) and tuple(
-                    map(str, col.cat.categories)
-                ) == cats:
-                    codes = col.cat.codes.to_numpy()
-                else:
-                    text = col.astype("string")
-                    codes = pd.Index(list(cats)).get_indexer(text.to_numpy(dtype=object))
-                    unseen = (codes < 0) & text.notna().to_numpy(dtype=bool)
-                    if unseen.any():
-                        examples = sorted(set(text[unseen].head(1000).tolist()))[:5]
-                        logger.warning(
-                            "column %s: %d value(s) not seen in training (e.g. %s) treated as"
-                            " missing",
-                            name,
-                            int(unseen.sum()),
-                            examples,
-                        )
-                vals = codes.astype(np.float64)
-                vals[codes < 0] = np.nan
-                out[:, j] = vals
+                out[:, j] = _category_codes(name, col, self.categories[name])
             elif kind == "boolean":
-                vals, bad = _to_boolean(col)
-                if bad.any():
-                    row = int(np.flatnonzero(bad)[0]) + 1
-                    problems.append(
-                        Problem(
-                            f"{int(bad.sum())} value(s) are not true/false, yes/no or 1/0"
-                            f" (first: {col.iloc[row - 1]!r})",
-                            row=row,
-                            column=name,
-                        )
-                    )
-                out[:, j] = vals
+                out[:, j], problem = _boolean_values(name, col)
             else:
-                if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(
-                    col.dtype
-                ):
-                    out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-                else:
-                    num = pd.to_numeric(col, errors="coerce")
-                    bad = num.isna().to_numpy() & col.notna().to_numpy() & (
-                        col.astype("string").str.strip() != ""
-                    ).to_numpy(dtype=bool, na_value=False)
-                    if bad.any():
-                        row = int(np.flatnonzero(bad)[0]) + 1
-                        problems.append(
-                            Problem(
-                                f"{int(bad.sum())} value(s) are not numbers"
-                                f" (first: {col.iloc[row - 1]!r})",
-                                row=row,
-                                column=name,
-                            )
-                        )
-                    out[:, j] = num.to_numpy(dtype=np.float64, na_value=np.nan)
+                out[:, j], problem = _numbers(name, col)
+            if problem is not None:
+                problems.append(problem)
         if problems:
             raise InputError(problems, source=source)
         return out
@@ -263,6 +311,50 @@ def _kind_of(name: str, col: pd.Series) -> FeatureKind:
     if pd.api.types.is_numeric_dtype(col.dtype):
         return "numeric"
     return "categorical"
+
+
+def _feature_problems(frame: pd.DataFrame, names: list[str]) -> list[Problem]:
+    """Return the problems of a list of features: none, repeated, missing or forbidden."""
+    problems: list[Problem] = []
+    if not names:
+        allowed = ", ".join(DEFAULT_FEATURES)
+        problems.append(Problem(f"no model features found; expected some of {allowed}"))
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(Problem("feature named twice", column=name))
+        seen.add(name)
+        if name not in frame.columns:
+            problems.append(Problem("feature column is missing from the table", column=name))
+        elif name in FORBIDDEN_FEATURES:
+            problems.append(
+                Problem(
+                    "not known at referral (truth, outcome, provider or identifier) and may"
+                    " not be a model feature",
+                    column=name,
+                )
+            )
+    return problems
+
+
+def _categories_of(name: str, col: pd.Series) -> tuple[str, ...]:
+    """Return a categorical feature's categories, in order.
+
+    The schema's categories first and then any others seen (except for ``payment_group``,
+    whose categories are those seen), else the column's own categories, else the sorted
+    values seen.
+    """
+    try:
+        spec = schema.column(name)
+    except KeyError:
+        spec = None
+    observed = sorted(set(col.dropna().astype(str).tolist()))
+    if spec is not None and spec.categories and name != "payment_group":
+        extra = [c for c in observed if c not in spec.categories]
+        return (*spec.categories, *extra)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return tuple(str(c) for c in col.cat.categories)
+    return tuple(observed)
 
 
 def infer_feature_spec(
@@ -297,25 +389,7 @@ def infer_feature_spec(
         or no feature is left.
     """
     names = list(features) if features is not None else default_feature_names(frame.columns)
-    problems: list[Problem] = []
-    if not names:
-        allowed = ", ".join(DEFAULT_FEATURES)
-        problems.append(Problem(f"no model features found; expected some of {allowed}"))
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(Problem("feature named twice", column=name))
-        seen.add(name)
-        if name not in frame.columns:
-            problems.append(Problem("feature column is missing from the table", column=name))
-        elif name in FORBIDDEN_FEATURES:
-            problems.append(
-                Problem(
-                    "not known at referral (truth, outcome, provider or identifier) and may"
-                    " not be a model feature",
-                    column=name,
-                )
-            )
+    problems = _feature_problems(frame, names)
     if problems:
         raise InputError(problems, source=source)
     kinds: list[FeatureKind] = []
@@ -324,18 +398,7 @@ def infer_feature_spec(
         col = frame[name]
         kind = _kind_of(name, col)
         if kind == "categorical":
-            try:
-                spec = schema.column(name)
-            except KeyError:
-                spec = None
-            observed = sorted(set(col.dropna().astype(str).tolist()))
-            if spec is not None and spec.categories and name != "payment_group":
-                extra = [c for c in observed if c not in spec.categories]
-                cats = (*spec.categories, *extra)
-            elif isinstance(col.dtype, pd.CategoricalDtype):
-                cats = tuple(str(c) for c in col.cat.categories)
-            else:
-                cats = tuple(observed)
+            cats = _categories_of(name, col)
             if len(cats) > max_categories:
                 raise InputError(
                     [

@@ -14,13 +14,14 @@ missing indicator; every category (and "missing") gets its own coefficient.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
 
-from pbr_fairness.distance.features import FeatureSpec
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["LinearInit", "fit_linear_init"]
@@ -87,9 +88,22 @@ class LinearInit:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], spec: FeatureSpec, *, source: str | None = None
+        cls,
+        data: dict[str, Any],
+        n_categories: Sequence[int | None],
+        *,
+        source: str | None = None,
     ) -> LinearInit:
         """Build from :meth:`to_dict` output, checking it against the features.
+
+        Parameters
+        ----------
+        data : dict
+            Output of :meth:`to_dict`.
+        n_categories : sequence of int or None
+            Per feature: its number of categories, or ``None`` for a number or boolean.
+        source : str, optional
+            Name of the file, used in error messages.
 
         Raises
         ------
@@ -100,11 +114,11 @@ class LinearInit:
             intercept = float(data["intercept"])
             params = tuple(dict(p) for p in data["params"])
             means = tuple(float(v) for v in data["term_means"])
-            ok = len(params) == len(spec.names) == len(means)
-            for name, kind, p in zip(spec.names, spec.kinds, params, strict=False):
-                if kind == "categorical":
+            ok = len(params) == len(n_categories) == len(means)
+            for k, p in zip(n_categories, params, strict=False):
+                if k is not None:
                     p["coefs"] = [float(v) for v in p["coefs"]]
-                    ok = ok and len(p["coefs"]) == len(spec.categories[name]) + 1
+                    ok = ok and len(p["coefs"]) == k + 1
                 else:
                     for key in ("median", "mean", "scale", "coef", "coef_missing"):
                         p[key] = float(p[key])
@@ -124,7 +138,7 @@ class LinearInit:
 def fit_linear_init(
     Xm: NDArray[np.float64],
     y: NDArray[np.float64],
-    spec: FeatureSpec,
+    n_categories: Sequence[int | None],
     *,
     rng: np.random.Generator | int | None = None,
     C: float = 1.0,
@@ -134,11 +148,12 @@ def fit_linear_init(
     Parameters
     ----------
     Xm : numpy.ndarray
-        Encoded features (:meth:`FeatureSpec.encode`).
+        Encoded features: numbers, or category codes ``0..k-1`` (``NaN``: missing).
     y : numpy.ndarray
         0/1 outcomes.
-    spec : FeatureSpec
-        Feature description.
+    n_categories : sequence of int or None
+        Per column of ``Xm``: its number of categories ``k``, or ``None`` for a number or
+        boolean.
     rng : numpy.random.Generator, int or None
         Picks at most 100,000 rows when there are more.
     C : float, default 1.0
@@ -148,8 +163,6 @@ def fit_linear_init(
     -------
     LinearInit
     """
-    from sklearn.linear_model import LogisticRegression
-
     n = len(Xm)
     rows = np.arange(n)
     if n > _MAX_ROWS:
@@ -157,11 +170,10 @@ def fit_linear_init(
     X = Xm[rows]
     blocks: list[NDArray[np.float64]] = []
     layout: list[tuple[str, int, dict[str, Any]]] = []
-    for j, (name, kind) in enumerate(zip(spec.names, spec.kinds, strict=True)):
+    for j, k in enumerate(n_categories):
         x = X[:, j]
         miss = np.isnan(x)
-        if kind == "categorical":
-            k = len(spec.categories[name])
+        if k is not None:
             codes = np.where(miss | (x < 0) | (x >= k), k, np.nan_to_num(x, nan=k)).astype(int)
             onehot = np.zeros((len(x), k + 1))
             onehot[np.arange(len(x)), codes] = 1.0
