@@ -195,3 +195,23 @@ def test_uncertainty_intervals_come_from_recalibrated_draws():
     again = parameter_uncertainty(draws=6, n=4000, seed=2)
     pd.testing.assert_frame_equal(res.table, again.table)
     assert res.provenance["draws"] == 6
+
+
+def test_recalibration_to_a_users_own_targets_writes_a_copy(tmp_path):
+    from pbr_fairness.caseload import calibration
+    from pbr_fairness.caseload.parameters import DEFAULT_PARAMETER_FILE
+
+    shipped = DEFAULT_PARAMETER_FILE.read_bytes()
+    targets = tmp_path / "targets.yaml"
+    targets.write_text('PG2: {value: 0.30, source: "my programme"}\n'
+                       "spend_per_esa_participant: 700\n", encoding="utf-8")
+    out = tmp_path / "mine.yaml"
+    calibration.main(["--targets", str(targets), "--params-out", str(out), "--n", "20000"])
+    assert DEFAULT_PARAMETER_FILE.read_bytes() == shipped  # never overwritten
+    mine = load_generator_parameters(out)
+    assert mine["targets"]["PG2"]["value"] == 0.30
+    cl = make_caseload(20_000, rng=9, providers=4, params=mine, observable=False)
+    res = simulate_contract(cl, "work_programme_2011", historic_provider(mine))
+    assert res.by("payment_group")["job_outcome_rate"]["PG2"] == pytest.approx(0.30, abs=0.015)
+    with pytest.raises(SystemExit):  # --targets without --params-out would rewrite the shipped
+        calibration.main(["--targets", str(targets)])

@@ -19,7 +19,10 @@ It never reads the *held-out* figures (``pbr_fairness/data/heldout.yaml``, compu
 :mod:`pbr_fairness.simulation.heldout`): a test fails if it does.
 
 Run ``python -m pbr_fairness.caseload.calibration [--response NAME | --all]`` to refit and
-rewrite the ``calibrated`` section of the parameter file; it prints the fitted table.
+rewrite the ``calibrated`` section of the parameter file; it prints the fitted table. With
+``--targets my_targets.yaml --params-out my_generator.yaml`` it fits a copy of the parameter
+file to your own figures instead (``make_caseload(..., params=load_generator_parameters(
+"my_generator.yaml"))`` then generates from it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from numpy.typing import NDArray
 
 from pbr_fairness.caseload import schema
@@ -67,6 +71,7 @@ __all__ = [
     "calibration_table",
     "draw_fit_caseload",
     "regime_outcome",
+    "with_targets",
     "write_calibration",
 ]
 
@@ -431,25 +436,86 @@ def write_calibration(fits: list[Fit], path: str | Path = DEFAULT_PARAMETER_FILE
     path.write_text(text, encoding="utf-8")
 
 
+def with_targets(params: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """Return the parameters with some fitted targets replaced (a user's own figures).
+
+    ``targets`` maps target keys of the parameter file (``PG1`` .. ``PG9``,
+    ``spend_per_esa_participant``) to a number or to ``{value: ..., source: ...}``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown key or a value out of range.
+    """
+    known = set(params["targets"])
+    bad = [k for k in targets if k not in known]
+    if bad:
+        raise ValueError(f"unknown targets {bad}; known: {', '.join(sorted(known))}")
+    out = {**params, "targets": dict(params["targets"])}
+    for key, entry in targets.items():
+        v = value(entry)
+        ok = isinstance(v, int | float) and (
+            0 < v < 1 if key.startswith("PG") or key == "ALL" else v > 0
+        )
+        if not ok:
+            raise ValueError(f"target {key}: {v!r} is out of range")
+        source = entry.get("source", "user's figure") if isinstance(entry, dict) else (
+            "user's figure"
+        )
+        out["targets"][key] = {"value": float(v), "source": source}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Refit, write the fitted values and print the fitted tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400_000, help="size of the fitting caseload")
     parser.add_argument("--response", choices=RESPONSE_SCENARIOS, help="one response scenario")
     parser.add_argument("--all", action="store_true", help="every response scenario")
-    parser.add_argument("--dry-run", action="store_true", help="do not rewrite the parameter file")
+    parser.add_argument("--dry-run", action="store_true", help="do not write a parameter file")
+    parser.add_argument("--targets", type=Path, help="YAML of your own fitted targets")
+    parser.add_argument(
+        "--params-out",
+        type=Path,
+        help="write a new parameter file here (default: rewrite the shipped one; required "
+        "with --targets, so that the shipped calibration is never overwritten by accident)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     params = load_generator_parameters()
+    if args.targets is not None:
+        if args.params_out is None and not args.dry_run:
+            parser.error("--targets needs --params-out FILE (or --dry-run)")
+        params = with_targets(params, yaml.safe_load(args.targets.read_text(encoding="utf-8")))
     names = list(RESPONSE_SCENARIOS) if args.all else [args.response or None]
     fits = [calibrate(params, response=name, n=args.n) for name in names]
     if not args.dry_run:
-        write_calibration(fits)
+        path = DEFAULT_PARAMETER_FILE
+        if args.params_out is not None:
+            text = DEFAULT_PARAMETER_FILE.read_text(encoding="utf-8")
+            if args.targets is not None:
+                text += "\n# Fitted to the targets of " + str(args.targets) + "\n"
+            args.params_out.write_text(text, encoding="utf-8")
+            path = args.params_out
+            _write_targets(path, params["targets"])
+        write_calibration(fits, path)
     pd.set_option("display.width", 160)
     for fit in fits:
         print(f"\n== response scenario {fit.response}: contact hours {fit.contact_hours:.2f}, "
               f"capacity binds {fit.capacity_binds}")
         print(fit.table.round(4).to_string(index=False))
+
+
+def _write_targets(path: Path, targets: dict[str, Any]) -> None:
+    """Replace the job-outcome and spend targets in a copied parameter file."""
+    text = path.read_text(encoding="utf-8")
+    for key, entry in targets.items():
+        if not isinstance(entry, dict) or "value" not in entry or isinstance(entry["value"], bool):
+            continue
+        line = f'  {key}: {{value: {entry["value"]}, source: "{entry.get("source", "")}"}}'
+        text = re.sub(rf"(?m)^  {re.escape(key)}: \{{value: .*$", lambda _m, line=line: line,
+                      text, count=1)
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover
