@@ -220,6 +220,7 @@ def calibrate(
     seed: int = FIT_SEED,
     tol: float = 2e-4,
     draws: FitDraws | None = None,
+    warm_start: bool = True,
 ) -> Fit:
     """Fit a response scenario's intercepts and contact hours to the fitted targets.
 
@@ -237,6 +238,8 @@ def calibrate(
         Largest error in a group's outcome rate.
     draws : FitDraws, optional
         A fitting caseload already drawn (the uncertainty analysis re-uses one).
+    warm_start : bool, default True
+        Start from the parameter file's fitted intercepts (else from zero).
 
     Returns
     -------
@@ -247,7 +250,9 @@ def calibrate(
     if draws is None:
         draws = draw_fit_caseload(params, n=n, seed=seed)
     previous = params.get("calibrated", {}).get(name, {}).get("intercepts", {})
-    start = np.array([float(previous.get(g, 0.0)) for g in schema.PAYMENT_GROUPS])
+    start = np.array(
+        [float(previous.get(g, 0.0)) if warm_start else 0.0 for g in schema.PAYMENT_GROUPS]
+    )
     names = np.asarray(schema.PAYMENT_GROUPS)[draws.group]
     esa, jsa = np.isin(names, ESA_GROUPS), np.isin(names, JSA_GROUPS)
     # Start from the scenario's own value, not an earlier fit's.
