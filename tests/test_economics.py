@@ -215,3 +215,27 @@ def test_recalibration_to_a_users_own_targets_writes_a_copy(tmp_path):
     assert res.by("payment_group")["job_outcome_rate"]["PG2"] == pytest.approx(0.30, abs=0.015)
     with pytest.raises(SystemExit):  # --targets without --params-out would rewrite the shipped
         calibration.main(["--targets", str(targets)])
+
+
+def test_the_uncertainty_command_through_the_real_entry_point(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "u.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pbr_fairness", "uncertainty", "--draws", "3", "--n", "2000",
+         "--jobs", "1", "--json", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    measures = {row["measure"] for row in doc["intervals"]}
+    assert {"baseline.cost_per_additional_job", "baseline.deadweight_share",
+            "baseline.provider_margin", "baseline.parked_share.decile.D1",
+            "baseline.parked_share.group.PG7"} <= measures
+    bad = subprocess.run(
+        [sys.executable, "-m", "pbr_fairness", "uncertainty", "--draws", "1"],
+        capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "draws" in bad.stderr
