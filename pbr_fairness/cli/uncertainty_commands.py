@@ -71,9 +71,11 @@ def uncertainty_command(
         scheduler=scheduler,
     )
     table = res.table
+    off = res.to_dict()["draws_off_target"]
     typer.echo(
         f"{draws} draws of {len(res.parameters)} estimated parameters, each recalibrated "
-        f"({res.seconds:.0f} s): point value and 90% interval"
+        f"({res.seconds:.0f} s; {off} could not reproduce the fitted targets and are left out): "
+        "point value and 90% interval"
     )
     for row in table.itertuples(index=False):
         typer.echo(f"  {row.measure:48} {row.point:>12,.3f}  [{row.lower:,.3f}, {row.upper:,.3f}]")

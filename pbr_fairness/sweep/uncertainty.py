@@ -11,6 +11,10 @@ group, cost per additional job, deadweight share, provider margin, and the worst
 parked share of the proposal. The draws run on the sweep machinery
 (:func:`pbr_fairness.sweep.backend.iter_batches`: local processes or Dask).
 
+A draw whose recalibration cannot reproduce every fitted target (some combinations put ESA
+spend above JSA spend whatever the disability factor) is inconsistent with the evidence: it is
+counted (``draws_off_target``) and left out of the intervals.
+
 The intervals cover the *estimated* parameters only: the characteristics' joint distribution,
 the referral mix and the latent-index coefficients are held at their values (their ranges are
 not documented well enough to draw from), and the fitted targets are held at the published
@@ -170,7 +174,11 @@ def evaluate_draw(
     fitted["historic_regime"]["contact_hours"]["value"] = fit.contact_hours
     caseload = make_caseload(n, rng=seed, providers=4, params=fitted, observable=False)
     provider = historic_provider(fitted)
-    out = {"contact_hours": fit.contact_hours, "spend_per_esa": fit.spend_esa}
+    out = {
+        "contact_hours": fit.contact_hours,
+        "spend_per_esa": fit.spend_esa,
+        "fits_targets": float(fit.fits_targets),
+    }
     res = simulate_contract(caseload, baseline, provider, predicted=predicted, rng=seed)
     out |= _headline(res, "baseline.")
     if proposal is not None:
@@ -255,6 +263,9 @@ class UncertaintyResult:
             ],
             "parameters": {k: list(v) for k, v in self.parameters.items()},
             "failed_draws": int(self.draws.get("failed", pd.Series(dtype=float)).fillna(0).sum()),
+            "draws_off_target": int(
+                (self.draws.get("fits_targets", pd.Series(dtype=float)).fillna(0) == 0).sum()
+            ),
             "seconds": round(self.seconds, 2),
             "provenance": self.provenance,
         }
@@ -357,8 +368,11 @@ def parameter_uncertainty(
             progress(len(rows), draws)
     frame = pd.DataFrame([{**dict(zip(paths, values[i], strict=True)), **rows[i]}
                           for i in range(draws)])
-    measures = [m for m in central if m in frame.columns]
-    ok = frame[frame.get("failed", pd.Series(0.0, index=frame.index)).fillna(0) == 0]
+    measures = [m for m in central if m in frame.columns and m != "fits_targets"]
+    # a draw that cannot reproduce the fitted targets is inconsistent with the evidence:
+    # it is counted and left out of the intervals
+    fitted = frame.get("fits_targets", pd.Series(1.0, index=frame.index)).fillna(0) == 1
+    ok = frame[fitted]
     table = pd.DataFrame(
         {
             "measure": measures,
