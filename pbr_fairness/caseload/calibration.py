@@ -57,6 +57,8 @@ from pbr_fairness.caseload.parameters import (
     value,
 )
 from pbr_fairness.engine.curve import response
+from pbr_fairness.engine.planner import planner_weights
+from pbr_fairness.engine.population import Breakdown, Population, decile_codes, fractional_rank
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.maths import logit
 
@@ -70,6 +72,7 @@ __all__ = [
     "calibrate",
     "calibration_table",
     "draw_fit_caseload",
+    "fit_population",
     "regime_outcome",
     "with_targets",
     "write_calibration",
@@ -161,6 +164,49 @@ def regime_outcome(
     counts = np.bincount(draws.group, minlength=n_groups)
     rate = np.bincount(draws.group, weights=p, minlength=n_groups) / np.maximum(counts, 1)
     return RegimeOutcome(rate, hours, r.capacity_binds, p0, p, pmax - p0, k)
+
+
+def fit_population(
+    draws: FitDraws, params: dict[str, Any], intercepts: NDArray[np.float64]
+) -> Population:
+    """Return the fitting caseload as the engine's arrays at given intercepts (no table).
+
+    The provider knows each person's chances; breakdowns: payment group, decile of ``p0`` and
+    provider. The uncertainty analysis evaluates contracts on it directly.
+    """
+    p0, pmax, k, h = _truth(
+        draws.base + intercepts[draws.group],
+        draws.u,
+        draws.z_delta,
+        draws.z_k,
+        draws.disability,
+        draws.homeless,
+        params,
+    )
+    pmax = np.maximum(pmax, p0)
+    labels = tuple(schema.PAYMENT_GROUPS)
+    deciles = tuple(f"D{i}" for i in range(1, 11))
+    providers = tuple(f"P{j + 1}" for j in range(draws.n_providers))
+    n = p0.size
+    return Population(
+        person_id=np.arange(n),
+        payment_group=np.asarray(labels, dtype=object)[draws.group],
+        p0=p0,
+        pmax=pmax,
+        k=k,
+        h=h,
+        perceived_p0=p0,
+        perceived_gain=pmax - p0,
+        weights=planner_weights(p0),
+        predicted=None,
+        rank_p0=fractional_rank(p0),
+        provider_index=tuple(np.flatnonzero(draws.provider == j) for j in range(len(providers))),
+        breakdowns={
+            "payment_group": Breakdown("payment_group", draws.group.astype(np.int64), labels),
+            "decile_true_p0": Breakdown("decile_true_p0", decile_codes(p0), deciles),
+            "provider": Breakdown("provider", draws.provider.astype(np.int64), providers),
+        },
+    )
 
 
 def _fit_intercepts(
@@ -529,8 +575,8 @@ def _write_targets(path: Path, targets: dict[str, Any]) -> None:
         if not isinstance(entry, dict) or "value" not in entry or isinstance(entry["value"], bool):
             continue
         line = f'  {key}: {{value: {entry["value"]}, source: "{entry.get("source", "")}"}}'
-        text = re.sub(rf"(?m)^  {re.escape(key)}: \{{value: .*$", lambda _m, line=line: line,
-                      text, count=1)
+        pattern = rf"(?m)^  {re.escape(key)}: \{{value: .*$"
+        text = re.sub(pattern, line.replace("\\", "\\\\"), text, count=1)
     path.write_text(text, encoding="utf-8")
 
 

@@ -97,11 +97,12 @@ def _discounted_sustainment(
     s_fee: NDArray[np.float64], count: NDArray[np.int64], rate: float
 ) -> NDArray[np.float64]:
     """``S * sum_{m=1..count} rho^(12 m / 13)``: realised sustainment payments, discounted."""
-    if rate == 0:
-        out: NDArray[np.float64] = s_fee * count
-        return out
     log_q = -PERIOD_MONTHS * np.log1p(rate) / 12.0  # in log form: no 0/0 at tiny rates
-    out = s_fee * np.exp(log_q) * np.expm1(count * log_q) / np.expm1(log_q)
+    out: NDArray[np.float64]
+    if log_q == 0:  # no discounting (or a rate too small to matter)
+        out = s_fee * count
+    else:
+        out = s_fee * np.exp(log_q) * np.expm1(count * log_q) / np.expm1(log_q)
     return out
 
 

@@ -91,6 +91,8 @@ def entry_discount(
     if rate == 0:
         return np.ones(np.shape(tm))
     log_rho = -np.log1p(rate) / 12.0  # in log form: no 0/0 when the rate is tiny
+    if log_rho == 0:  # a rate too small to discount at all
+        return np.ones(np.shape(tm))
     span = np.maximum(window_months - tm, 1).astype(float)
     mean_entry = np.exp(log_rho) * np.expm1(span * log_rho) / (span * np.expm1(log_rho))
     out: NDArray[np.float64] = np.exp(tm * log_rho) * mean_entry
@@ -129,7 +131,7 @@ def sustainment_factor(
     with np.errstate(invalid="ignore"):
         discounted = np.exp(log_s) * np.expm1(m * log_s) / np.expm1(log_s)
     out = np.where(np.isfinite(log_s), discounted, 0.0)  # h = 1: nobody stays
-    return out
+    return np.where(log_s == 0, m, out)  # no exits and no discounting: every payment
 
 
 def outcome_value(

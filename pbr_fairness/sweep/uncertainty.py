@@ -4,8 +4,8 @@ Every estimated parameter of the generator and of the historic provider that car
 ``range`` in ``pbr_fairness/data/generator.yaml`` is drawn by Latin hypercube (uniform within
 its range, seeded). Each draw is **recalibrated** to the fitted targets
 (:func:`pbr_fairness.caseload.calibration.calibrate`: the group intercepts and the contact
-hours), a caseload is generated from it, and the baseline contract (and, when given, a
-proposed tariff) is simulated with the engine. The 5th and 95th percentiles over the draws
+hours) on the fitting caseload, and the baseline contract (and, when given, a proposed tariff)
+is simulated on that caseload with the engine. The 5th and 95th percentiles over the draws
 give 90% intervals for the headline measures: parked share by decile of ``p0`` and by payment
 group, cost per additional job, deadweight share, provider margin, and the worst lower-half
 parked share of the proposal. The draws run on the sweep machinery
@@ -35,7 +35,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from pbr_fairness.caseload.calibration import FIT_SEED, FitDraws, calibrate, draw_fit_caseload
+from pbr_fairness.caseload.calibration import (
+    FIT_SEED,
+    FitDraws,
+    calibrate,
+    draw_fit_caseload,
+    fit_population,
+)
 from pbr_fairness.caseload.generator import (
     historic_provider,
     make_caseload,
@@ -43,12 +49,14 @@ from pbr_fairness.caseload.generator import (
     with_response,
 )
 from pbr_fairness.caseload.parameters import load_generator_parameters
+from pbr_fairness.caseload.schema import PAYMENT_GROUPS
 from pbr_fairness.contracts import Contract, load_contract
 from pbr_fairness.contracts.contract import contract_from_yaml, contract_to_yaml
 from pbr_fairness.distance import load_default_model, predict_probability
+from pbr_fairness.engine.evaluation import Evaluation, breakdown_measures, evaluate
+from pbr_fairness.engine.population import Population
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.simulation.simulate import simulate_contract
 from pbr_fairness.sweep.backend import Backend, iter_batches
 from pbr_fairness.sweep.spec import latin_hypercube
 from pbr_fairness.version import package_version
@@ -135,22 +143,30 @@ def _fit_draws(params: dict[str, Any], n: int) -> FitDraws:
     return _CACHE[key]
 
 
-def _headline(res: Any, prefix: str) -> dict[str, float]:
-    """Flatten the headline measures of one simulation to ``name -> value``."""
-    t = res.to_frame()
+def _headline(pop: Population, ev: Evaluation, prefix: str) -> dict[str, float]:
+    """Flatten the headline measures of one evaluation to ``name -> value``."""
     out: dict[str, float] = {}
-    overall = t[t["breakdown"] == "overall"].set_index("measure")["value"]
+    overall = ev.overall
     for m in ("cost_per_additional_job", "deadweight_share", "provider_margin",
               "parked_share", "job_outcome_rate", "provider_cost_per_person"):
         out[f"{prefix}{m}"] = float(overall[m])
     for b, label in (("decile_true_p0", "decile"), ("payment_group", "group")):
-        part = t[(t["breakdown"] == b) & (t["measure"] == "parked_share")]
-        for g, v in zip(part["group"], part["value"], strict=True):
+        bd = pop.breakdowns[b]
+        ms = breakdown_measures(pop, ev, bd.codes, len(bd.labels), pop.rank_p0)
+        for g, v in zip(bd.labels, ms["parked_share"], strict=True):
             out[f"{prefix}parked_share.{label}.{g}"] = float(v)
-    dec = t[(t["breakdown"] == "decile_true_p0") & (t["measure"] == "parked_share")]
-    lower = dec[dec["group"].isin(LOWER_HALF)]["value"]
-    out[f"{prefix}worst_parked_share_lower_half"] = float(lower.max())
+        if b == "decile_true_p0":
+            out[f"{prefix}worst_parked_share_lower_half"] = float(
+                np.nanmax(ms["parked_share"][: len(LOWER_HALF)])
+            )
     return out
+
+
+def _tariff(contract: Contract, pop: Population, predicted: NDArray[np.float64] | None) -> Any:
+    if not needs_prediction(contract):
+        table = contract.tariff_by_group(np.asarray(pop.breakdowns["payment_group"].labels))
+        return {key: col[pop.breakdowns["payment_group"].codes] for key, col in table.items()}
+    return contract.tariff_per_person({"person_id": pop.person_id}, predicted)
 
 
 def evaluate_draw(
@@ -162,28 +178,39 @@ def evaluate_draw(
     proposal: Contract | None = None,
     predicted: NDArray[np.float64] | None = None,
 ) -> dict[str, float]:
-    """Recalibrate one set of parameters, generate a caseload and simulate the contracts.
+    """Recalibrate one set of parameters and simulate the contracts on the fitting caseload.
 
-    Returns the headline measures of the baseline (``baseline.<measure>``) and the proposal
-    (``proposal.<measure>``), and the fitted contact hours.
+    The fitting caseload (``n`` people, the calibration's seed) is drawn once per process and
+    re-used by every draw: only the truth moves with the parameters. Returns the headline
+    measures of the baseline (``baseline.<measure>``) and the proposal (``proposal.<measure>``),
+    the fitted contact hours and whether every fitted target was met.
     """
-    fit = calibrate(params, n=n, draws=_fit_draws(params, n))
+    draws = _fit_draws(params, n)
+    fit = calibrate(params, n=n, draws=draws)
     fitted = copy.deepcopy(params)
     name = fit.response
     fitted.setdefault("calibrated", {})[name] = fit.to_dict()
     fitted["historic_regime"]["contact_hours"]["value"] = fit.contact_hours
-    caseload = make_caseload(n, rng=seed, providers=4, params=fitted, observable=False)
+    intercepts = np.array([fit.intercepts[g] for g in PAYMENT_GROUPS])
+    pop = fit_population(draws, fitted, intercepts)
     provider = historic_provider(fitted)
     out = {
         "contact_hours": fit.contact_hours,
         "spend_per_esa": fit.spend_esa,
         "fits_targets": float(fit.fits_targets),
     }
-    res = simulate_contract(caseload, baseline, provider, predicted=predicted, rng=seed)
-    out |= _headline(res, "baseline.")
-    if proposal is not None:
-        res = simulate_contract(caseload, proposal, provider, predicted=predicted, rng=seed)
-        out |= _headline(res, "proposal.")
+    for prefix, contract in (("baseline.", baseline), ("proposal.", proposal)):
+        if contract is None:
+            continue
+        ev = evaluate(
+            pop,
+            _tariff(contract, pop, predicted),
+            provider,
+            minimum_hours=contract.minimum_hours,
+            window_months=contract.window_months,
+            with_planner=False,
+        )
+        out |= _headline(pop, ev, prefix)
     return out
 
 
@@ -342,7 +369,9 @@ def parameter_uncertainty(
     prop = load_contract(proposal) if isinstance(proposal, str) else proposal
     q = None if predicted is None else np.asarray(predicted, dtype=float)
     if q is None and needs_prediction([base, prop]):
-        sample = make_caseload(n, rng=seed, providers=4, params=params, observable=False)
+        # the fitting caseload's people (the same characteristics as make_caseload's at the
+        # calibration's seed): predictions do not move with the drawn parameters
+        sample = make_caseload(n, rng=FIT_SEED, providers=4, params=params, observable=False)
         q = np.asarray(predict_probability(model or load_default_model(), sample), dtype=float)
     paths, values = draw_parameters(params, draws, seed)
     payload = {
