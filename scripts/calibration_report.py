@@ -43,6 +43,39 @@ def markdown(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def parameter_table(params: dict) -> pd.DataFrame:
+    """Every parameter of the response, the provider and the targets: value, kind, source."""
+    rows = []
+    name = params["response"]["scenario"]
+    sections = [
+        (f"response ({name})", params["response"]["scenarios"][name]),
+        ("provider (historic regime)", params["historic_regime"]),
+        ("latent index", {"unobserved_sd": params["latent_index"]["unobserved_sd"]}),
+        ("exit hazard", {"base": params["exit_hazard"]["base"]}),
+        ("fitted targets", params["targets"]),
+    ]
+    for section, entries in sections:
+        for key, entry in entries.items():
+            if not isinstance(entry, dict) or "value" not in entry:
+                continue
+            if section == "fitted targets":
+                kind = "fitted target"
+            elif "fitted" in entry:
+                kind = "fitted"
+            elif "source" in entry:
+                kind = "sourced"
+            else:
+                kind = "assumed (estimate)"
+            text = entry.get("fitted") or entry.get("source") or entry.get("estimate") or ""
+            rng = entry.get("range")
+            rows.append({
+                "part": section, "parameter": key, "value": entry["value"],
+                "plausible range": "" if rng is None else f"{rng[0]:g} to {rng[1]:g}",
+                "kind": kind, "source or reason": text,
+            })
+    return pd.DataFrame(rows)
+
+
 def by_decile(caseload: pd.DataFrame, res) -> pd.DataFrame:
     """Mean gain, hours and parking by decile of true p0."""
     per = res.persons
@@ -72,6 +105,8 @@ def main() -> None:
     args = ap.parse_args()
     pd.set_option("display.width", 200)
     params = load_generator_parameters()
+    print("## parameters\n")
+    print(markdown(parameter_table(params), index=False))
     charts = {
         "gain at the planner's hours (points)": Chart(
             "Gain the planner's hours buy, by decile of p0", "decile of p0 (1 = furthest)",

@@ -227,7 +227,7 @@ def _truth(
             * np.where(disability, value(rp["k_disability_factor"]), 1.0)
         )
     h = sigmoid(
-        np.log(eh["base"] / (1 - eh["base"]))
+        np.log(value(eh["base"]) / (1 - value(eh["base"])))
         + eh["disability"] * disability
         + eh["homeless"] * homeless
         - eh["employability"] * (lp0 - _LOGIT_REF)

@@ -123,8 +123,9 @@ def heldout_table(
     Returns
     -------
     pandas.DataFrame
-        ``figure, label, published, model, error, within, source``: ``error`` is model minus
-        published (for a range, the distance to it), ``within`` whether the model meets it.
+        ``figure, label, published, model, error, within, independent, source``: ``error`` is
+        model minus published (for a range, the distance to it), ``within`` whether the model
+        meets it, ``independent`` whether no parameter was ever chosen with it in mind.
     """
     params = with_response(params or load_generator_parameters(), response)
     figures = heldout_figures()
@@ -177,6 +178,7 @@ def heldout_table(
                 "model": m,
                 "error": error,
                 "within": bool(within),
+                "independent": bool(fig.get("independent", True)),
                 "source": fig["source"],
             }
         )
