@@ -102,6 +102,13 @@ class FitDraws:
     homeless: NDArray[np.bool_]
     provider: NDArray[np.int64]
     n_providers: int
+    tariffs: dict[str, dict[str, NDArray[np.float64]]] = field(default_factory=dict, repr=False)
+
+    def tariff(self, preset: str) -> dict[str, NDArray[np.float64]]:
+        """Return the historic tariff per person (built once per preset)."""
+        if preset not in self.tariffs:
+            self.tariffs[preset] = historic_tariff(self.group, preset)
+        return self.tariffs[preset]
 
 
 def draw_fit_caseload(
@@ -146,7 +153,7 @@ def regime_outcome(
         draws.homeless,
         params,
     )
-    tariff = historic_tariff(draws.group, params["historic_regime"]["tariff"])
+    tariff = draws.tariff(params["historic_regime"]["tariff"])
     v = historic_values(tariff, h, params)
     settings = historic_provider(params)
     r = respond_by_provider(
@@ -209,21 +216,31 @@ def fit_population(
     )
 
 
+#: The group intercepts the fit may try (logit of p0's base): beyond them a target is out of
+#: reach of the scenario (a no-support chance below 1 in 100,000, or above 99.9%).
+INTERCEPT_BOUNDS: tuple[float, float] = (-12.0, 7.0)
+
+
 def _fit_intercepts(
     draws: FitDraws, params: dict[str, Any], start: NDArray[np.float64], tol: float
 ) -> tuple[NDArray[np.float64], RegimeOutcome]:
     """Secant search per group on the log-odds of the outcome rate, all groups at once."""
     targets = np.array([value(params["targets"][g]) for g in schema.PAYMENT_GROUPS])
     present = np.bincount(draws.group, minlength=targets.size) > 0
-    c = start.astype(float).copy()
+    c = np.clip(start.astype(float), *INTERCEPT_BOUNDS)
     out = regime_outcome(draws, c, params)
     err = logit(out.rate) - logit(targets)
     slope = np.full(c.size, 0.9)  # d logit(rate) / d intercept: a little below 1 (support)
+    lo, hi = INTERCEPT_BOUNDS
     for _ in range(60):
-        if np.all(np.abs(out.rate - targets)[present] < tol):
+        # a group whose target is out of reach (its intercept at a bound and the error still
+        # pushing it out) stops moving: the fit then reports the target as missed
+        stuck = ((c <= lo) & (err > 0)) | ((c >= hi) & (err < 0))
+        active = present & ~stuck
+        if np.all(np.abs(out.rate - targets)[active] < tol):
             break
-        step = np.where(present, -err / slope, 0.0)
-        c_new = c + np.clip(step, -3.0, 3.0)
+        step = np.where(active, -err / slope, 0.0)
+        c_new = np.clip(c + np.clip(step, -3.0, 3.0), lo, hi)
         new = regime_outcome(draws, c_new, params)
         err_new = logit(new.rate) - logit(targets)
         moved = np.abs(c_new - c) > 1e-12
@@ -316,7 +333,14 @@ def calibrate(
     params = _with_disability_factor(params, None)
     c, out = _fit_intercepts(draws, params, start, tol)
     factor = None
-    if "k_disability_factor" in response_scenario(params) and not _jsa_above_esa(out, esa, jsa):
+    targets = np.array([value(params["targets"][g]) for g in schema.PAYMENT_GROUPS])
+    present = np.bincount(draws.group, minlength=targets.size) > 0
+    reached = bool(np.all(np.abs(out.rate - targets)[present] <= 0.015))
+    if (
+        reached
+        and "k_disability_factor" in response_scenario(params)
+        and not _jsa_above_esa(out, esa, jsa)
+    ):
         factor, c, out, params = _fit_disability_factor(draws, params, c, tol, esa, jsa)
     provider = historic_provider(params)
     target_spend = value(params["targets"]["spend_per_esa_participant"])
