@@ -34,6 +34,9 @@ def main() -> None:
         f"{TARGET_SECONDS:.0f} s, ratio {s / TARGET_SECONDS:.2f}); one simulation of {N:,} "
         f"people {one:.3f} s, ratio {s / one:.0f}"
     )
+    doc = res.to_dict()
+    print(f"draws off the fitted targets (left out of the intervals): {doc['draws_off_target']}; "
+          f"failed: {doc['failed_draws']}")
     pd.set_option("display.width", 160)
     print(res.table.round(3).to_string(index=False))
 
