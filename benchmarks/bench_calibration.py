@@ -1,9 +1,10 @@
 """Benchmark: calibrating the default caseload (issue 12: <= 60 s).
 
 Times ``calibrate()`` from a cold start (intercepts at zero, the fitting caseload drawn anew)
-for every response scenario on the default fitting caseload (400,000 people: intercepts and contact hours, and the disability factor where a scenario needs it),
-and prints each time with its ratio to the target and to one simulation of the same caseload
-under work_programme_2011 measured in the same run.
+for every response scenario on the default fitting caseload (400,000 people: intercepts and
+contact hours, and the disability factor where a scenario needs it), and prints each time with
+its ratio to the target and to one simulation of the same caseload under work_programme_2011
+measured in the same run.
 """
 
 from __future__ import annotations
