@@ -450,6 +450,7 @@ def national_chunks(
     providers: int = 1,
     rng: np.random.Generator | int | np.random.SeedSequence | None = None,
     params: dict[str, Any] | None = None,
+    response: str | None = None,
 ) -> Callable[[], Iterable[pd.DataFrame]]:
     """Return a re-iterable source of synthetic chunks: chunk ``i`` from child ``i`` of the seed.
 
@@ -468,6 +469,7 @@ def national_chunks(
                 providers=providers,
                 params=params,
                 observable=False,
+                response=response,
             )
 
     return gen
@@ -485,6 +487,7 @@ def simulate_national(
     params: dict[str, Any] | None = None,
     progress: bool = False,
     breakdowns: Sequence[str] = NATIONAL_BREAKDOWNS,
+    response: str | None = None,
 ) -> NationalResult:
     """Simulate a contract on a national-size synthetic caseload, chunk by chunk.
 
@@ -511,6 +514,8 @@ def simulate_national(
         Show a progress bar.
     breakdowns : sequence of str
         Breakdowns to report.
+    response : str, optional
+        The response scenario of the synthetic caseload (default: the generator's).
 
     Returns
     -------
@@ -529,7 +534,12 @@ def simulate_national(
     root = _root_seed(rng)
     caseload_ss, noise_ss = root.spawn(2)
     source = national_chunks(
-        int(n), chunk_size=int(chunk_size), providers=providers, rng=caseload_ss, params=params
+        int(n),
+        chunk_size=int(chunk_size),
+        providers=providers,
+        rng=caseload_ss,
+        params=params,
+        response=response,
     )
     res = simulate_chunks(
         source(),
