@@ -114,7 +114,7 @@ def main() -> None:
         null = accuracy(n, args.per_provider, parking=(), creaming=())
         print(f"null: {n} caseloads of 6 planner providers: providers flagged "
               f"{null['neutral']:.2%} (Holm at 5% per caseload bounds this well below 5%)")
-        for fee in (12000.0, 20000.0, 30000.0):
+        for fee in (3500.0, 4500.0, 6000.0):
             r = accuracy(n, args.per_provider, parking_fee=fee)
             print(f"subtler parking (flat fee {fee:,.0f} GBP): parking provider flagged "
                   f"{r['parking']:.0%}, neutral {r['neutral']:.2%}")

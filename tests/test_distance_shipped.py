@@ -1,10 +1,11 @@
 """The shipped model (models/default) loads unchanged and predicts bit for bit as before.
 
 ``fixtures/default_model_predictions.csv`` holds the predictions of ``models/default`` on
-``data/synthetic/sample_caseload.csv`` made by :func:`predictions` (below) with the code of
-commit 0b914fe, before ``DistanceModel`` was split into a generic core classifier, a
-caseload layer and a file-format module. Floats are stored as ``repr`` text, which reads
-back exactly.
+``data/synthetic/sample_caseload.csv`` made by :func:`predictions` (below). They were first
+made with the code of commit 0b914fe, before ``DistanceModel`` was split into a generic core
+classifier, a caseload layer and a file-format module (the split changed no bit), and made
+again when the model and the sample were regenerated from their seeds on the recalibrated
+generator (issue 12). Floats are stored as ``repr`` text, which reads back exactly.
 """
 
 from __future__ import annotations

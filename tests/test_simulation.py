@@ -166,7 +166,17 @@ def test_measures_follow_their_definitions():
     spend = p["expected_payment"].sum()
     assert o["government_spend"] == pytest.approx(spend)
     assert o["cost_per_additional_job"] == pytest.approx(spend / add)
-    assert o["provider_profit"] == pytest.approx(spend - 20.0 * p["hours"].sum())
+    revenue = p["provider_revenue"].sum()
+    cost = (
+        prov.fixed_cost_per_person + prov.cost_per_hour * (prov.contact_hours + p["hours"])
+    ).sum()
+    assert o["provider_revenue"] == pytest.approx(revenue)
+    assert o["provider_cost"] == pytest.approx(cost)
+    assert o["provider_profit"] == pytest.approx(revenue - cost)
+    assert o["provider_margin"] == pytest.approx((revenue - cost) / revenue)
+    assert o["provider_cost_per_person"] == pytest.approx(cost / len(p))
+    # revenue is the payments discounted at the provider's rate: below the undiscounted spend
+    assert (prov.discount_rate > 0) == (revenue < spend - 1e-6)
     assert o["parked_share"] == pytest.approx((p["hours"] <= prov.minimum_hours + 1e-9).mean())
     r = fractional_rank(cl["true_p0"].to_numpy())
     h = p["hours"].to_numpy()
@@ -191,7 +201,7 @@ def test_characteristic_gaps_come_from_fairlearn_and_agree_with_the_table():
     prov = ProviderSettings()
     pop = prepare_population(cl, prov)
     ev = evaluate(pop, WP.tariff_per_person(cl), prov)
-    gaps, by_group = characteristic_gaps(pop, ev, prov.cost_per_hour)
+    gaps, by_group = characteristic_gaps(pop, ev)
     res = simulate_contract(cl, WP, prov)
     for c in ("sex", "age_band", "disability", "ethnicity"):
         wide = res.by(c).dropna(how="all")
@@ -285,12 +295,21 @@ def default_result():
 def test_evidence_parking_and_creaming_under_work_programme_prices(default_result):
     _cl, res = default_result
     g = res.by("payment_group")
-    parked, hours = g["parked_share"], g["hours_per_person"]
+    parked, spend = g["parked_share"], g["provider_cost_per_person"]
     assert parked["PG7"] > parked["PG1"] and parked["PG7"] > parked["PG2"]
-    assert max(hours["PG6"], hours["PG7"]) < min(hours["PG1"], hours["PG2"])
+    # NAO (2014): primes planned less for ESA participants than for JSA participants
+    groups = res.persons["payment_group"]
+    per = res.persons.assign(cost=res.persons["provider_cost"])
+    esa = per[groups.isin(["PG5", "PG6", "PG7"])]["cost"].mean()
+    jsa = per[groups.isin(["PG1", "PG2", "PG3", "PG4", "PG9"])]["cost"].mean()
+    assert esa < jsa and spend["PG6"] < spend["PG2"]
     d = res.by("decile_true_p0")["parked_share"]
     assert d["D1"] >= 2 * d[["D4", "D5", "D6", "D7"]].mean()
-    assert res.overall["creaming_index"] > 0
+    # low effort on both tails (methods.md 5(ii): Behaghel et al. 2014, less effort on those
+    # with the best chance; NAO/PAC, less on the hardest to help)
+    hours = res.by("decile_true_p0")["hours_per_person"]
+    middle = hours[["D4", "D5", "D6", "D7"]].max()
+    assert hours["D1"] < middle and hours["D10"] < middle
 
 
 def test_evidence_outcome_rates_agree_with_the_generators_historic_regime(default_result):

@@ -63,27 +63,31 @@ def _fees_non_negative(contract) -> None:
 
 
 def test_model_case_targets_at_small_scale(model_bands) -> None:
-    """Issue 5, point 6(a), on 6,000 people (200,000: scripts/tariff_targets.py)."""
+    """Point 6(a) in the recalibrated world, on 6,000 people (200,000: docs/tariffs.md).
+
+    The 8% ceiling holds; the baseline parks less of the lower half than in the first world
+    (39% here, 38% on 200,000), so the fall is about 80% rather than the first world's 98%.
+    """
     t = model_bands.targets()
-    assert t["baseline_worst_parked_share_lower_half"] > 0.4
-    assert t["reduction"] >= 0.9
-    assert t["proposed_worst_parked_share_lower_half"] <= 0.08
+    assert t["baseline_worst_parked_share_lower_half"] > 0.3
+    assert t["reduction"] >= 0.75
+    assert t["proposed_worst_parked_share_lower_half"] <= 0.08 + 1e-9
     assert t["beats_reference_on_parking"] and t["beats_reference_on_equity_jobs"]
-    assert t["equity_weighted_jobs_ratio"] >= 1.0
-    assert t["additional_jobs_ratio"] >= 0.9
+    assert t["equity_weighted_jobs_ratio"] >= 1.3  # support now buys jobs for the far
+    assert t["additional_jobs_ratio"] >= 1.2
     assert t["spend_ratio"] <= 1.005
     assert t["provider_profit"] >= 0
-    assert model_bands.caps_met
     _fees_non_negative(model_bands.proposed)
 
 
 def test_truth_case_gains_and_honest_shortfall(truth_bands) -> None:
-    """Point 6(b): at equal spend the 15% ceiling is out of reach (docs/tariffs.md)."""
+    """Point 6(b): at equal spend the 15% ceiling is still out of reach (docs/tariffs.md)."""
     t = truth_bands.targets()
-    assert t["baseline_worst_parked_share_lower_half"] > 0.9
-    assert t["reduction"] >= 0.4  # 57% on 200,000 people
-    assert t["equity_weighted_jobs_ratio"] >= 1.0
-    assert t["additional_jobs_ratio"] >= 0.9
+    assert t["baseline_worst_parked_share_lower_half"] > 0.75
+    assert t["reduction"] >= 0.65  # 75% on 200,000 people
+    assert t["proposed_worst_parked_share_lower_half"] > 0.15
+    assert t["equity_weighted_jobs_ratio"] >= 1.3
+    assert t["additional_jobs_ratio"] >= 1.2
     assert t["spend_ratio"] <= 1.0 + 1e-9
     assert t["beats_reference_on_equity_jobs"]
     assert not truth_bands.caps_met

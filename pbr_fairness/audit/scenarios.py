@@ -70,7 +70,7 @@ def make_audit_scenario(
     creaming: Sequence[str] = ("P5",),
     hours_per_person: float = 8.0,
     minimum_hours: float = 2.0,
-    parking_fee: float = 5000.0,
+    parking_fee: float = 2700.0,
     cost_per_hour: float = 20.0,
     creaming_floor: float = 4.0,
     creaming_power: float = 2.0,
@@ -91,8 +91,12 @@ def make_audit_scenario(
         Budget of the planner and creaming providers, in hours per person.
     minimum_hours : float, default 2
         Contractual minimum of hours for everyone.
-    parking_fee : float, default 5000
-        Flat fee per job outcome (pounds) the parking provider maximises profit on.
+    parking_fee : float, default 2700
+        Flat fee per job outcome (pounds) the parking provider maximises profit on: about the
+        expected value of a JSA 25+ job outcome under the Work Programme's year-1
+        tariff (the 1,200 GBP job-outcome fee plus expected sustainment payments, D): at this
+        price the profit maximiser parks most of those furthest from work, whose hours buy
+        little (the evidence response of the generator).
     cost_per_hour : float, default 20
         The parking provider's cost of an hour (pounds).
     creaming_floor : float, default 4

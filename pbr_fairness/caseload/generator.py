@@ -18,23 +18,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.caseload import schema
 from pbr_fairness.caseload.parameters import load_generator_parameters, value
 from pbr_fairness.contracts import load_contract
-from pbr_fairness.engine.curve import response, response_from_gain
+from pbr_fairness.engine.curve import response as response_curve
+from pbr_fairness.engine.curve import response_from_gain
 from pbr_fairness.engine.hours import breakpoints, hours_at
+from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.maths import sigmoid
 
 __all__ = [
+    "RESPONSE_SCENARIOS",
     "Latent",
+    "calibrated",
+    "historic_provider",
     "historic_tariff",
+    "historic_values",
     "make_caseload",
     "months_in_work",
     "observable_probability",
+    "response_scenario",
+    "with_response",
 ]
 
 _LOGIT_REF = float(np.log(0.25 / 0.75))
@@ -108,6 +116,63 @@ class Latent:
     homeless: NDArray[np.bool_]
 
 
+#: The named shapes of the response to support (``response.scenarios`` of the parameter file).
+RESPONSE_SCENARIOS: tuple[str, ...] = ("evidence", "gain_falls", "gain_rises")
+
+
+def with_response(params: dict[str, Any], name: str | None) -> dict[str, Any]:
+    """Return the parameters with another response scenario chosen (``None``: unchanged)."""
+    if name is None:
+        return params
+    response_scenario(params, name)  # check the name
+    return {**params, "response": {**params["response"], "scenario": name}}
+
+
+def calibrated(params: dict[str, Any]) -> dict[str, Any]:
+    """Return the fitted values of the chosen response scenario (``calibrated.<scenario>``)."""
+    name = response_scenario(params)["name"]
+    fitted = params.get("calibrated", {}).get(name)
+    if not isinstance(fitted, dict) or "intercepts" not in fitted:
+        raise ValueError(
+            f"response scenario {name!r} has not been calibrated: run "
+            "`python -m pbr_fairness.caseload.calibration`"
+        )
+    return fitted
+
+
+def response_scenario(params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """Return the parameters of a response scenario (default: the file's ``response.scenario``).
+
+    A value the calibration fitted for the scenario (``calibrated.<name>``, e.g. the
+    disability factor of the responsiveness) replaces the file's starting value.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scenario name.
+    """
+    rp = params["response"]
+    name = name or rp["scenario"]
+    scenarios = rp["scenarios"]
+    if name not in scenarios:
+        raise ValueError(
+            f"unknown response scenario {name!r}; known: {', '.join(sorted(scenarios))}"
+        )
+    out = {"name": name, **scenarios[name]}
+    fitted = params.get("calibrated", {}).get(name)
+    if isinstance(fitted, dict):
+        for key in FITTED_RESPONSE_KEYS:
+            if key in fitted and key in out:
+                entry = out[key]
+                new = fitted[key]
+                out[key] = {**entry, "value": new} if isinstance(entry, dict) else new
+    return out
+
+
+#: Response parameters the calibration may fit (for the JSA-above-ESA spend target).
+FITTED_RESPONSE_KEYS: tuple[str, ...] = ("k_disability_factor",)
+
+
 def _truth(
     index: NDArray[np.float64],
     u: NDArray[np.float64] | float,
@@ -117,25 +182,52 @@ def _truth(
     homeless: NDArray[np.bool_],
     params: dict[str, Any],
 ) -> tuple[NDArray[np.float64], ...]:
-    """Return ``p0, pmax, k, h`` for given latent draws (broadcasting over nodes)."""
+    """Return ``p0, pmax, k, h`` for given latent draws (broadcasting over nodes).
+
+    The response scenario (``params["response"]["scenario"]``) sets how the achievable gain
+    ``pmax - p0`` and the responsiveness ``k`` vary with distance from work:
+
+    - ``form: probability`` (``evidence``, ``gain_rises``): ``pmax - p0 = G exp(s z - s^2/2)
+      exp(-a (logit p0 - logit 0.25))``, at most ``0.9 (1 - p0)``, and ``k = k_med exp(s_k z_k
+      - s_k^2/2) exp(b (logit p0 - logit 0.25))`` times a factor for a work-limiting condition:
+      with ``b > 0`` those furthest from work need more hours per point gained;
+    - ``form: log_odds`` (``gain_falls``, the first version): ``pmax = sigmoid(logit p0 +
+      delta)`` with a log-normal shift ``delta``, so the gain in points falls with distance.
+    """
     li = params["latent_index"]
-    rp = params["response"]
+    rp = response_scenario(params)
     eh = params["exit_hazard"]
     lp0 = index + value(li["unobserved_sd"]) * u
     p0 = sigmoid(lp0)
-    factor = np.where(disability, rp["disability_factor"], 1.0)
-    delta = (
-        np.exp(
-            rp["log_delta_mean"]
-            + rp["log_delta_sd"] * z_delta
-            - rp["distance_slope"] * (np.clip(lp0, _LOGIT_LOW, _LOGIT_HIGH) - _LOGIT_REF)
+    dist = np.clip(lp0, _LOGIT_LOW, _LOGIT_HIGH) - _LOGIT_REF
+    if rp["form"] == "log_odds":
+        factor = np.where(disability, rp["disability_factor"], 1.0)
+        delta = (
+            np.exp(
+                rp["log_delta_mean"]
+                + rp["log_delta_sd"] * z_delta
+                - rp["distance_slope"] * dist
+            )
+            * factor
         )
-        * factor
-    )
-    pmax = sigmoid(lp0 + delta)
-    k = rp["k_median"] * np.exp(rp["log_k_sd"] * z_k) * np.ones_like(lp0)
+        pmax = sigmoid(lp0 + delta)
+        k = rp["k_median"] * np.exp(rp["log_k_sd"] * z_k) * np.ones_like(lp0)
+    else:
+        sg, sk = value(rp["gain_sd"]), value(rp["log_k_sd"])
+        gain = (
+            value(rp["gain_mean"])
+            * np.exp(sg * z_delta - 0.5 * sg**2)
+            * np.exp(-value(rp["gain_distance_slope"]) * dist)
+        )
+        pmax = p0 + np.minimum(gain, 0.9 * (1.0 - p0))
+        k = (
+            value(rp["k_median"])
+            * np.exp(sk * z_k - 0.5 * sk**2)
+            * np.exp(value(rp["k_distance_slope"]) * dist)
+            * np.where(disability, value(rp["k_disability_factor"]), 1.0)
+        )
     h = sigmoid(
-        np.log(eh["base"] / (1 - eh["base"]))
+        np.log(value(eh["base"]) / (1 - value(eh["base"])))
         + eh["disability"] * disability
         + eh["homeless"] * homeless
         - eh["employability"] * (lp0 - _LOGIT_REF)
@@ -224,9 +316,8 @@ def _characteristics(
 
 def _latent_index(cols: dict[str, Any], params: dict[str, Any]) -> NDArray[np.float64]:
     li = params["latent_index"]
-    intercepts = np.array(
-        [params["calibrated"]["intercepts"][grp] for grp in schema.PAYMENT_GROUPS], dtype=float
-    )
+    fitted = calibrated(params)
+    intercepts = np.array([fitted["intercepts"][grp] for grp in schema.PAYMENT_GROUPS], dtype=float)
     qual = np.array([li["qualification"][q] for q in schema.QUALIFICATIONS])
     sex = np.array([li["sex"][s] for s in schema.SEXES])
     eth = np.array([li["ethnicity"][e] for e in schema.ETHNICITIES])
@@ -247,25 +338,61 @@ def _latent_index(cols: dict[str, Any], params: dict[str, Any]) -> NDArray[np.fl
     )
 
 
+def historic_provider(params: dict[str, Any]) -> ProviderSettings:
+    """Return the provider of the historic regime (``historic_regime`` of the parameter file).
+
+    Its contact hours come from the response scenario's calibration when it has its own.
+    """
+    regime = params["historic_regime"]
+    keys = (
+        "cost_per_hour",
+        "capacity_hours",
+        "minimum_hours",
+        "information_noise",
+        "mission_weight",
+        "contact_hours",
+        "fixed_cost_per_person",
+        "discount_rate",
+    )
+    settings = {key: float(value(regime[key])) for key in keys if key in regime}
+    fitted = params.get("calibrated", {}).get(response_scenario(params)["name"], {})
+    if isinstance(fitted, dict) and "contact_hours" in fitted:
+        settings["contact_hours"] = float(fitted["contact_hours"])
+    return ProviderSettings(**settings)
+
+
+def historic_values(
+    tariff: dict[str, NDArray[np.float64]], exit_hazard: ArrayLike, params: dict[str, Any]
+) -> NDArray[np.float64]:
+    """Return what a job outcome is worth to the historic provider: ``V_i`` at its rate."""
+    return outcome_value(
+        tariff,
+        exit_hazard,
+        discount_rate=historic_provider(params).discount_rate,
+        window_months=value(params["window_months"]),
+    )
+
+
 def _provider_hours(
     value_: NDArray[np.float64],
     gain: NDArray[np.float64],
     k: NDArray[np.float64],
     provider: NDArray[np.int64],
     n_providers: int,
-    regime: dict[str, Any],
+    params: dict[str, Any],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Hours under the historic regime and each person's provider's marginal cost."""
+    settings = historic_provider(params)
     r = respond_by_provider(
         [value_],
         [gain],
         [k],
         [[np.flatnonzero(provider == j)] for j in range(n_providers)],
-        cost=value(regime["cost_per_hour"]),
-        capacity_hours=value(regime["capacity_hours"]),
-        minimum=value(regime["minimum_hours"]),
+        cost=settings.cost_per_hour,
+        capacity_hours=settings.capacity_hours,
+        minimum=settings.minimum_hours,
     )
-    mu_j = np.nan_to_num(r.marginal_cost, nan=value(regime["cost_per_hour"]))
+    mu_j = np.nan_to_num(r.marginal_cost, nan=settings.cost_per_hour)
     return r.hours[0], mu_j[provider]
 
 
@@ -299,37 +426,35 @@ def observable_probability(
     -------
     numpy.ndarray
     """
-    regime = params["historic_regime"]
-    e_min = value(regime["minimum_hours"])
+    e_min = historic_provider(params).minimum_hours
     grids = [np.polynomial.hermite_e.hermegauss(m) for m in _NODES]
     xu, wu = grids[0]
     xd, wd = grids[1]
     xk, wk = grids[2]
-    rp = params["response"]
-    k_nodes = rp["k_median"] * np.exp(rp["log_k_sd"] * xk)
     wk = wk / wk.sum()
     w_ud = np.outer(wu, wd)
     w_ud = w_ud / w_ud.sum()
     n = latent.index.size
     out = np.empty(n)
+    keys = ("J", "S", "M", "trigger_weeks")
     for s in range(0, n, chunk):
         sl = slice(s, min(s + chunk, n))
         # Axes: person, u node, shift node, responsiveness node.
-        p0, pmax, _, h = _truth(
-            latent.index[sl, None, None],
-            xu[None, :, None],
-            xd[None, None, :],
-            0.0,
-            latent.disability[sl, None, None],
-            latent.homeless[sl, None, None],
+        p0, pmax, k, h = _truth(
+            latent.index[sl, None, None, None],
+            xu[None, :, None, None],
+            xd[None, None, :, None],
+            xk[None, None, None, :],
+            latent.disability[sl, None, None, None],
+            latent.homeless[sl, None, None, None],
             params,
         )
-        v = outcome_value({key: tariff[key][sl, None, None] for key in ("J", "S", "M")}, h)
+        v = historic_values({key: tariff[key][sl, None, None, None] for key in keys}, h, params)
         gain = pmax - p0
-        # The engine's hours at the provider's marginal cost, at every responsiveness node.
-        b = breakpoints(v[..., None], gain[..., None], k_nodes, e_min)
-        hours = hours_at(b, k_nodes, np.log(marginal_cost[sl, None, None, None]), e_min)
-        p = response_from_gain(hours, p0[..., None], gain[..., None], k_nodes) @ wk
+        # The engine's hours at the provider's marginal cost, at every node.
+        b = breakpoints(v, gain, k, e_min)
+        hours = hours_at(b, k, np.log(marginal_cost[sl, None, None, None]), e_min)
+        p = response_from_gain(hours, p0, gain, k) @ wk
         out[sl] = np.einsum("nij,ij->n", p, w_ud)
     return out
 
@@ -369,6 +494,7 @@ def make_caseload(
     providers: int = 1,
     params: dict[str, Any] | None = None,
     observable: bool = True,
+    response: str | None = None,
 ) -> pd.DataFrame:
     """Generate a synthetic caseload in the schema of :mod:`pbr_fairness.caseload.schema`.
 
@@ -385,6 +511,8 @@ def make_caseload(
         Generator parameters (default: ``pbr_fairness/data/generator.yaml``).
     observable : bool, default True
         Compute ``true_p_observable`` (the costliest column).
+    response : str, optional
+        The response scenario (:data:`RESPONSE_SCENARIOS`); default the parameter file's.
 
     Returns
     -------
@@ -401,7 +529,7 @@ def make_caseload(
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if not isinstance(providers, (int, np.integer)) or providers < 1:
         raise ValueError(f"providers must be a positive integer, got {providers!r}")
-    params = params or load_generator_parameters()
+    params = with_response(params or load_generator_parameters(), response)
     gen = _rng(rng)
     cols, g = _characteristics(int(n), gen, params)
     index = _latent_index(cols, params)
@@ -412,11 +540,9 @@ def make_caseload(
     p0, pmax, k, h = _truth(index, u, z_d, z_k, cols["disability"], cols["homeless"], params)
     provider = gen.integers(0, providers, size=n)
     tariff = historic_tariff(g, params["historic_regime"]["tariff"])
-    v = outcome_value(tariff, h)
-    hours, mu = _provider_hours(
-        v, pmax - p0, k, provider, int(providers), params["historic_regime"]
-    )
-    p = response(hours, p0, pmax, k)
+    v = historic_values(tariff, h, params)
+    hours, mu = _provider_hours(v, pmax - p0, k, provider, int(providers), params)
+    p = response_curve(hours, p0, pmax, k)
     outcome = gen.random(n) < p
     window = value(params["window_months"])
     months = months_in_work(outcome, h, tariff["trigger_weeks"], window, gen)

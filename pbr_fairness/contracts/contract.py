@@ -36,6 +36,7 @@ __all__ = [
     "TARIFF_KEYS",
     "Contract",
     "Tariff",
+    "contract_from_yaml",
     "contract_to_yaml",
     "load_contract",
     "save_contract",
@@ -553,12 +554,44 @@ def load_contract(name_or_path: str | Path) -> Contract:
     1200.0
     """
     path, source = _resolve(name_or_path)
-    raw = path.read_bytes()
+    return contract_from_yaml(path.read_bytes(), source=source)
+
+
+def contract_from_yaml(data: bytes | str, *, source: str = "contract") -> Contract:
+    """Read and validate a contract from YAML text held in memory.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The YAML text (UTF-8).
+    source : str, default "contract"
+        Named in error messages.
+
+    Returns
+    -------
+    Contract
+
+    Raises
+    ------
+    InputError
+        If the text is not UTF-8, not YAML, or not a valid contract (naming every bad key).
+
+    Examples
+    --------
+    >>> c = contract_from_yaml(contract_to_yaml(load_contract("work_programme_2011")))
+    >>> c.tariffs["PG7"].job_outcome_fee
+    3500.0
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     try:
-        data = yaml.safe_load(raw)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem("not UTF-8 text")], source=source) from None
+    try:
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError([Problem(f"not valid YAML: {exc}")], source=source) from None
-    spec = _validate(data, source=source)
+    spec = _validate(loaded, source=source)
     return Contract(spec, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
 

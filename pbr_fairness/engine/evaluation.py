@@ -22,7 +22,7 @@ from pbr_fairness.engine.planner import PlannerProblem
 from pbr_fairness.engine.population import Population
 from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
 from pbr_fairness.engine.response import respond_by_provider
-from pbr_fairness.engine.value import outcome_value
+from pbr_fairness.engine.value import GREEN_BOOK_RATE, outcome_value
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["Evaluation", "breakdown_measures", "evaluate", "provider_hours"]
@@ -43,7 +43,14 @@ class Evaluation:
     value : numpy.ndarray
         ``V_i = J + S * sum_{m<=M} (1 - h_i)^m``: expected outcome payment per job outcome.
     payment : numpy.ndarray
-        Expected payment per person ``A + p V``.
+        Expected government payment per person ``A + p V`` (undiscounted).
+    payment_discounted : numpy.ndarray
+        The same discounted at the Green Book rate.
+    revenue : numpy.ndarray
+        What each person's payments are worth to the provider, ``A + p V(r)`` at its own
+        discount rate ``r``.
+    cost : numpy.ndarray
+        What serving each person costs the provider: ``F + c (contact + e)``.
     parked : numpy.ndarray of bool
         ``hours <= minimum + 1e-9``.
     minimum : float
@@ -66,6 +73,42 @@ class Evaluation:
     marginal_cost: NDArray[np.float64]
     capacity_binds: NDArray[np.bool_]
     overall: dict[str, float]
+    payment_discounted: NDArray[np.float64]
+    revenue: NDArray[np.float64]
+    cost: NDArray[np.float64]
+
+    def take(self, index: NDArray[np.intp]) -> Evaluation:
+        """Return the evaluation of the people at ``index`` (their provider's response kept).
+
+        The planner's hours are dropped (they depend on everyone); ``overall`` is the whole's.
+        """
+        return Evaluation(
+            self.hours[index],
+            None,
+            self.p[index],
+            self.value[index],
+            self.payment[index],
+            self.parked[index],
+            self.minimum,
+            self.marginal_cost,
+            self.capacity_binds,
+            dict(self.overall),
+            self.payment_discounted[index],
+            self.revenue[index],
+            self.cost[index],
+        )
+
+    def person_arrays(self, p0: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """Return the per-person quantities the measures are summed from (``PERSON_KEYS``)."""
+        return {
+            "p": self.p,
+            "p0": p0,
+            "hours": self.hours,
+            "spend": self.payment,
+            "spend_discounted": self.payment_discounted,
+            "revenue": self.revenue,
+            "cost": self.cost,
+        }
 
 
 def _check_tariff(tariff: Mapping[str, ArrayLike], n: int) -> None:
@@ -131,6 +174,7 @@ def evaluate(
     *,
     minimum_hours: float | None = None,
     with_planner: bool = True,
+    window_months: float = 24.0,
 ) -> Evaluation:
     """Compute the provider's best response to a tariff and the overall measures.
 
@@ -139,15 +183,17 @@ def evaluate(
     population : Population
         From :func:`~pbr_fairness.simulation.population.prepare_population`.
     tariff : mapping
-        Per-person arrays ``A``, ``J``, ``S``, ``M`` (``trigger_weeks`` is not needed in
-        expected mode).
+        Per-person arrays ``A``, ``J``, ``S``, ``M`` and ``trigger_weeks`` (needed when
+        payments are discounted; 13 weeks when absent).
     provider : ProviderSettings, optional
-        Cost, capacity, minimum and mission weight (information noise was applied when the
-        population was prepared).
+        Costs, capacity, minimum, mission weight and discount rate (information noise was
+        applied when the population was prepared).
     minimum_hours : float, optional
         A contract's minimum of service; default the provider's ``minimum_hours``.
     with_planner : bool, default True
         Also compute the planner's allocation (needed for the planner gap).
+    window_months : float, default 24
+        The contract window (the timing of payments, for discounting).
 
     Returns
     -------
@@ -170,28 +216,42 @@ def evaluate(
     pop = population
     _check_tariff(tariff, pop.n)
     minimum = effective_minimum(provider, minimum_hours)
-    v = outcome_value(tariff, pop.h)
-    if v.shape != (pop.n,):
-        v = np.broadcast_to(v, (pop.n,)).copy()
-    agent = agent_value(v, pop.weights, provider.mission_weight)
+    n = pop.n
+
+    def per_person(rate: float) -> NDArray[np.float64]:
+        v = outcome_value(tariff, pop.h, discount_rate=rate, window_months=window_months)
+        return v if v.shape == (n,) else np.broadcast_to(v, (n,)).copy()
+
+    v = per_person(0.0)
+    v_provider = v if provider.discount_rate == 0 else per_person(provider.discount_rate)
+    agent = agent_value(v_provider, pop.weights, provider.mission_weight)
     hours, mu, binds = provider_hours(pop, agent, provider, minimum)
     p = response(hours, pop.p0, pop.pmax, pop.k)
-    payment = np.asarray(tariff["A"], dtype=float) + p * v
+    a = np.broadcast_to(np.asarray(tariff["A"], dtype=float), (n,))
+    payment = a + p * v
+    revenue = payment if v_provider is v else a + p * v_provider
     parked = parked_mask(hours, minimum)
     e_star = _planner(pop, hours, minimum) if with_planner else None
-    sums = group_sums(
-        None,
-        1,
-        p=p,
-        p0=pop.p0,
-        hours=hours,
-        planner_hours=e_star,
-        spend=np.broadcast_to(payment, (pop.n,)),
-        parked=parked,
-        rank=pop.rank_p0,
+    ev = Evaluation(
+        hours,
+        e_star,
+        p,
+        v,
+        payment,
+        parked,
+        minimum,
+        mu,
+        binds,
+        {},
+        a + p * per_person(GREEN_BOOK_RATE),
+        revenue,
+        provider.cost_per_person(hours),
     )
-    overall = {k: float(a[0]) for k, a in measures_from_sums(sums, provider.cost_per_hour).items()}
-    return Evaluation(hours, e_star, p, v, payment, parked, minimum, mu, binds, overall)
+    sums = group_sums(
+        None, 1, ev.person_arrays(pop.p0), parked=parked, rank=pop.rank_p0, planner_hours=e_star
+    )
+    ev.overall.update({k: float(x[0]) for k, x in measures_from_sums(sums).items()})
+    return ev
 
 
 def breakdown_measures(
@@ -200,7 +260,6 @@ def breakdown_measures(
     codes: NDArray[np.int64] | None,
     n_groups: int,
     rank: NDArray[np.float64],
-    cost_per_hour: float,
 ) -> dict[str, NDArray[np.float64]]:
     """Every measure per group of one breakdown of an evaluated population.
 
@@ -216,8 +275,6 @@ def breakdown_measures(
         Number of groups.
     rank : numpy.ndarray
         Fractional rank of ``p0`` within each group (for the creaming index).
-    cost_per_hour : float
-        The provider's cost of an hour (for its profit).
 
     Returns
     -------
@@ -227,12 +284,9 @@ def breakdown_measures(
     sums = group_sums(
         codes,
         n_groups,
-        p=ev.p,
-        p0=pop.p0,
-        hours=ev.hours,
-        planner_hours=ev.planner_hours,
-        spend=ev.payment,
+        ev.person_arrays(pop.p0),
         parked=ev.parked,
         rank=rank,
+        planner_hours=ev.planner_hours,
     )
-    return measures_from_sums(sums, cost_per_hour)
+    return measures_from_sums(sums)

@@ -47,6 +47,7 @@ __all__ = [
     "cell_tables",
     "cell_tables_exact",
     "person_response",
+    "revenue_of",
     "threshold_counts",
 ]
 
@@ -58,7 +59,8 @@ class Kernel:
     Attributes
     ----------
     u : numpy.ndarray
-        Expected outcome value per unit factor (pounds).
+        Expected outcome value per unit factor to the provider (pounds, discounted at its
+        rate): what drives its hours.
     g : numpy.ndarray
         Perceived gain ``g~_i`` (``pmax - p0`` as the provider sees it).
     k : numpy.ndarray
@@ -77,6 +79,9 @@ class Kernel:
         Mission weight ``m``.
     attachment : float
         Attachment fee per person (pounds).
+    u_spend : numpy.ndarray, optional
+        The government's expected outcome payment per unit factor (pounds, undiscounted);
+        ``u`` when the provider does not discount.
     """
 
     u: NDArray[np.float64]
@@ -90,6 +95,12 @@ class Kernel:
     minimum: float
     mission: float = 0.0
     attachment: float = 0.0
+    u_spend: NDArray[np.float64] | None = None
+
+    @property
+    def spend_unit(self) -> NDArray[np.float64]:
+        """The government's outcome payment per unit factor (``u`` without discounting)."""
+        return self.u if self.u_spend is None else self.u_spend
 
     @property
     def n(self) -> int:
@@ -125,6 +136,8 @@ class Kernel:
             self.mu[index],
             self.minimum,
             self.mission,
+            self.attachment,
+            None if self.u_spend is None else self.u_spend[index],
         )
 
     def with_mu(self, mu: NDArray[np.float64]) -> Kernel:
@@ -141,13 +154,16 @@ class Kernel:
             self.minimum,
             self.mission,
             self.attachment,
+            self.u_spend,
         )
 
 
 def person_response(
     kernel: Kernel, factor: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Hours, probability of a job outcome and expected outcome payment per person.
+    """Hours, probability of a job outcome and the government's outcome payment per person.
+
+    The provider's revenue from outcomes is ``factor * kernel.u * p`` (:func:`revenue_of`).
 
     ``factor`` broadcasts against the people (shape ``(n,)`` or ``(n, L)`` for ``L`` levels
     at once, with the kernel's arrays as ``(n, 1)``).
@@ -165,7 +181,17 @@ def person_response(
         t = np.log(mu)
     hours = hours_at(b, k, t, kernel.minimum)
     p = response_from_gain(hours, col(kernel.p0), col(kernel.gain), k)
-    return hours, p, v * p
+    return hours, p, f * col(kernel.spend_unit) * p
+
+
+def revenue_of(
+    kernel: Kernel, factor: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Return the provider's outcome revenue per person, ``factor * u * p`` (at its rate)."""
+    f = np.asarray(factor, dtype=float)
+    u = kernel.u[:, None] if f.ndim == 2 else kernel.u
+    out: NDArray[np.float64] = f * u * p
+    return out
 
 
 def cell_tables(
@@ -273,8 +299,8 @@ def cell_tables_exact(
     # columns summed over the people above (a) / at (b) their threshold
     above = np.stack(
         [
-            kernel.u * pmax,  # spend: f * this
-            kernel.u * kernel.gain * inv_c,  # spend: minus this
+            kernel.spend_unit * pmax,  # spend: f * this
+            kernel.spend_unit * kernel.gain * inv_c,  # spend: minus this
             inv_k,  # hours: ln f * this
             log_c * inv_k,  # hours: plus this
             pmax - kernel.p0,  # additional jobs
@@ -285,7 +311,7 @@ def cell_tables_exact(
     )
     at_min = np.stack(
         [
-            kernel.u * pmin,  # spend: f * this
+            kernel.spend_unit * pmin,  # spend: f * this
             np.ones_like(pmin),  # count (hours = minimum)
             pmin - kernel.p0,
             kernel.wn * (pmin - kernel.p0),

@@ -2,26 +2,30 @@
 
 For each replication and person (vectorised over people, one replication at a time):
 
-- **Job entry.** A person enters a job that lasts to the job-outcome trigger with a constant
-  monthly hazard ``lam_i``, chosen so that the chance of entering within the months that still
-  leave room for the trigger inside the window, ``L_i = window - trigger_months_i``, equals
-  the expected-mode probability: ``1 - (1 - lam_i) ** L_i = p_i(e_i)``. The month of entry
-  ``T_i`` of this monthly process is drawn exactly by inversion: one uniform ``U_i`` gives a
-  job outcome when ``U_i < p_i`` and then ``T_i = ceil(L_i * log(1 - U_i) / log(1 - p_i))``.
-  The same ``U_i`` decides the no-support counterfactual (``U_i < p0_i``), so that realised
-  additional jobs and deadweight are coupled draws.
-- **Job outcome** in month ``O_i = T_i + trigger_months_i`` (13 weeks = 3 months, 26 weeks
-  = 6 months), paying ``J``.
+- **Job outcome.** One uniform ``U_i`` gives a job outcome when ``U_i < p_i(e_i)``; the same
+  ``U_i`` decides the no-support counterfactual (``U_i < p0_i``), so that realised additional
+  jobs and deadweight are coupled draws.
+- **Job entry.** Given an outcome, ``U_i / p_i`` is uniform on ``[0, 1)``, and the month of
+  entry into the job is ``T_i = 1 + floor(L_i U_i / p_i)``, uniform over the months
+  ``1..L_i`` that still leave room for the trigger inside the window
+  (``L_i = window - trigger_months_i``): the timing the outcome value of
+  :mod:`pbr_fairness.engine.value` assumes when it discounts.
+- **Job outcome payment** in month ``O_i = T_i + trigger_months_i`` (13 weeks = 3 months, 26
+  weeks = 6 months), paying ``J``.
 - **Exits.** After the job outcome, each 4-week period in work ends in an exit with
   probability ``h_i``; the number of completed periods before the exit (at most ``M``) is
-  drawn exactly as a geometric count. Sustainment payment ``m`` falls in month
-  ``O_i + ceil(12 m / 13)``, also after the 24-month window when the person is still in work
-  (Work Programme sustainment payments continued past the attachment period, DWP 2013).
+  drawn exactly as a geometric count. Sustainment payment ``m`` falls ``12 m / 13`` months
+  after the job outcome (in month ``O_i + ceil(12 m / 13)`` of the monthly table), also after
+  the 24-month window when the person is still in work (Work Programme sustainment payments
+  continued past the attachment period, DWP 2013).
 - **Attachment fees** fall in month 0.
+- **Discounting**: each payment is discounted by its own time, at the Green Book rate (the
+  government's discounted spend) and at the provider's rate (its revenue).
 
 The expected value of every realised measure equals the expected-mode value, which a test
 checks. Hours (and so ``hours_per_person``, ``parked_share``, ``creaming_index``,
-``planner_gap``) are the provider's plan and do not vary between replications.
+``planner_gap``, the provider's cost) are the provider's plan and do not vary between
+replications.
 """
 
 from __future__ import annotations
@@ -35,16 +39,17 @@ from numpy.typing import ArrayLike, NDArray
 from pbr_fairness.engine.evaluation import Evaluation
 from pbr_fairness.engine.measures import measures_from_sums
 from pbr_fairness.engine.population import Population
+from pbr_fairness.engine.value import (
+    GREEN_BOOK_RATE,
+    PERIOD_MONTHS,
+    monthly_discount,
+    trigger_months,
+)
 
 __all__ = ["MonteCarloDraws", "simulate_months", "trigger_months"]
 
-WEEKS_PER_MONTH = 52.0 / 12.0
-
-
-def trigger_months(trigger_weeks: ArrayLike) -> NDArray[np.int64]:
-    """Whole months to a job outcome: 13 weeks -> 3, 26 weeks -> 6."""
-    tw = np.asarray(trigger_weeks, dtype=float)
-    return np.ceil(tw / WEEKS_PER_MONTH - 1e-9).astype(np.int64)
+#: Realised per-person quantities summed per replication (the others are the plan's).
+_REALISED = ("p", "p0", "spend", "spend_discounted", "revenue")
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,16 +83,27 @@ def _draw_one(
 ) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]]:
     """Return who reaches a job outcome, their entry months and sustainment counts."""
     who = np.flatnonzero(u < p)
-    pu, uu = p[who], u[who]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.ceil(span[who] * np.log1p(-uu) / np.log1p(-np.minimum(pu, 1 - 1e-15)))
-    entry = np.clip(np.nan_to_num(t, nan=1.0), 1, span[who]).astype(np.int64)
+    entry = 1 + np.floor(span[who] * u[who] / p[who]).astype(np.int64)
+    entry = np.minimum(entry, span[who])
     hw = h[who]
     with np.errstate(divide="ignore", invalid="ignore"):
         periods = np.floor(np.log(w[who]) / np.log1p(-hw))
     periods = np.where(hw <= 0, m_max[who], np.nan_to_num(periods, posinf=1e9))
     count = np.minimum(periods, m_max[who]).astype(np.int64)
     return who, entry, count
+
+
+def _discounted_sustainment(
+    s_fee: NDArray[np.float64], count: NDArray[np.int64], rate: float
+) -> NDArray[np.float64]:
+    """``S * sum_{m=1..count} rho^(12 m / 13)``: realised sustainment payments, discounted."""
+    log_q = -PERIOD_MONTHS * np.log1p(rate) / 12.0  # in log form: no 0/0 at tiny rates
+    out: NDArray[np.float64]
+    if log_q == 0:  # no discounting (or a rate too small to matter)
+        out = s_fee * count
+    else:
+        out = s_fee * np.exp(log_q) * np.expm1(count * log_q) / np.expm1(log_q)
+    return out
 
 
 def simulate_months(
@@ -99,7 +115,7 @@ def simulate_months(
     replications: int,
     rng: np.random.Generator,
     breakdowns: Mapping[str, tuple[NDArray[np.int64] | None, int, NDArray[np.float64]]],
-    cost_per_hour: float,
+    provider_discount_rate: float = 0.0,
 ) -> MonteCarloDraws:
     """Draw ``replications`` realisations of job entries, exits and payments.
 
@@ -117,7 +133,8 @@ def simulate_months(
     rng : numpy.random.Generator
     breakdowns : mapping
         ``name -> (codes or None, number of groups, within-group rank of p0)``.
-    cost_per_hour : float
+    provider_discount_rate : float, default 0
+        The provider's annual discount rate (its revenue).
 
     Returns
     -------
@@ -136,8 +153,75 @@ def simulate_months(
     )
     horizon = int(window_months + offsets[-1] + 1)
     p = ev.p
+    rates = {"spend_discounted": GREEN_BOOK_RATE, "revenue": provider_discount_rate}
+    rho = {key: monthly_discount(r) for key, r in rates.items()}
 
-    # deterministic sums, per breakdown
+    fixed = _fixed_sums(ev, breakdowns, n)
+    masks: dict[str, tuple[NDArray[np.int64] | None, NDArray[np.bool_] | None, int]] = {}
+    for name, (codes, g, _rank) in breakdowns.items():
+        if codes is None:
+            masks[name] = (None, None, 1)
+        elif np.all(codes >= 0):
+            masks[name] = (codes, None, g)
+        else:
+            keep_mask = codes >= 0
+            masks[name] = (codes[keep_mask], keep_mask, g)
+    acc = {
+        name: {k: np.empty((replications, fixed[name]["count"].size)) for k in _REALISED}
+        for name in breakdowns
+    }
+    payments = np.zeros((replications, horizon))
+    outcomes = np.zeros((replications, horizon))
+    for r in range(replications):
+        u = rng.random(n)
+        w = rng.random(n)
+        who, entry, count = _draw_one(u, w, p, pop.h, m_max, span)
+        outcome = np.zeros(n)
+        outcome[who] = 1.0
+        month = entry + tm[who]
+        realised = {"p": outcome, "p0": (u < pop.p0).astype(float)}
+        spend = a.copy()
+        spend[who] += j[who] + s[who] * count
+        realised["spend"] = spend
+        for key, rate in rates.items():
+            paid = a.copy()
+            paid[who] += rho[key] ** month * (
+                j[who] + _discounted_sustainment(s[who], count, rate)
+            )
+            realised[key] = paid
+        payments[r, 0] = a.sum()
+        payments[r] += np.bincount(month, weights=j[who], minlength=horizon)
+        outcomes[r] += np.bincount(month, minlength=horizon)
+        for m in range(1, offsets.size):
+            alive = count >= m
+            if not alive.any():
+                break
+            payments[r] += np.bincount(
+                month[alive] + offsets[m], weights=s[who][alive], minlength=horizon
+            )
+        for name, (mcodes, mkeep, mg) in masks.items():
+            for key in _REALISED:
+                x = realised[key]
+                if mcodes is None:
+                    acc[name][key][r, 0] = x.sum()
+                else:
+                    x = x if mkeep is None else x[mkeep]
+                    acc[name][key][r] = np.bincount(mcodes, weights=x, minlength=mg)
+
+    out: dict[str, dict[str, NDArray[np.float64]]] = {}
+    for name in breakdowns:
+        sums = {k: np.broadcast_to(v, acc[name]["p"].shape) for k, v in fixed[name].items()}
+        sums.update(acc[name])
+        out[name] = measures_from_sums(sums)
+    return MonteCarloDraws(replications, out, payments, outcomes)
+
+
+def _fixed_sums(
+    ev: Evaluation,
+    breakdowns: Mapping[str, tuple[NDArray[np.int64] | None, int, NDArray[np.float64]]],
+    n: int,
+) -> dict[str, dict[str, NDArray[np.float64]]]:
+    """Sum the provider's plan (hours, cost, parking), the same in every replication."""
     fixed: dict[str, dict[str, NDArray[np.float64]]] = {}
     for name, (codes, g, rank) in breakdowns.items():
         keep: NDArray[np.bool_] | slice
@@ -161,6 +245,7 @@ def simulate_months(
         d = {
             "count": bc(None),
             "hours": bc(ev.hours),
+            "cost": bc(ev.cost),
             "parked": bc(ev.parked.astype(float)),
             "hours_rank": bc(ev.hours * rank),
         }
@@ -168,61 +253,4 @@ def simulate_months(
             d["planner_hours"] = bc(ev.planner_hours)
             d["abs_gap"] = bc(np.abs(ev.hours - ev.planner_hours))
         fixed[name] = d
-
-    masks: dict[str, tuple[NDArray[np.int64] | None, NDArray[np.bool_] | None, int]] = {}
-    for name, (codes, g, _rank) in breakdowns.items():
-        if codes is None:
-            masks[name] = (None, None, 1)
-        elif np.all(codes >= 0):
-            masks[name] = (codes, None, g)
-        else:
-            keep_mask = codes >= 0
-            masks[name] = (codes[keep_mask], keep_mask, g)
-    keys = ("p", "p0", "spend")
-    acc = {
-        name: {k: np.empty((replications, fixed[name]["count"].size)) for k in keys}
-        for name in breakdowns
-    }
-    payments = np.zeros((replications, horizon))
-    outcomes = np.zeros((replications, horizon))
-    base_spend = a
-    for r in range(replications):
-        u = rng.random(n)
-        w = rng.random(n)
-        who, entry, count = _draw_one(u, w, p, pop.h, m_max, span)
-        outcome = np.zeros(n)
-        outcome[who] = 1.0
-        no_support = (u < pop.p0).astype(float)
-        spend = base_spend.copy()
-        spend[who] += j[who] + s[who] * count
-        month = entry + tm[who]
-        payments[r, 0] = a.sum()
-        payments[r] += np.bincount(month, weights=j[who], minlength=horizon)
-        outcomes[r] += np.bincount(month, minlength=horizon)
-        for m in range(1, offsets.size):
-            alive = count >= m
-            if not alive.any():
-                break
-            payments[r] += np.bincount(
-                month[alive] + offsets[m], weights=s[who][alive], minlength=horizon
-            )
-        for name, (mcodes, mkeep, mg) in masks.items():
-            if mcodes is None:
-                acc[name]["p"][r, 0] = outcome.sum()
-                acc[name]["p0"][r, 0] = no_support.sum()
-                acc[name]["spend"][r, 0] = spend.sum()
-                continue
-            if mkeep is None:
-                o, q, sp = outcome, no_support, spend
-            else:
-                o, q, sp = outcome[mkeep], no_support[mkeep], spend[mkeep]
-            acc[name]["p"][r] = np.bincount(mcodes, weights=o, minlength=mg)
-            acc[name]["p0"][r] = np.bincount(mcodes, weights=q, minlength=mg)
-            acc[name]["spend"][r] = np.bincount(mcodes, weights=sp, minlength=mg)
-
-    out: dict[str, dict[str, NDArray[np.float64]]] = {}
-    for name in breakdowns:
-        sums = {k: np.broadcast_to(v, acc[name]["p"].shape) for k, v in fixed[name].items()}
-        sums.update(acc[name])
-        out[name] = measures_from_sums(sums, cost_per_hour)
-    return MonteCarloDraws(replications, out, payments, outcomes)
+    return fixed

@@ -13,7 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+from numpy.typing import NDArray
 
 from pbr_fairness.errors import InputError, Problem
 
@@ -25,50 +27,56 @@ __all__ = [
     "load_provider_settings",
 ]
 
-#: Where each default of :class:`ProviderSettings` comes from.
-PROVIDER_SOURCES: dict[str, str] = {
-    "cost_per_hour": (
-        "estimate: marginal cost of an adviser hour: pay of about GBP 20,000 a year (2012) plus "
-        "on-costs over about 1,500 working hours; not from a published source"
-    ),
-    "capacity_hours": (
-        "estimate: hours available per person on average, from NAO (2014) primes' planned "
-        "spend per ESA participant (GBP 630 to 1,360, shared/reference) divided by the cost per "
-        "hour, rounded to 30"
-    ),
-    "minimum_hours": (
-        "estimate: the contact a parked participant receives that can move the job chance (an "
-        "assessment and occasional reviews; group sessions and overheads are not counted); the "
-        "value of the generator's historic regime"
-    ),
-    "information_noise": "estimate: 0 (the provider knows each person's chances) by default",
-    "mission_weight": "estimate: 0 (a purely profit-seeking provider) by default",
-}
-
-
 _FALLBACK = {
     "cost_per_hour": 20.0,
     "capacity_hours": 30.0,
     "minimum_hours": 1.0,
     "information_noise": 0.0,
     "mission_weight": 0.0,
+    "contact_hours": 0.0,
+    "fixed_cost_per_person": 0.0,
+    "discount_rate": 0.0,
 }
+
+
+def _historic_regime() -> dict[str, Any]:
+    try:
+        text = (resources.files("pbr_fairness") / "data" / "generator.yaml").read_text("utf-8")
+        regime = (yaml.safe_load(text) or {}).get("historic_regime", {})
+    except (OSError, yaml.YAMLError, AttributeError):  # pragma: no cover - a broken install
+        return {}
+    return regime if isinstance(regime, dict) else {}
 
 
 def _historic_defaults() -> dict[str, float]:
     """Read the defaults from the generator's ``historic_regime`` (one source of truth)."""
     out = dict(_FALLBACK)
-    try:
-        text = (resources.files("pbr_fairness") / "data" / "generator.yaml").read_text("utf-8")
-        regime = (yaml.safe_load(text) or {}).get("historic_regime", {})
-        for key in out:
-            entry = regime.get(key)
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            if value is not None:
+    for key, entry in _historic_regime().items():
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if key in out and value is not None:
+            try:
                 out[key] = float(value)
-    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError):  # pragma: no cover
-        pass
+            except (TypeError, ValueError):  # pragma: no cover - a broken file
+                pass
     return out
+
+
+def _historic_sources() -> dict[str, str]:
+    """Where each default comes from: the ``source``/``estimate``/``fitted`` text beside it."""
+    out = {}
+    for key in _FALLBACK:
+        entry = _historic_regime().get(key)
+        if isinstance(entry, dict):
+            for label in ("fitted", "source", "estimate"):
+                if entry.get(label):
+                    out[key] = f"{label}: {entry[label]}"
+                    break
+        out.setdefault(key, "estimate: see pbr_fairness/data/generator.yaml (historic_regime)")
+    return out
+
+
+#: Where each default of :class:`ProviderSettings` comes from (read from the parameter file).
+PROVIDER_SOURCES: dict[str, str] = _historic_sources()
 
 
 _DEFAULTS = _historic_defaults()
@@ -118,6 +126,15 @@ class ProviderSettings:
         Standard deviation of the logit noise in the provider's estimate of ``p0``.
     mission_weight : float, default 0.0
         ``m`` in ``[0, 1]``: the provider values a job at ``(1 - m) V_i + m w_i``.
+    contact_hours : float
+        Hours of regular contact in the minimum service everyone receives (work-search
+        reviews): costed at ``cost_per_hour`` but, like the Jobcentre regime of the
+        no-support counterfactual, not moving the job chance beyond ``p0``. Fitted to the
+        NAO's planned spend per ESA participant (see ``docs/calibration.md``).
+    fixed_cost_per_person : float
+        Premises, management and IT per participant (pounds). Estimate.
+    discount_rate : float
+        The provider's annual discount rate for payments that arrive later (0: none).
 
     Examples
     --------
@@ -130,6 +147,9 @@ class ProviderSettings:
     minimum_hours: float = _DEFAULTS["minimum_hours"]
     information_noise: float = _DEFAULTS["information_noise"]
     mission_weight: float = _DEFAULTS["mission_weight"]
+    contact_hours: float = _DEFAULTS["contact_hours"]
+    fixed_cost_per_person: float = _DEFAULTS["fixed_cost_per_person"]
+    discount_rate: float = _DEFAULTS["discount_rate"]
 
     def __post_init__(self) -> None:
         problems = [
@@ -138,6 +158,9 @@ class ProviderSettings:
             check_setting("minimum_hours", self.minimum_hours, 0.0),
             check_setting("information_noise", self.information_noise, 0.0),
             check_setting("mission_weight", self.mission_weight, 0.0, 1.0),
+            check_setting("contact_hours", self.contact_hours, 0.0, 10_000.0),
+            check_setting("fixed_cost_per_person", self.fixed_cost_per_person, 0.0, 1e6),
+            check_setting("discount_rate", self.discount_rate, 0.0, 1.0),
         ]
         found = [p for p in problems if p is not None]
         if not found and self.capacity_hours < self.minimum_hours:
@@ -154,6 +177,23 @@ class ProviderSettings:
     def to_dict(self) -> dict[str, float]:
         """Plain dict of the settings."""
         return {k: float(v) for k, v in asdict(self).items()}
+
+    def cost_per_person(self, hours: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return what serving each person costs the provider: fixed cost, contact, support.
+
+        ``F + c * (contact_hours + e_i)``: the provider's spend per participant.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> ProviderSettings(cost_per_hour=20, contact_hours=10, fixed_cost_per_person=100,
+        ...                  minimum_hours=1).cost_per_person(np.array([1.0, 3.0])).tolist()
+        [320.0, 360.0]
+        """
+        out: NDArray[np.float64] = self.fixed_cost_per_person + self.cost_per_hour * (
+            self.contact_hours + hours
+        )
+        return out
 
     def replace(self, **changes: Any) -> ProviderSettings:
         """Copy with some settings changed (``None`` values are ignored)."""

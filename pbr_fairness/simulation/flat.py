@@ -61,8 +61,10 @@ def flat_contract(
         caseload, provider, predicted=predicted, provider_knows=provider_knows, rng=rng
     )
     tb = base.tariff_per_person(caseload, predicted)
+    window = base.window_months
     target = evaluate(
-        pop, tb, provider, minimum_hours=base.minimum_hours, with_planner=False
+        pop, tb, provider, minimum_hours=base.minimum_hours, with_planner=False,
+        window_months=window,
     ).overall["government_spend"]
     a, j, s = (float(np.mean(tb[k])) for k in ("A", "J", "S"))
     m = round(float(np.mean(tb["M"])))
@@ -80,7 +82,12 @@ def flat_contract(
 
     def gap(scale: float) -> float:
         ev = evaluate(
-            pop, arrays(scale), provider, minimum_hours=base.minimum_hours, with_planner=False
+            pop,
+            arrays(scale),
+            provider,
+            minimum_hours=base.minimum_hours,
+            with_planner=False,
+            window_months=window,
         )
         return ev.overall["government_spend"] - target
 

@@ -20,26 +20,22 @@ from pbr_fairness.engine.population import Population, fractional_rank
 __all__ = ["characteristic_gaps"]
 
 
-def _metric_functions(
-    pop: Population, ev: Evaluation, cost: float
-) -> dict[str, Callable[[Any, Any], float]]:
+def _metric_functions(pop: Population, ev: Evaluation) -> dict[str, Callable[[Any, Any], float]]:
     """One function per measure on index arrays, for fairlearn's MetricFrame."""
 
     def measure(name: str) -> Callable[[Any, Any], float]:
         def f(idx: Any, _unused: Any) -> float:
             i = np.asarray(idx, dtype=np.int64)
+            arrays = {k: v[i] for k, v in ev.person_arrays(pop.p0).items()}
             sums = group_sums(
                 None,
                 1,
-                p=ev.p[i],
-                p0=pop.p0[i],
-                hours=ev.hours[i],
-                planner_hours=None if ev.planner_hours is None else ev.planner_hours[i],
-                spend=ev.payment[i],
+                arrays,
                 parked=ev.parked[i],
                 rank=fractional_rank(pop.p0[i]),
+                planner_hours=None if ev.planner_hours is None else ev.planner_hours[i],
             )
-            return float(measures_from_sums(sums, cost)[name][0])
+            return float(measures_from_sums(sums)[name][0])
 
         f.__name__ = name
         return f
@@ -48,7 +44,7 @@ def _metric_functions(
 
 
 def characteristic_gaps(
-    pop: Population, ev: Evaluation, cost_per_hour: float
+    pop: Population, ev: Evaluation
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Group values and gaps by protected characteristic with fairlearn's ``MetricFrame``.
 
@@ -61,7 +57,7 @@ def characteristic_gaps(
     """
     from fairlearn.metrics import MetricFrame
 
-    metrics = _metric_functions(pop, ev, cost_per_hour)
+    metrics = _metric_functions(pop, ev)
     idx = np.arange(pop.n)
     rows: list[dict[str, Any]] = []
     by_group: dict[str, pd.DataFrame] = {}

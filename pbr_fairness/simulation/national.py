@@ -40,7 +40,7 @@ from pbr_fairness.engine.population import decile_codes_from_order, sorted_fract
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
 from pbr_fairness.engine.response import respond_by_provider
-from pbr_fairness.engine.value import outcome_value
+from pbr_fairness.engine.value import GREEN_BOOK_RATE, outcome_value
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.maths import logit
 from pbr_fairness.simulation.labels import ChunkLabels
@@ -77,7 +77,9 @@ class _Chunk:
     p0: NDArray[np.float64]
     gain: NDArray[np.float64]  # true pmax - p0
     k: NDArray[np.float64]
-    value: NDArray[np.float64]  # V_i, what a job outcome pays
+    value: NDArray[np.float64]  # V_i, what a job outcome pays (undiscounted)
+    value_provider: NDArray[np.float64]  # V_i at the provider's discount rate
+    value_discounted: NDArray[np.float64]  # V_i at the Green Book rate
     attachment: NDArray[np.float64]
     perceived_gain: NDArray[np.float64]  # the same array as gain without noise
     codes: dict[str, NDArray[np.int16]]
@@ -121,7 +123,16 @@ def _reduce_chunk(
         perceived_gain = np.maximum(noisy, 0.0)
     del pmax
     tariff = contract.tariff_per_person(frame)
+    window = contract.window_months
     value = outcome_value(tariff, h)
+    value_provider = (
+        value
+        if provider.discount_rate == 0
+        else outcome_value(tariff, h, discount_rate=provider.discount_rate, window_months=window)
+    )
+    value_discounted = outcome_value(
+        tariff, h, discount_rate=GREEN_BOOK_RATE, window_months=window
+    )
     attachment = np.broadcast_to(np.asarray(tariff["A"], dtype=float), p0.shape).copy()
     codes: dict[str, NDArray[np.int16]] = {}
     codes["payment_group"] = labels["payment_group"].encode(frame["payment_group"])
@@ -135,7 +146,9 @@ def _reduce_chunk(
         series = characteristic_column(frame, c)
         if series is not None:
             codes[c] = labels[c].encode(series)
-    return _Chunk(p0, gain, k, value, attachment, perceived_gain, codes)
+    return _Chunk(
+        p0, gain, k, value, value_provider, value_discounted, attachment, perceived_gain, codes
+    )
 
 
 def _root_seed(
@@ -232,7 +245,7 @@ def _respond(
     ]
     m = provider.mission_weight
     resp = respond_by_provider(
-        [agent_value(c.value, weights(c) if m else None, m) for c in parts],
+        [agent_value(c.value_provider, weights(c) if m else None, m) for c in parts],
         [c.perceived_gain for c in parts],
         [c.k for c in parts],
         index,
@@ -275,7 +288,7 @@ def _breakdown_rows(
     name: str,
     labels: tuple[str, ...],
     minimum: float,
-    cost_per_hour: float,
+    provider: ProviderSettings,
     p0_all: NDArray[np.float64],
     hours_all: NDArray[np.float64],
     order0: NDArray[np.intp],
@@ -285,16 +298,22 @@ def _breakdown_rows(
     for c in parts:
         assert c.hours is not None
         p = response_from_gain(c.hours, c.p0, c.gain, c.k)
+        arrays = {
+            "p": p,
+            "p0": c.p0,
+            "hours": c.hours,
+            "spend": c.attachment + p * c.value,
+            "spend_discounted": c.attachment + p * c.value_discounted,
+            "revenue": c.attachment + p * c.value_provider,
+            "cost": provider.cost_per_person(c.hours),
+        }
         s = group_sums(
             None if name == "overall" else c.codes[name].astype(np.int64),
             len(labels),
-            p=p,
-            p0=c.p0,
-            hours=c.hours,
-            planner_hours=c.planner_hours,
-            spend=c.attachment + p * c.value,
+            arrays,
             parked=parked_mask(c.hours, minimum),
             rank=np.broadcast_to(0.0, (c.n,)),  # hours x rank is summed below
+            planner_hours=c.planner_hours,
         )
         if total_sums is None:
             total_sums = s
@@ -315,7 +334,7 @@ def _breakdown_rows(
             del sel
         del codes_sorted
     total_sums["hours_rank"] = hours_rank
-    meas = measures_from_sums(total_sums, cost_per_hour)
+    meas = measures_from_sums(total_sums)
     rows = [
         {"breakdown": name, "group": g, "measure": m, "value": float(meas[m][i])}
         for i, g in enumerate(labels)
@@ -395,7 +414,7 @@ def simulate_chunks(
             continue
         lab = ("all",) if name == "overall" else final_labels[name]
         part_rows, meas = _breakdown_rows(
-            parts, name, lab, minimum, provider.cost_per_hour, p0_all, hours_all, order0
+            parts, name, lab, minimum, provider, p0_all, hours_all, order0
         )
         rows += part_rows
         if name == "overall":
@@ -431,6 +450,7 @@ def national_chunks(
     providers: int = 1,
     rng: np.random.Generator | int | np.random.SeedSequence | None = None,
     params: dict[str, Any] | None = None,
+    response: str | None = None,
 ) -> Callable[[], Iterable[pd.DataFrame]]:
     """Return a re-iterable source of synthetic chunks: chunk ``i`` from child ``i`` of the seed.
 
@@ -449,6 +469,7 @@ def national_chunks(
                 providers=providers,
                 params=params,
                 observable=False,
+                response=response,
             )
 
     return gen
@@ -466,6 +487,7 @@ def simulate_national(
     params: dict[str, Any] | None = None,
     progress: bool = False,
     breakdowns: Sequence[str] = NATIONAL_BREAKDOWNS,
+    response: str | None = None,
 ) -> NationalResult:
     """Simulate a contract on a national-size synthetic caseload, chunk by chunk.
 
@@ -492,6 +514,8 @@ def simulate_national(
         Show a progress bar.
     breakdowns : sequence of str
         Breakdowns to report.
+    response : str, optional
+        The response scenario of the synthetic caseload (default: the generator's).
 
     Returns
     -------
@@ -510,7 +534,12 @@ def simulate_national(
     root = _root_seed(rng)
     caseload_ss, noise_ss = root.spawn(2)
     source = national_chunks(
-        int(n), chunk_size=int(chunk_size), providers=providers, rng=caseload_ss, params=params
+        int(n),
+        chunk_size=int(chunk_size),
+        providers=providers,
+        rng=caseload_ss,
+        params=params,
+        response=response,
     )
     res = simulate_chunks(
         source(),

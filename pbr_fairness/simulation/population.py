@@ -66,11 +66,24 @@ def caseload_hash(caseload: pd.DataFrame) -> str:
 def _codes(
     values: Any, labels: tuple[str, ...] | None = None
 ) -> tuple[NDArray[np.int64], tuple[str, ...]]:
-    s = pd.Series(values).astype("string")
+    """Codes ``0..len(labels)-1`` of values read as text (``-1``: missing or not a label).
+
+    ``labels`` default: the sorted distinct values present. Works on codes, not strings, for
+    categorical and object columns (a caseload of a million people codes in milliseconds).
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        local = s.cat.codes.to_numpy()
+        names = [None if pd.isna(c) else str(c) for c in s.cat.categories]
+    else:
+        local, uniques = pd.factorize(s, use_na_sentinel=True)
+        names = [None if pd.isna(u) else str(u) for u in uniques]
     if labels is None:
-        labels = tuple(sorted(s.dropna().unique().tolist()))
-    cat = pd.Categorical(s, categories=list(labels))
-    return np.asarray(cat.codes, dtype=np.int64), labels
+        present = np.unique(local[local >= 0]) if local.size else np.zeros(0, dtype=int)
+        labels = tuple(sorted({names[i] for i in present if names[i] is not None}))
+    index = {lab: i for i, lab in enumerate(labels)}
+    lut = np.array([index.get(nm, -1) if nm is not None else -1 for nm in names] + [-1])
+    return lut[local].astype(np.int64), labels
 
 
 def bool_labels(values: Any) -> NDArray[Any]:
@@ -257,8 +270,7 @@ def _characteristics(
         col = characteristic_column(caseload, c)
         if col is None:
             continue
-        vals = col.astype("string").to_numpy(dtype=object)
-        codes, labels = _codes(vals, AGE_BANDS if c == "age_band" else None)
-        chars[c] = np.asarray(vals, dtype=object)
+        codes, labels = _codes(col, AGE_BANDS if c == "age_band" else None)
+        chars[c] = np.array([*labels, None], dtype=object)[codes]  # code -1: missing
         bds[c] = Breakdown(c, codes, labels)
     return chars

@@ -17,7 +17,6 @@ from pbr_fairness.engine.planner import PlannerSettings
 from pbr_fairness.engine.population import Population, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
-from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.gaps import characteristic_gaps
@@ -64,11 +63,13 @@ def _breakdown_inputs(pop: Population) -> dict[str, tuple[NDArray[np.int64] | No
     out: dict[str, tuple[NDArray[np.int64] | None, int, NDArray]] = {
         "overall": (None, 1, pop.rank_p0)
     }
+    x_order = np.argsort(pop.p0, kind="stable")
     for name in BREAKDOWNS[1:]:
         bd = pop.breakdowns.get(name)
         if bd is None:
             continue
-        out[name] = (bd.codes, len(bd.labels), fractional_rank(pop.p0, bd.codes))
+        rank = fractional_rank(pop.p0, bd.codes, x_order=x_order)
+        out[name] = (bd.codes, len(bd.labels), rank)
     return out
 
 
@@ -179,15 +180,20 @@ def simulate_contract(
     else:
         pop = population
     tariff = contract.tariff_per_person(caseload, predicted)
-    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
-    cost = provider.cost_per_hour
+    ev = evaluate(
+        pop,
+        tariff,
+        provider,
+        minimum_hours=contract.minimum_hours,
+        window_months=contract.window_months,
+    )
     inputs = _breakdown_inputs(pop)
 
     rows: list[pd.DataFrame] = []
     monthly = None
     if mode == "expected":
         for name, (codes, g, rank) in inputs.items():
-            ms = breakdown_measures(pop, ev, codes, g, rank, cost)
+            ms = breakdown_measures(pop, ev, codes, g, rank)
             rows.append(_tidy(name, _labels(pop, name), ms, None, None))
     else:
         draws = simulate_months(
@@ -198,7 +204,7 @@ def simulate_contract(
             replications=int(replications),
             rng=gen,
             breakdowns=inputs,
-            cost_per_hour=cost,
+            provider_discount_rate=provider.discount_rate,
         )
         for name, ms in draws.measures.items():
             with np.errstate(all="ignore"):
@@ -232,7 +238,9 @@ def simulate_contract(
             "p0": pop.p0,
             "pmax": pop.pmax,
             "perceived_p0": pop.perceived_p0,
-            "outcome_value": outcome_value(tariff, pop.h),
+            "outcome_value": ev.value,
+            "provider_revenue": ev.revenue,
+            "provider_cost": ev.cost,
         }
     )
     if "provider" in pop.breakdowns:
@@ -263,7 +271,7 @@ def simulate_contract(
         monthly=monthly,
         replications=int(replications) if mode == "monte_carlo" else None,
         planner=planner.to_dict(),
-        _gap_inputs=(pop, ev, cost),
+        _gap_inputs=(pop, ev),
     )
 
 
@@ -274,32 +282,21 @@ def _tidy(
     lower: dict[str, NDArray[np.float64]] | None,
     upper: dict[str, NDArray[np.float64]] | None,
 ) -> pd.DataFrame:
-    g = len(labels)
-    frames = []
-    for m in MEASURES:
-        v = np.asarray(values[m], dtype=float).reshape(g)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "breakdown": name,
-                    "group": list(labels),
-                    "measure": m,
-                    "value": v,
-                    "lower": np.nan
-                    if lower is None
-                    else np.asarray(lower[m], dtype=float).reshape(g),
-                    "upper": np.nan
-                    if upper is None
-                    else np.asarray(upper[m], dtype=float).reshape(g),
-                }
-            )
-        )
-    out = pd.concat(frames, ignore_index=True)
-    order = {lab: i for i, lab in enumerate(labels)}
-    out["_g"] = out["group"].map(order)
-    out["_m"] = out["measure"].map({m: i for i, m in enumerate(MEASURES)})
-    return (
-        out.sort_values(["_g", "_m"], kind="stable")
-        .drop(columns=["_g", "_m"])
-        .reset_index(drop=True)
+    """Rows ``breakdown, group, measure, value, lower, upper``: group by group, in order."""
+    g, m = len(labels), len(MEASURES)
+
+    def grid(d: dict[str, NDArray[np.float64]] | None) -> NDArray[np.float64]:
+        if d is None:
+            return np.full(g * m, np.nan)
+        return np.column_stack([np.asarray(d[k], dtype=float).reshape(g) for k in MEASURES]).ravel()
+
+    return pd.DataFrame(
+        {
+            "breakdown": np.full(g * m, name, dtype=object),
+            "group": np.repeat(np.asarray(labels, dtype=object), m),
+            "measure": np.tile(np.asarray(MEASURES, dtype=object), g),
+            "value": grid(values),
+            "lower": grid(lower),
+            "upper": grid(upper),
+        }
     )

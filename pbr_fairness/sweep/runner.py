@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +16,7 @@ import pandas as pd
 
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.sweep.aggregate import aggregate_seeds
+from pbr_fairness.sweep.backend import BACKENDS, DASK_MISSING, Backend, iter_batches
 from pbr_fairness.sweep.spec import Scenario, SweepSpec, expand_scenarios, load_spec
 from pbr_fairness.sweep.store import ResultStore
 from pbr_fairness.sweep.worker import (
@@ -34,14 +32,7 @@ __all__ = ["BACKENDS", "SweepRun", "run_sweep", "summary_path", "validate_scenar
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["local", "dask"]
-BACKENDS: tuple[str, ...] = ("local", "dask")
 
-DASK_MISSING = (
-    "the dask backend needs dask.distributed, which is not installed; install it with "
-    "`pip install 'pbr-fairness[dask]'` (or `pip install 'dask[distributed]'`), or use "
-    "--backend local"
-)
 
 
 @dataclass(frozen=True)
@@ -218,98 +209,6 @@ def _default_batch_size(n: int, jobs: int) -> int:
     return max(1, min(16, math.ceil(n / max(1, jobs * 6))))
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """Fork on Linux (workers inherit the caseload built once here), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """One BLAS thread while scenarios run here (their few BLAS calls are tiny)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
-
-
-def _iter_local(
-    payload: dict, batches: list[list[Scenario]], jobs: int
-) -> Iterator[list[tuple[str, pd.DataFrame]]]:
-    if jobs == 1:
-        with _one_blas_thread():
-            warm_worker(payload)
-            for batch in batches:
-                yield run_batch(payload, batch)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    ctx = _mp_context()
-    if ctx.get_start_method() == "fork":
-        # Build the caseload and its arrays once, here: forked workers share them
-        # (copy-on-write), so no worker rebuilds them and no task carries them.
-        warm_worker(payload)
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=init_pool_worker, initargs=(payload,)
-    ) as pool:
-        futures = [pool.submit(run_batch, payload, b) for b in batches]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
-
-
-def _dask_client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ImportError(DASK_MISSING) from exc
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(
-        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    return Client(cluster), cluster
-
-
-def _iter_dask(
-    payload: dict,
-    batches: list[list[Scenario]],
-    jobs: int,
-    scheduler: str | None,
-    client: Any,
-) -> Iterator[list[tuple[str, pd.DataFrame]]]:
-    try:
-        from distributed import as_completed
-    except ImportError as exc:
-        raise ImportError(DASK_MISSING) from exc
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _dask_client(scheduler, jobs)
-    try:
-        futures = [client.submit(run_batch, payload, b, pure=False) for b in batches]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BaseException:
-            client.cancel(futures)
-            raise
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-
-
 def run_sweep(
     spec: SweepSpec | str | Path,
     out: str | Path,
@@ -411,10 +310,17 @@ def run_sweep(
     if todo:
         size = batch_size or _default_batch_size(len(todo), jobs)
         batches = list(_batches(todo, size))
-        if backend == "local":
-            results = _iter_local(payload, batches, min(jobs, len(batches)))
-        else:
-            results = _iter_dask(payload, batches, jobs, scheduler, client)
+        results = iter_batches(
+            run_batch,
+            payload,
+            batches,
+            backend=backend,
+            jobs=jobs,
+            scheduler=scheduler,
+            client=client,
+            warm=warm_worker,
+            init=init_pool_worker,
+        )
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), unit="scenario", disable=not progress, desc=spec.name)

@@ -89,6 +89,10 @@ class CaseloadSpec(_Strict):
     resample: bool = Field(
         False, description="Draw a new synthetic caseload for every seed replicate."
     )
+    response: Literal["evidence", "gain_falls", "gain_rises"] | None = Field(
+        None,
+        description="Response scenario of the synthetic caseload (default: the generator's).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CaseloadSpec:
@@ -96,6 +100,8 @@ class CaseloadSpec(_Strict):
             raise ValueError("give exactly one of 'n' (synthetic) or 'path' (a caseload file)")
         if self.path is not None and self.resample:
             raise ValueError("'resample' needs a synthetic caseload ('n'), not a file")
+        if self.path is not None and self.response is not None:
+            raise ValueError("'response' shapes a synthetic caseload ('n'), not a file")
         return self
 
 

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from pbr_fairness.caseload.generator import make_caseload
+from pbr_fairness.caseload.generator import historic_provider, make_caseload, with_response
 from pbr_fairness.caseload.io import read_caseload
+from pbr_fairness.caseload.parameters import load_generator_parameters
 from pbr_fairness.contracts import Contract, ContractSpec, load_contract
 from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
 from pbr_fairness.engine.information import perceived_chances
@@ -70,8 +71,8 @@ def _caseload_key(spec: SweepSpec, scenario: Scenario | None) -> tuple:
     if cl.path is not None:
         return ("file", cl.path)
     if cl.resample and scenario is not None:
-        return ("synthetic", cl.n, cl.providers, "replicate", scenario.seed_spawn_key)
-    return ("synthetic", cl.n, cl.providers, cl.seed)
+        return ("synthetic", cl.n, cl.providers, "replicate", scenario.seed_spawn_key, cl.response)
+    return ("synthetic", cl.n, cl.providers, cl.seed, cl.response)
 
 
 def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd.DataFrame:
@@ -85,7 +86,7 @@ def _make_caseload(spec: SweepSpec, key: tuple, scenario: Scenario | None) -> pd
         )
     else:
         rng = cl.seed
-    return make_caseload(int(cl.n or 0), rng=rng, providers=cl.providers)
+    return make_caseload(int(cl.n or 0), rng=rng, providers=cl.providers, response=cl.response)
 
 
 def get_caseload(spec: SweepSpec, scenario: Scenario | None = None) -> pd.DataFrame:
@@ -225,7 +226,12 @@ def build_provider(spec: SweepSpec, params: dict[str, Any]) -> Any:
             source="sweep spec",
         )
     try:
-        return ProviderSettings(**settings)
+        base = ProviderSettings()
+        if spec.caseload.response is not None:
+            # the provider fitted with the caseload's response scenario (its contact hours)
+            base = historic_provider(with_response(load_generator_parameters(),
+                                                   spec.caseload.response))
+        return base.replace(**settings)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
@@ -407,7 +413,13 @@ def _expected_table(
         tariff = {key: col[prep.group_codes] for key, col in table.items()}
     else:
         tariff = contract.tariff_per_person({"person_id": pop.person_id}, prep.predicted)
-    ev = evaluate(pop, tariff, provider, minimum_hours=contract.minimum_hours)
+    ev = evaluate(
+        pop,
+        tariff,
+        provider,
+        minimum_hours=contract.minimum_hours,
+        window_months=contract.window_months,
+    )
     measures = (
         list(MEASURES) if spec.measures is None else [m for m in MEASURES if m in spec.measures]
     )
@@ -417,7 +429,7 @@ def _expected_table(
         if name not in prep.inputs:
             continue
         codes, g, rank, labels = prep.inputs[name]
-        ms = breakdown_measures(pop, ev, codes, g, rank, provider.cost_per_hour)
+        ms = breakdown_measures(pop, ev, codes, g, rank)
         values = np.column_stack([np.asarray(ms[m], dtype=float).reshape(g) for m in measures])
         parts["breakdown"].append(np.full(values.size, name, dtype=object))
         parts["group"].append(np.repeat(np.asarray(labels, dtype=object), len(measures)))

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from pbr_fairness.engine.evaluation import Evaluation, evaluate
-from pbr_fairness.engine.factors import Kernel, person_response
+from pbr_fairness.engine.factors import Kernel, person_response, revenue_of
 from pbr_fairness.tariffs.constraints import TariffConstraints
 from pbr_fairness.tariffs.setup import TariffProblem
 from pbr_fairness.tariffs.solution import Solution
@@ -60,7 +60,6 @@ def finish(
     budget, profit rises only as the hours fall, so the fee is found by bisection.
     """
     n = prob.n
-    cost = prob.provider.cost_per_hour
 
     def fitted(attachment: float) -> float:
         budget_out = max(budget - n * attachment, 0.0)
@@ -73,8 +72,9 @@ def finish(
 
     def profit_at(attachment: float) -> float:
         s = fitted(attachment)
-        hours, _, pay = person_response(kernel, s * shape)
-        return float(n * attachment + pay.sum() - cost * hours.sum())
+        hours, p, _ = person_response(kernel, s * shape)
+        revenue = n * attachment + revenue_of(kernel, s * shape, p).sum()
+        return float(revenue - prob.provider.cost_per_person(hours).sum())
 
     attachment = cons.attachment_fee
     if profit_at(attachment) < cons.min_profit:
@@ -93,7 +93,12 @@ def finish(
 
     def exact(s: float, a: float, planner: bool = True) -> Evaluation:
         return evaluate(
-            prob.pop, arrays(s, a), prob.provider, minimum_hours=prob.minimum, with_planner=planner
+            prob.pop,
+            arrays(s, a),
+            prob.provider,
+            minimum_hours=prob.minimum,
+            with_planner=planner,
+            window_months=prob.baseline.window_months,
         )
 
     scale = fitted(attachment)

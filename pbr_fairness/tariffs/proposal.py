@@ -24,15 +24,23 @@ class BaseTariff:
     max_sustainment_payments: int
     trigger_weeks: float
 
-    def unit_value(self, exit_hazard: ArrayLike) -> NDArray[np.float64]:
-        """``J + S * sum_{m<=M} (1 - h)^m``: expected outcome payment at factor 1."""
+    def unit_value(
+        self, exit_hazard: ArrayLike, *, discount_rate: float = 0.0, window_months: float = 24.0
+    ) -> NDArray[np.float64]:
+        """``J + S * sum_{m<=M} (1 - h)^m``: expected outcome payment at factor 1.
+
+        Discounted at ``discount_rate`` a year (the provider's view) when it is not 0.
+        """
         return outcome_value(
             {
                 "J": self.job_outcome_fee,
                 "S": self.sustainment_fee,
                 "M": self.max_sustainment_payments,
+                "trigger_weeks": self.trigger_weeks,
             },
             exit_hazard,
+            discount_rate=discount_rate,
+            window_months=window_months,
         )
 
     def scaled(self, factor: float, attachment_fee: float) -> Tariff:

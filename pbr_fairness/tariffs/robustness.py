@@ -204,7 +204,13 @@ def tariff_robustness(
             caseload, settings, predicted=q, provider_knows=knows, planner=planner, rng=rng
         )
         for name, (con, tariff) in tariffs.items():
-            ev = evaluate(pop, tariff, settings, minimum_hours=con.minimum_hours)
+            ev = evaluate(
+                pop,
+                tariff,
+                settings,
+                minimum_hours=con.minimum_hours,
+                window_months=con.window_months,
+            )
             m = tariff_measures(pop, ev, social_value_per_job=planner.social_value_per_job)
             rows.append(
                 {
@@ -285,27 +291,15 @@ def _monte_carlo(
     rows = []
     for name, (con, tariff) in tariffs.items():
         # hours from the whole caseload (capacity is shared), draws on the subsample
-        ev_all = evaluate(pop_all, tariff, provider, minimum_hours=con.minimum_hours)
-        pop = pop_all.take(idx)
-        ev = evaluate(
-            pop,
-            {k: v[idx] for k, v in tariff.items()},
+        ev_all = evaluate(
+            pop_all,
+            tariff,
             provider,
             minimum_hours=con.minimum_hours,
-            with_planner=False,
+            window_months=con.window_months,
         )
-        ev = type(ev)(
-            ev_all.hours[idx],
-            None,
-            ev_all.p[idx],
-            ev.value,
-            ev.payment,
-            ev_all.parked[idx],
-            ev.minimum,
-            ev.marginal_cost,
-            ev.capacity_binds,
-            ev.overall,
-        )
+        pop = pop_all.take(idx)
+        ev = ev_all.take(idx)
         draws = simulate_months(
             pop,
             ev,
@@ -314,7 +308,7 @@ def _monte_carlo(
             replications=int(replications),
             rng=np.random.default_rng(rng),
             breakdowns={"overall": (None, 1, pop.rank_p0)},
-            cost_per_hour=provider.cost_per_hour,
+            provider_discount_rate=provider.discount_rate,
         )
         add = draws.measures["overall"]["additional_jobs"][:, 0] * weight
         spend = draws.measures["overall"]["government_spend"][:, 0] * weight

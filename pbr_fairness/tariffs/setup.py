@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -130,6 +130,7 @@ class TariffProblem:
             self.provider,
             minimum_hours=contract.minimum_hours,
             with_planner=with_planner,
+            window_months=contract.window_months,
         )
 
     def measures(self, ev: Evaluation) -> dict[str, float]:
@@ -192,7 +193,7 @@ def prepare_problem(
     )
     tb = base.tariff_per_person(caseload, q)
     minimum = provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
-    ev = evaluate(pop, tb, provider, minimum_hours=minimum)
+    ev = evaluate(pop, tb, provider, minimum_hours=minimum, window_months=base.window_months)
 
     edges = None
     if basis == "payment_group":
@@ -211,12 +212,10 @@ def prepare_problem(
         cell = np.zeros(pop.n, dtype=np.intp)
         labels = ("base",)
         bases = (_base_of(tb, None),)
-    u = np.empty(pop.n)
-    for c, b in enumerate(bases):
-        idx = cell == c
-        u[idx] = b.unit_value(pop.h[idx])
+    u, u_spend = _unit_values(bases, cell, pop.h, provider, base.window_months)
     kernel = Kernel(
         u=u,
+        u_spend=u_spend,
         g=pop.perceived_gain,
         k=pop.k,
         p0=pop.p0,
@@ -252,6 +251,29 @@ def prepare_problem(
     return prob
 
 
+def _unit_values(
+    bases: Sequence[BaseTariff],
+    cell: NDArray[np.intp],
+    exit_hazard: NDArray[np.float64],
+    provider: ProviderSettings,
+    window_months: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Outcome value per unit factor: to the provider (discounted) and to the government."""
+    spend = np.empty(cell.size)
+    for c, b in enumerate(bases):
+        idx = cell == c
+        spend[idx] = b.unit_value(exit_hazard[idx])
+    if provider.discount_rate == 0:
+        return spend, None
+    u = np.empty(cell.size)
+    for c, b in enumerate(bases):
+        idx = cell == c
+        u[idx] = b.unit_value(
+            exit_hazard[idx], discount_rate=provider.discount_rate, window_months=window_months
+        )
+    return u, spend
+
+
 def with_structure(prob: TariffProblem, structure: str) -> TariffProblem:
     """Return the problem with another outcome-fee structure (see :data:`STRUCTURES`).
 
@@ -269,29 +291,19 @@ def with_structure(prob: TariffProblem, structure: str) -> TariffProblem:
     if structure == "baseline":
         raise ValueError("prepare the problem again for the baseline structure")
     bases = []
-    u = np.empty(prob.n)
-    common = float(prob.kernel.u.mean())
+    spend_unit = prob.kernel.spend_unit
+    common = float(spend_unit.mean())
     for c, b in enumerate(prob.cell_bases):
         idx = prob.cell == c
         # payment groups keep their own level; bands share one base (they differ by factor)
         value = common
         if prob.basis == "payment_group" and idx.any():
-            value = float(prob.kernel.u[idx].mean())
+            value = float(spend_unit[idx].mean())
         bases.append(BaseTariff(value, 0.0, 0, b.trigger_weeks))
-        u[idx] = value
-    kernel = Kernel(
-        u,
-        prob.kernel.g,
-        prob.kernel.k,
-        prob.kernel.p0,
-        prob.kernel.gain,
-        prob.kernel.w,
-        prob.kernel.wn,
-        prob.kernel.mu,
-        prob.kernel.minimum,
-        prob.kernel.mission,
-        prob.kernel.attachment,
+    u, u_spend = _unit_values(
+        bases, prob.cell, prob.pop.h, prob.provider, prob.baseline.window_months
     )
+    kernel = replace(prob.kernel, u=u, u_spend=u_spend)
     return replace(prob, cell_bases=tuple(bases), kernel=kernel, structure=structure, cache={})
 
 
@@ -301,10 +313,14 @@ def as_smooth(prob: TariffProblem) -> TariffProblem:
         return prob
     if prob.structure == "job_outcome":
         trigger = float(np.median([b.trigger_weeks for b in prob.cell_bases]))
-        base = BaseTariff(float(prob.kernel.u.mean()), 0.0, 0, trigger)
+        base = BaseTariff(float(prob.kernel.spend_unit.mean()), 0.0, 0, trigger)
     else:
         base = _base_of(prob.baseline_tariff, None)
-    kernel = replace(prob.kernel, u=base.unit_value(prob.pop.h))
+    cell = np.zeros(prob.n, dtype=np.intp)
+    u, u_spend = _unit_values(
+        (base,), cell, prob.pop.h, prob.provider, prob.baseline.window_months
+    )
+    kernel = replace(prob.kernel, u=u, u_spend=u_spend)
     return replace(
         prob,
         basis="smooth",
