@@ -1,15 +1,13 @@
 """``pbr-fairness optimise --pricing-features lawful|all`` through the real entry point.
 
-One run goes through a new process (``python -m pbr_fairness``); the others call the same
-entry point, :func:`pbr_fairness.cli.main`, in this process (a process costs seconds of
-imports on the shared machine).
+The tests call the entry point of ``pbr-fairness`` and ``python -m pbr_fairness``,
+:func:`pbr_fairness.cli.main`, in this process (a new process costs seconds of imports on the
+shared machine; ``tests/test_tariffs_cli.py`` runs ``optimise`` in one).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,18 +70,8 @@ def test_default_prices_lawfully_without_a_warning(run, caseload_csv: Path, tmp_
     assert doc["provenance"]["pricing_features"] == "lawful"
 
 
-def test_opt_in_prints_the_warning(caseload_csv: Path, tmp_path: Path) -> None:
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pbr_fairness",
-            *_args(caseload_csv, tmp_path, "--pricing-features", "all"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_opt_in_prints_the_warning(run, caseload_csv: Path, tmp_path: Path) -> None:
+    res = run(*_args(caseload_csv, tmp_path, "--pricing-features", "all"))
     assert res.returncode == 0, res.stderr
     assert "warning: tariffs priced on the full model" in res.stderr
     assert "Equality Act 2010, s.13" in res.stderr
