@@ -1,12 +1,15 @@
 """Prepare the default data the app starts with: ``python -m pbr_fairness.prepare``.
 
-Two things, each made only when missing (``make prepare`` and ``make app`` run this):
+Three things, each made only when missing (``make prepare`` and ``make app`` run this):
 
 - the default caseload ``data/synthetic/default_caseload.parquet``: 200,000 synthetic people,
   seed 20110601 (the Work Programme's start, 1 June 2011), 4 providers. It is generated, not
   shipped, and git-ignored;
 - the default distance model in ``models/default/``, trained by
-  :func:`pbr_fairness.distance.train_default_model` when that folder holds no model.
+  :func:`pbr_fairness.distance.train_default_model` when that folder holds no model;
+- the pricing model in ``models/pricing/`` (the same recipe and seed without sex and
+  ethnicity, which tariffs are priced on), trained by
+  :func:`pbr_fairness.distance.train_pricing_model` when that folder holds no model.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "default_caseload_path",
     "default_model_dir",
     "prepare_defaults",
+    "pricing_model_dir",
     "project_root",
 ]
 
@@ -86,6 +90,21 @@ def default_model_dir(root: str | Path | None = None) -> Path:
     return Path(root or project_root()) / "models" / "default"
 
 
+def pricing_model_dir(root: str | Path | None = None) -> Path:
+    """Return the folder of the pricing model: ``models/pricing``.
+
+    Parameters
+    ----------
+    root : str or path, optional
+        Project folder (default: :func:`project_root`).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(root or project_root()) / "models" / "pricing"
+
+
 @dataclass(frozen=True)
 class PreparedDefaults:
     """What :func:`prepare_defaults` found and made.
@@ -97,15 +116,18 @@ class PreparedDefaults:
     model_dir : pathlib.Path
         The default model folder.
     created : tuple of str
-        What was made in this run (``"caseload"``, ``"model"``).
+        What was made in this run (``"caseload"``, ``"model"``, ``"pricing model"``).
     notes : tuple of str
         Anything skipped, and why.
+    pricing_model_dir : pathlib.Path, optional
+        The pricing model folder.
     """
 
     caseload: Path
     model_dir: Path
     created: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    pricing_model_dir: Path | None = None
 
     def summary(self) -> str:
         """Describe the outcome in a few lines.
@@ -115,6 +137,8 @@ class PreparedDefaults:
         str
         """
         lines = [f"default caseload: {self.caseload}", f"default model: {self.model_dir}"]
+        if self.pricing_model_dir is not None:
+            lines.append(f"pricing model: {self.pricing_model_dir}")
         lines.append("created: " + (", ".join(self.created) or "nothing (all present)"))
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
@@ -150,7 +174,7 @@ def prepare_defaults(
     force : bool, default False
         Make both again even if present.
     model : bool, default True
-        Also make the default model when missing.
+        Also make the default model and the pricing model when missing.
 
     Returns
     -------
@@ -159,6 +183,7 @@ def prepare_defaults(
     """
     caseload_path = default_caseload_path(root)
     model_dir = default_model_dir(root)
+    pricing_dir = pricing_model_dir(root)
     created: list[str] = []
     notes: list[str] = []
     if force or not caseload_path.is_file():
@@ -182,7 +207,21 @@ def prepare_defaults(
             created.append("model")
     elif model:
         logger.info("default model present: %s", model_dir)
-    return PreparedDefaults(caseload_path, model_dir, tuple(created), tuple(notes))
+    if model and (force or not _model_present(pricing_dir)):
+        train_pricing = getattr(distance, "train_pricing_model", None)  # tests replace it
+        if train_pricing is None:
+            note = "pbr_fairness.distance.train_pricing_model is not available; no model made"
+            logger.warning(note)
+            notes.append(note)
+        else:
+            logger.info("training the pricing model into %s", pricing_dir)
+            train_pricing(pricing_dir)
+            created.append("pricing model")
+    elif model:
+        logger.info("pricing model present: %s", pricing_dir)
+    return PreparedDefaults(
+        caseload_path, model_dir, tuple(created), tuple(notes), pricing_dir
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,11 @@ Usage::
     .venv/bin/python scripts/tariff_targets.py            # 200,000 people (a few minutes)
     .venv/bin/python scripts/tariff_targets.py --n 50000  # quicker look
     .venv/bin/python scripts/tariff_targets.py --json targets.json
+    .venv/bin/python scripts/tariff_targets.py --pricing-features all   # the full model
+
+Predictions: the pricing model (``models/pricing``, no sex or ethnicity), or with
+``--pricing-features all`` the full model ``models/default`` (the opt-in, which warns), as
+``docs/tariffs.md``'s results table was measured.
 
 Both provider_knows cases ("model": the provider knows no more than the model's prediction;
 "truth": it knows each person's true p0), bases distance_band (10 bands, and 20 / 50 bands and
@@ -29,10 +34,11 @@ from pbr_fairness.tariffs import (
     predicted_probability,
     tariff_robustness,
 )
-from pbr_fairness.tariffs.prediction import DEFAULT_MODEL_DIR
+from pbr_fairness.tariffs.prediction import DEFAULT_MODEL_DIR, PRICING_MODEL_DIR
 
 #: (provider_knows, basis, n_bands, reduction needed, ceiling) per run; None: no target.
-RUNS = (
+Run = tuple[str, str, int, float | None, float | None]
+RUNS: tuple[Run, ...] = (
     ("model", "distance_band", 10, 0.90, 0.08),
     ("model", "payment_group", 10, None, None),
     ("model", "smooth", 10, None, None),
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     ap.add_argument("--seed", type=int, default=20110601)
     ap.add_argument("--json", default=None, help="Write every run's targets and tables here.")
     ap.add_argument("--runs", default=None, help="Comma-separated run numbers (1-based).")
+    ap.add_argument("--pricing-features", choices=("lawful", "all"), default="lawful")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_columns", 20)
@@ -73,12 +80,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
 
     t0 = time.perf_counter()
     caseload = make_caseload(args.n, rng=args.seed, providers=4)
-    have_model = DEFAULT_MODEL_DIR.is_dir() and any(DEFAULT_MODEL_DIR.iterdir())
-    predicted = predicted_probability(caseload)
+    model_dir = PRICING_MODEL_DIR if args.pricing_features == "lawful" else DEFAULT_MODEL_DIR
+    have_model = (model_dir / "model.txt").is_file()
+    predicted = predicted_probability(caseload, pricing_features=args.pricing_features)
     print(
         f"caseload: make_caseload({args.n}, rng={args.seed}, providers=4); predictions: "
         + (
-            "shipped model models/default"
+            f"shipped model {model_dir.parent.name}/{model_dir.name}"
             if have_model
             else "true_p_observable (stand-in: no model)"
         )
@@ -143,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
                 predicted=predicted,
                 replications=50,
                 monte_carlo_people=20_000,
-                provider_knows=knows,
+                provider_knows=knows,  # type: ignore[arg-type]
                 rng=args.seed,
             )
             print(rob.summary())

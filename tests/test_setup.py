@@ -170,14 +170,16 @@ def test_prepare_defaults_makes_what_is_missing_once(tmp_path, monkeypatch):
         (Path(out_dir) / "model.txt").write_text("tree")
 
     monkeypatch.setattr(distance, "train_default_model", fake_train, raising=False)
+    monkeypatch.setattr(distance, "train_pricing_model", fake_train, raising=False)
     first = prepare_defaults(tmp_path, n=300, seed=1, providers=2)
-    assert first.created == ("caseload", "model")
+    assert first.created == ("caseload", "model", "pricing model")
     assert first.caseload == tmp_path / "data" / "synthetic" / "default_caseload.parquet"
     frame = pd.read_parquet(first.caseload)
     assert len(frame) == 300 and frame["provider_id"].nunique() == 2
-    assert calls == [tmp_path / "models" / "default"]
+    assert calls == [tmp_path / "models" / "default", tmp_path / "models" / "pricing"]
+    assert first.pricing_model_dir == tmp_path / "models" / "pricing"
     second = prepare_defaults(tmp_path, n=300, seed=1, providers=2)
-    assert second.created == () and len(calls) == 1
+    assert second.created == () and len(calls) == 2
     assert "nothing" in second.summary()
 
 
@@ -186,6 +188,8 @@ def test_prepare_defaults_without_a_trainer_only_notes_it(tmp_path, monkeypatch)
     from pbr_fairness.prepare import prepare_defaults
 
     monkeypatch.delattr(distance, "train_default_model", raising=False)
+    monkeypatch.delattr(distance, "train_pricing_model", raising=False)
     result = prepare_defaults(tmp_path, n=100, seed=2)
     assert result.created == ("caseload",)
     assert any("train_default_model" in note for note in result.notes)
+    assert any("train_pricing_model" in note for note in result.notes)

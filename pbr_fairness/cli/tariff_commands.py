@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +31,9 @@ __all__ = ["optimise"]
 log = logging.getLogger(__name__)
 
 
-def _predicted(frame: Any, model: Path | None, column: str | None, needed: bool) -> Any:
+def _predicted(
+    frame: Any, model: Path | None, column: str | None, needed: bool, pricing_features: str
+) -> Any:
     if column is not None:
         if column not in frame.columns:
             raise InputError(
@@ -40,11 +43,21 @@ def _predicted(frame: Any, model: Path | None, column: str | None, needed: bool)
         return frame[column].to_numpy(dtype=float)
     if not needed and model is None:
         return None
-    from pbr_fairness.tariffs import predicted_probability
+    from pbr_fairness.tariffs.prediction import PricingFeaturesWarning, predicted_probability
 
     if model is not None and not model.is_dir():
         raise InputError([Problem("not a model directory", column=str(model))], source="--model")
-    return predicted_probability(frame, model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PricingFeaturesWarning)
+        predicted = predicted_probability(
+            frame, model, pricing_features=pricing_features  # type: ignore[arg-type]
+        )
+    for w in caught:
+        if issubclass(w.category, PricingFeaturesWarning):
+            typer.echo(f"warning: {w.message}", err=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return predicted
 
 
 @app.command("optimise")
@@ -98,6 +111,15 @@ def optimise(
         typer.Option("--model", help="Distance model directory (default models/default)."),
     ] = None,
     predicted_column: PredictedColumn = None,
+    pricing_features: Annotated[
+        str,
+        typer.Option(
+            "--pricing-features",
+            help="lawful: price on models/pricing, without sex and ethnicity (the default); "
+            "all: opt in to the full model (direct discrimination, Equality Act 2010 s.13: "
+            "for measuring what the choice costs, with a warning).",
+        ),
+    ] = "lawful",
     seed: Annotated[int, typer.Option(help="Random seed (provider information noise).")] = 0,
     frontier: Annotated[
         bool, typer.Option("--frontier/--no-frontier", help="Trace the frontier (70%-130%).")
@@ -123,6 +145,8 @@ def optimise(
         problems.append(Problem(f"must be one of {', '.join(OBJECTIVES)}", column="--objective"))
     if provider_knows not in ("truth", "model"):
         problems.append(Problem("must be truth or model", column="--provider-knows"))
+    if pricing_features not in ("lawful", "all"):
+        problems.append(Problem("must be lawful or all", column="--pricing-features"))
     if problems:
         raise InputError(problems)
     settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
@@ -136,7 +160,7 @@ def optimise(
     base = load_contract(baseline)
     frame = read_caseload(caseload)
     needed = needs_prediction([basis, base], provider_knows)
-    predicted = _predicted(frame, model, predicted_column, needed)
+    predicted = _predicted(frame, model, predicted_column, needed, pricing_features)
     cons = TariffConstraints(
         budget=budget,
         budget_share=budget_share,
@@ -169,4 +193,6 @@ def optimise(
         doc = res.to_dict()
         doc["provenance"]["caseload_file"] = str(caseload)
         doc["provenance"]["tariff_file"] = str(out)
+        if predicted_column is None and predicted is not None:
+            doc["provenance"]["pricing_features"] = pricing_features
         json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")

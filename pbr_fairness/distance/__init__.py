@@ -16,6 +16,9 @@ predict_probability
     Calibrated probabilities from a model or a model directory.
 load_default_model, train_default_model
     The shipped model in ``models/default`` (loaded once per process) and its recipe.
+load_pricing_model, train_pricing_model, PRICING_EXCLUDED
+    The model tariffs are priced on (``models/pricing``): the same recipe without sex and
+    ethnicity (Equality Act 2010, s.13).
 evaluate_distance_model
     Accuracy against the synthetic truth and a logistic baseline.
 explain, shap_group_differences
@@ -69,6 +72,14 @@ from pbr_fairness.distance.metrics import (
     roc_auc,
 )
 from pbr_fairness.distance.model import DistanceModel, predict_probability
+from pbr_fairness.distance.pricing import (
+    PRICING_EXCLUDED,
+    PRICING_MODEL_DIR,
+    PRICING_MODEL_FEATURES,
+    excluded_inputs,
+    load_pricing_model,
+    train_pricing_model,
+)
 from pbr_fairness.distance.provenance import frame_hash
 
 __all__ = [
@@ -77,6 +88,9 @@ __all__ = [
     "DEFAULT_SEED",
     "INSUFFICIENT",
     "NAMED_BANDS",
+    "PRICING_EXCLUDED",
+    "PRICING_MODEL_DIR",
+    "PRICING_MODEL_FEATURES",
     "AccuracyTargets",
     "Calibrator",
     "DefaultModelResult",
@@ -97,6 +111,7 @@ __all__ = [
     "default_model_dir",
     "describe_contribution",
     "evaluate_distance_model",
+    "excluded_inputs",
     "expected_calibration_error",
     "explain",
     "fairness_report",
@@ -106,6 +121,7 @@ __all__ = [
     "group_labels",
     "infer_feature_spec",
     "load_default_model",
+    "load_pricing_model",
     "named_bands",
     "predict_probability",
     "predictive_ratio",
@@ -113,5 +129,6 @@ __all__ = [
     "roc_auc",
     "shap_group_differences",
     "train_default_model",
+    "train_pricing_model",
     "write_model_card",
 ]

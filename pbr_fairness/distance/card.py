@@ -74,6 +74,8 @@ def build_model_card(
     importance: pd.DataFrame | None = None,
     seed: int | None = None,
     notes: list[str] | None = None,
+    name: str | None = None,
+    excluded: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Collect a model card for a fitted model.
 
@@ -95,6 +97,11 @@ def build_model_card(
         Seed that recreates the model.
     notes : list of str, optional
         Extra remarks (limitations, intended use).
+    name : str, optional
+        Title (default: "pbr-fairness distance-from-employment model").
+    excluded : dict of str to str, optional
+        Inputs deliberately left out of the model, each with the reason; the card states
+        them in a section of their own.
 
     Returns
     -------
@@ -102,7 +109,7 @@ def build_model_card(
         JSON-ready card.
     """
     card: dict[str, Any] = {
-        "name": "pbr-fairness distance-from-employment model",
+        "name": name or "pbr-fairness distance-from-employment model",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "predicts": f"probability that {target} = 1; distance = 1 - probability",
@@ -126,6 +133,8 @@ def build_model_card(
         "package_versions": _versions(),
         "notes": list(notes or []),
     }
+    if excluded:
+        card["excluded_features"] = dict(excluded)
     if evaluation is not None:
         card["metrics"] = evaluation.metrics()
         card["accuracy"] = {
@@ -222,6 +231,10 @@ def _head_lines(card: dict[str, Any]) -> list[str]:
     for name, kind in zip(feats["names"], feats["kinds"], strict=True):
         cats = ", ".join(feats["categories"].get(name, []))
         lines.append(f"| {_esc(name)} | {kind} | {_esc(cats)} |")
+    excluded = card.get("excluded_features")
+    if excluded:
+        lines += ["", "## Inputs left out", "", "| input | why |", "|---|---|"]
+        lines += [f"| {_esc(k)} | {_esc(v)} |" for k, v in excluded.items()]
     return lines
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "default_model_dir",
     "load_default_model",
     "train_default_model",
+    "train_model_from_seed",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,23 @@ DEFAULT_N_TRAIN = 200_000
 DEFAULT_N_TEST = 100_000
 DEFAULT_PROVIDERS = 4
 _ENV = "PBR_FAIRNESS_MODEL_DIR"
+
+_NOTES: tuple[str, ...] = (
+    "Synthetic data only: the default model is trained on the project's synthetic"
+    " Work Programme-like caseload. Retrain on real referrals (pbr-fairness train"
+    " --data) before using it on a real caseload.",
+    "Uses only characteristics known at referral (and the payment group); never the"
+    " provider, the hours of support, outcomes or any synthetic truth.",
+    "Predictive ratios of small groups (about 1,000-3,000 people with few outcomes)"
+    " carry sampling noise of several per cent both in the training data the model"
+    " learned from and in the test outcomes; the 'model / truth' column compares the"
+    " model with the synthetic truth instead of the noisy outcomes.",
+)
+_PROTECTED_NOTE = (
+    "Protected characteristics (sex, age, disability, ethnicity) are model inputs"
+    " because the synthetic truth depends on them; a commissioner may retrain without"
+    " them (--features) and compare the fairness tables."
+)
 
 
 def default_model_dir() -> Path:
@@ -163,9 +182,72 @@ def train_default_model(
     DefaultModelResult
     """
     out = Path(out_dir) if out_dir is not None else default_model_dir()
+    result = train_model_from_seed(
+        out,
+        n=n,
+        n_test=n_test,
+        seed=seed,
+        providers=providers,
+        evaluate=evaluate,
+        n_boot=n_boot,
+        shap_sample=shap_sample,
+        model_params=model_params,
+        notes=[*_NOTES, _PROTECTED_NOTE],
+    )
+    logger.info("default distance model written to %s", out)
+    return result
+
+
+def train_model_from_seed(
+    out_dir: str | Path,
+    *,
+    features: Sequence[str] | None = None,
+    n: int = DEFAULT_N_TRAIN,
+    n_test: int = DEFAULT_N_TEST,
+    seed: int = DEFAULT_SEED,
+    providers: int = DEFAULT_PROVIDERS,
+    evaluate: bool = True,
+    n_boot: int = 200,
+    shap_sample: int = 5_000,
+    model_params: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    name: str | None = None,
+    excluded: dict[str, str] | None = None,
+) -> DefaultModelResult:
+    """Train a model on synthetic caseloads drawn from one seed; write it with its card.
+
+    The recipe of :func:`train_default_model` and
+    :func:`~pbr_fairness.distance.pricing.train_pricing_model`: the same seed gives the
+    same training and test caseloads, so two models made with one seed differ only in
+    ``features``.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Destination.
+    features : sequence of str, optional
+        Input columns (default: every default feature,
+        :data:`~pbr_fairness.distance.features.DEFAULT_FEATURES`).
+    n, n_test, seed, providers, evaluate, n_boot, shap_sample, model_params
+        As :func:`train_default_model`.
+    notes : sequence of str
+        The model card's notes.
+    name : str, optional
+        The model card's title.
+    excluded : dict of str to str, optional
+        Inputs deliberately left out, each with the reason (shown in the card).
+
+    Returns
+    -------
+    DefaultModelResult
+    """
+    out = Path(out_dir)
     s_train, s_test, s_model, s_boot = np.random.SeedSequence(int(seed)).spawn(4)
     train = make_caseload(int(n), rng=np.random.default_rng(s_train), providers=providers)
-    model = DistanceModel(rng=np.random.default_rng(s_model), **(model_params or {}))
+    params = dict(model_params or {})
+    if features is not None:
+        params["features"] = list(features)
+    model = DistanceModel(rng=np.random.default_rng(s_model), **params)
     model.fit(train, "job_outcome", source="synthetic training caseload")
     training: dict[str, Any] = {
         "source": f"make_caseload(n={int(n)}, providers={providers}) from SeedSequence({seed})"
@@ -191,20 +273,6 @@ def train_default_model(
         sample = test.iloc[: int(shap_sample)]
         importance = explain(model, sample).global_importance()
     model.save(out)
-    notes = [
-        "Synthetic data only: the default model is trained on the project's synthetic"
-        " Work Programme-like caseload. Retrain on real referrals (pbr-fairness train"
-        " --data) before using it on a real caseload.",
-        "Uses only characteristics known at referral (and the payment group); never the"
-        " provider, the hours of support, outcomes or any synthetic truth.",
-        "Predictive ratios of small groups (about 1,000-3,000 people with few outcomes)"
-        " carry sampling noise of several per cent both in the training data the model"
-        " learned from and in the test outcomes; the 'model / truth' column compares the"
-        " model with the synthetic truth instead of the noisy outcomes.",
-        "Protected characteristics (sex, age, disability, ethnicity) are model inputs"
-        " because the synthetic truth depends on them; a commissioner may retrain without"
-        " them (--features) and compare the fairness tables.",
-    ]
     card = build_model_card(
         model,
         training=training,
@@ -212,9 +280,10 @@ def train_default_model(
         fairness=fairness,
         importance=importance,
         seed=int(seed),
-        notes=notes,
+        notes=list(notes),
+        name=name,
+        excluded=excluded,
     )
     write_model_card(card, out)
     _load_cached.cache_clear()
-    logger.info("default distance model written to %s", out)
     return DefaultModelResult(model, out, card, evaluation, fairness)

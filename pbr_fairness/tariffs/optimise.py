@@ -16,6 +16,11 @@ from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
 from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
+from pbr_fairness.tariffs.prediction import (
+    PricingFeatures,
+    PricingPredictor,
+    check_pricing_features,
+)
 from pbr_fairness.tariffs.reference import ReferenceTariff, reference_tariff
 from pbr_fairness.tariffs.result import HEADLINE_MEASURES, TariffResult
 from pbr_fairness.tariffs.setup import (
@@ -49,6 +54,7 @@ def optimise_tariff(
     provider_knows: ProviderKnows = "truth",
     predicted: Any = None,
     model: Any = None,
+    pricing_features: PricingFeatures = "lawful",
     planner: PlannerSettings | None = None,
     rng: np.random.Generator | int | None = 0,
     frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
@@ -92,10 +98,14 @@ def optimise_tariff(
     provider_knows : {"truth", "model"}, default "truth"
         What the provider's estimate of each person's ``p0`` is based on.
     predicted : array-like, optional
-        Predicted probabilities; default from ``model`` or the shipped model
+        Predicted probabilities; default from ``model`` or the shipped pricing model
         (:func:`~pbr_fairness.tariffs.predicted_probability`).
     model : DistanceModel or path, optional
-        The distance model.
+        The distance model (under ``"lawful"`` it must not read sex or ethnicity).
+    pricing_features : {"lawful", "all"}, default "lawful"
+        Price on the pricing model, without sex and ethnicity (``models/pricing``), or opt
+        in to the full model (``models/default``) with a warning naming the Equality Act
+        2010, s.13. Ignored when ``predicted`` is given.
     planner : PlannerSettings, optional
         The planner's equity weights.
     rng : numpy.random.Generator or int, default 0
@@ -139,7 +149,7 @@ def optimise_tariff(
     ...      <= res.baseline_measures["government_spend"] * (1 + 1e-9))
     True
     """
-    _check_options(objective, structure)
+    _check_options(objective, structure, pricing_features)
     cons = constraints or TariffConstraints()
     if budget is not None:
         cons = TariffConstraints(**{**cons.__dict__, "budget": float(budget)})
@@ -158,7 +168,7 @@ def optimise_tariff(
         n_bands=n_bands,
         provider_knows=provider_knows,
         predicted=predicted,
-        model=model,
+        model=PricingPredictor(model, pricing_features),
         planner=planner,
         rng=rng,
         capped=cons.capped,
@@ -219,6 +229,9 @@ def optimise_tariff(
         "predictions": "given"
         if predicted is not None
         else ("model" if prob.predicted is not None else None),
+        "pricing_features": pricing_features
+        if predicted is None and prob.predicted is not None
+        else None,
         "provider": prob.provider.to_dict(),
         "planner": prob.planner.to_dict(),
     }
@@ -252,8 +265,12 @@ def optimise_tariff(
 Candidate = tuple[TariffProblem, ReferenceTariff | None, Solution]
 
 
-def _check_options(objective: str, structure: str) -> None:
+def _check_options(objective: str, structure: str, pricing_features: str) -> None:
     problems = []
+    try:
+        check_pricing_features(pricing_features)
+    except InputError as exc:
+        problems += exc.problems
     if objective not in OBJECTIVES:
         problems.append(
             Problem(
