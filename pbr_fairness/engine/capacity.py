@@ -475,3 +475,95 @@ def allocate_hours(
         [value], [gain], [k], cost=cost, capacity=capacity, minimum=minimum
     )
     return Allocation(a.hours[0], a.marginal_cost, a.multiplier, a.capacity_binds)
+
+
+def allocate_hours_heterogeneous(
+    values: Sequence[ArrayLike],
+    gains: Sequence[ArrayLike],
+    ks: Sequence[ArrayLike],
+    *,
+    costs: Sequence[ArrayLike],
+    minimums: Sequence[ArrayLike],
+    capacity: float | None,
+) -> ChunkedAllocation:
+    """Best response when the cost of an hour and the minimum differ between people.
+
+    Cost-sharing (the commissioner reimburses a share of verified hours) gives each person
+    their own cost ``c_i``; funded hours give them their own minimum ``e_min,i``. The hours
+    keep the engine's closed form at each person's log marginal cost ``t_i = ln(c_i + lam)``
+    (:func:`~pbr_fairness.engine.hours.hours_at`); the capacity multiplier ``lam >= 0`` makes
+    ``total(lam) = sum_i e_i(lam)``, convex and decreasing in ``lam``, meet the capacity:
+    Newton's method from ``lam = 0`` moves monotonically (safeguarded by bisection).
+
+    Parameters
+    ----------
+    values, gains, ks : sequence of array-like
+        Per chunk: value of a job outcome to the agent, perceived gain, responsiveness.
+    costs, minimums : sequence of array-like
+        Per chunk: each person's cost of an hour (``> 0``) and minimum hours (``>= 0``).
+    capacity : float or None
+        Total hours over all chunks.
+
+    Returns
+    -------
+    ChunkedAllocation
+        ``marginal_cost`` is ``nan`` (it differs between people); ``multiplier`` is ``lam``.
+
+    Examples
+    --------
+    >>> a = allocate_hours_heterogeneous([[1000.0, 1000.0]], [[0.2, 0.2]], [[0.1, 0.1]],
+    ...                                  costs=[[5.0, 1.0]], minimums=[[1.0, 1.0]],
+    ...                                  capacity=None)
+    >>> [h.round(3).tolist() for h in a.hours]
+    [[13.863, 29.957]]
+    """
+    k = [np.asarray(x, dtype=np.float64) for x in ks]
+    c = [
+        np.broadcast_to(np.asarray(x, dtype=np.float64), kk.shape)
+        for x, kk in zip(costs, k, strict=True)
+    ]
+    e0 = [
+        np.broadcast_to(np.asarray(x, dtype=np.float64), kk.shape)
+        for x, kk in zip(minimums, k, strict=True)
+    ]
+    if any(np.any(x <= 0) for x in c):
+        raise ValueError("every cost of an hour must be positive")
+    b = [breakpoints(v, g, kk, m) for v, g, kk, m in zip(values, gains, k, e0, strict=True)]
+    need = float(sum(m.sum() for m in e0))
+    if capacity is not None and capacity < need * (1 - 1e-12):
+        raise ValueError(
+            f"capacity {capacity:g} hours is below the minimum for everyone ({need:g} hours)"
+        )
+
+    def hours(lam: float) -> list[NDArray[np.float64]]:
+        return [
+            hours_at(bb, kk, np.log(cc + lam), m) for bb, kk, cc, m in zip(b, k, c, e0, strict=True)
+        ]
+
+    def total_and_slope(lam: float) -> tuple[float, float]:
+        tot = slope = 0.0
+        for bb, kk, cc, m in zip(b, k, c, e0, strict=True):
+            t = np.log(cc + lam)
+            active = bb > t
+            tot += float(m.sum() + ((bb[active] - t[active]) / kk[active]).sum())
+            slope -= float((1.0 / (kk[active] * (cc[active] + lam))).sum())
+        return tot, slope
+
+    total0, _ = total_and_slope(0.0)
+    if capacity is None or total0 <= capacity:
+        return ChunkedAllocation(hours(0.0), float("nan"), 0.0, False)
+    finite = [bb[np.isfinite(bb)] for bb in b]
+    hi = max(float(np.exp(f.max())) for f in finite if f.size)  # everyone at the minimum
+    lo, lam = 0.0, 0.0
+    for _ in range(_MAX_NEWTON):
+        tot, slope = total_and_slope(lam)
+        gap = tot - capacity
+        if abs(gap) <= 1e-9 * max(capacity, 1.0):
+            break
+        if gap > 0:
+            lo = lam
+        else:
+            hi = lam
+        step = lam - gap / slope if slope < 0 else 0.5 * (lo + hi)
+        lam = step if lo < step < hi else 0.5 * (lo + hi)
+    return ChunkedAllocation(hours(lam), float("nan"), float(lam), True)

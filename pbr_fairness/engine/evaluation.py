@@ -16,13 +16,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.engine.curve import response
+from pbr_fairness.engine.equilibrium import prime_codes, solve_response
 from pbr_fairness.engine.hours import agent_value, parked_mask
+from pbr_fairness.engine.instruments import InstrumentPlan, Instruments
 from pbr_fairness.engine.measures import group_sums, measures_from_sums
 from pbr_fairness.engine.planner import PlannerProblem
 from pbr_fairness.engine.population import Population
 from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
 from pbr_fairness.engine.response import respond_by_provider
-from pbr_fairness.engine.value import GREEN_BOOK_RATE, outcome_value
+from pbr_fairness.engine.value import GREEN_BOOK_RATE, monthly_discount, outcome_value
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = ["Evaluation", "breakdown_measures", "evaluate", "provider_hours"]
@@ -51,8 +53,21 @@ class Evaluation:
         discount rate ``r``.
     cost : numpy.ndarray
         What serving each person costs the provider: ``F + c (contact + e)``.
+    instrument_payment : numpy.ndarray or None
+        Expected outcome-linked payment per person from the contract's instruments
+        (value-added, accelerator, yardstick; undiscounted, included in ``payment``).
+    reimbursement : numpy.ndarray or None
+        What the commissioner pays for verified hours (cost-sharing, funded hours; included
+        in ``payment``).
+    plan : InstrumentPlan or None
+        The instruments laid out on the primes (for the Monte Carlo mode).
+    converged : bool
+        Whether the fixed point of the response to cohort instruments converged.
+    equilibrium : bool
+        Whether no prime gains by a checked deviation in any cohort
+        (:func:`~pbr_fairness.engine.equilibrium.solve_response`).
     parked : numpy.ndarray of bool
-        ``hours <= minimum + 1e-9``.
+        ``hours <= minimum + 1e-9``: only the contractual minimum (funded hours are above it).
     minimum : float
         The minimum hours used.
     marginal_cost : numpy.ndarray
@@ -76,6 +91,11 @@ class Evaluation:
     payment_discounted: NDArray[np.float64]
     revenue: NDArray[np.float64]
     cost: NDArray[np.float64]
+    instrument_payment: NDArray[np.float64] | None = None
+    reimbursement: NDArray[np.float64] | None = None
+    plan: InstrumentPlan | None = None
+    converged: bool = True
+    equilibrium: bool = True
 
     def take(self, index: NDArray[np.intp]) -> Evaluation:
         """Return the evaluation of the people at ``index`` (their provider's response kept).
@@ -96,6 +116,11 @@ class Evaluation:
             self.payment_discounted[index],
             self.revenue[index],
             self.cost[index],
+            None if self.instrument_payment is None else self.instrument_payment[index],
+            None if self.reimbursement is None else self.reimbursement[index],
+            None,
+            self.converged,
+            self.equilibrium,
         )
 
     def person_arrays(self, p0: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
@@ -175,6 +200,7 @@ def evaluate(
     minimum_hours: float | None = None,
     with_planner: bool = True,
     window_months: float = 24.0,
+    instruments: Instruments | None = None,
 ) -> Evaluation:
     """Compute the provider's best response to a tariff and the overall measures.
 
@@ -194,6 +220,10 @@ def evaluate(
         Also compute the planner's allocation (needed for the planner gap).
     window_months : float, default 24
         The contract window (the timing of payments, for discounting).
+    instruments : Instruments, optional
+        Value-added payments, accelerators, yardsticks, cost-sharing and funded hours on top
+        of the fees (:mod:`pbr_fairness.engine.instruments`). Outcome-linked instrument
+        payments are settled at the end of the window and discounted from there.
 
     Returns
     -------
@@ -224,34 +254,90 @@ def evaluate(
 
     v = per_person(0.0)
     v_provider = v if provider.discount_rate == 0 else per_person(provider.discount_rate)
-    agent = agent_value(v_provider, pop.weights, provider.mission_weight)
-    hours, mu, binds = provider_hours(pop, agent, provider, minimum)
-    p = response(hours, pop.p0, pop.pmax, pop.k)
     a = np.broadcast_to(np.asarray(tariff["A"], dtype=float), (n,))
-    payment = a + p * v
-    revenue = payment if v_provider is v else a + p * v_provider
+    v_green = per_person(GREEN_BOOK_RATE)
+    if instruments is not None and instruments.any:
+        instruments.check(n)
+        ev = _evaluate_with_instruments(
+            pop, instruments, a, v, v_provider, v_green, provider, minimum, with_planner,
+            window_months,
+        )
+    else:
+        agent = agent_value(v_provider, pop.weights, provider.mission_weight)
+        hours, mu, binds = provider_hours(pop, agent, provider, minimum)
+        p = response(hours, pop.p0, pop.pmax, pop.k)
+        payment = a + p * v
+        revenue = payment if v_provider is v else a + p * v_provider
+        parked = parked_mask(hours, minimum)
+        e_star = _planner(pop, hours, minimum) if with_planner else None
+        ev = Evaluation(
+            hours,
+            e_star,
+            p,
+            v,
+            payment,
+            parked,
+            minimum,
+            mu,
+            binds,
+            {},
+            a + p * v_green,
+            revenue,
+            provider.cost_per_person(hours),
+        )
+    sums = group_sums(
+        None, 1, ev.person_arrays(pop.p0), parked=ev.parked, rank=pop.rank_p0,
+        planner_hours=ev.planner_hours,
+    )
+    ev.overall.update({k: float(x[0]) for k, x in measures_from_sums(sums).items()})
+    return ev
+
+
+def _evaluate_with_instruments(
+    pop: Population,
+    instruments: Instruments,
+    a: NDArray[np.float64],
+    v: NDArray[np.float64],
+    v_provider: NDArray[np.float64],
+    v_green: NDArray[np.float64],
+    provider: ProviderSettings,
+    minimum: float,
+    with_planner: bool,
+    window_months: float,
+) -> Evaluation:
+    """Solve the provider's response to fees plus instruments; return its expected payments."""
+    plan = InstrumentPlan.build(instruments, prime_codes(pop), len(pop.provider_index))
+    settle = monthly_discount(provider.discount_rate) ** window_months
+    sol = solve_response(pop, v_provider, provider, minimum, plan, discount=settle)
+    hours = sol.response.hours[0]
+    p = response(hours, pop.p0, pop.pmax, pop.k)
+    extra = plan.expected(p)
+    reimbursed = plan.reimbursement(hours, provider.cost_per_hour)
+    # "Parked" means receiving only the contractual minimum (DESIGN): funded hours above it
+    # are support, bought by the commissioner rather than chosen by the provider.
     parked = parked_mask(hours, minimum)
     e_star = _planner(pop, hours, minimum) if with_planner else None
-    ev = Evaluation(
+    green = monthly_discount(GREEN_BOOK_RATE) ** window_months
+    return Evaluation(
         hours,
         e_star,
         p,
         v,
-        payment,
+        a + p * v + extra + reimbursed,
         parked,
         minimum,
-        mu,
-        binds,
+        sol.response.marginal_cost,
+        sol.response.capacity_binds,
         {},
-        a + p * per_person(GREEN_BOOK_RATE),
-        revenue,
+        a + p * v_green + green * extra + reimbursed,
+        a + p * v_provider + settle * extra + reimbursed,
         provider.cost_per_person(hours),
+        extra,
+        reimbursed,
+        plan,
+        sol.converged,
+        sol.equilibrium,
     )
-    sums = group_sums(
-        None, 1, ev.person_arrays(pop.p0), parked=parked, rank=pop.rank_p0, planner_hours=e_star
-    )
-    ev.overall.update({k: float(x[0]) for k, x in measures_from_sums(sums).items()})
-    return ev
 
 
 def breakdown_measures(

@@ -40,7 +40,7 @@ PARKED_TOLERANCE = 1e-9
 
 
 def breakpoints(
-    value: ArrayLike, gain: ArrayLike, k: ArrayLike, minimum: float
+    value: ArrayLike, gain: ArrayLike, k: ArrayLike, minimum: float | NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Log marginal cost above which a person gets only the minimum.
 
@@ -61,7 +61,10 @@ def breakpoints(
 
 
 def hours_at(
-    b: NDArray[np.float64], k: NDArray[np.float64], t: float | NDArray[np.float64], minimum: float
+    b: NDArray[np.float64],
+    k: NDArray[np.float64],
+    t: float | NDArray[np.float64],
+    minimum: float | NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Hours ``e_min + max(b_i - t, 0) / k_i`` at log marginal cost ``t`` (broadcasts).
 

@@ -18,7 +18,11 @@ For each replication and person (vectorised over people, one replication at a ti
   after the job outcome (in month ``O_i + ceil(12 m / 13)`` of the monthly table), also after
   the 24-month window when the person is still in work (Work Programme sustainment payments
   continued past the attachment period, DWP 2013).
-- **Attachment fees** fall in month 0.
+- **Attachment fees** fall in month 0, and so do reimbursed hours (cost-sharing, funded
+  hours: the hours are the plan's).
+- **Instruments settled on a cohort's results** (value-added payments, accelerators,
+  yardsticks; :class:`~pbr_fairness.engine.instruments.InstrumentPlan`) fall at the end of the
+  window, computed from the replication's realised outcomes.
 - **Discounting**: each payment is discounted by its own time, at the Green Book rate (the
   government's discounted spend) and at the provider's rate (its revenue).
 
@@ -172,6 +176,9 @@ def simulate_months(
     }
     payments = np.zeros((replications, horizon))
     outcomes = np.zeros((replications, horizon))
+    plan = ev.plan
+    settle = int(window_months)
+    reimbursed = ev.reimbursement
     for r in range(replications):
         u = rng.random(n)
         w = rng.random(n)
@@ -189,7 +196,17 @@ def simulate_months(
                 j[who] + _discounted_sustainment(s[who], count, rate)
             )
             realised[key] = paid
-        payments[r, 0] = a.sum()
+        if reimbursed is not None:
+            for x in (spend, *(realised[k] for k in rates)):
+                x += reimbursed
+        if plan is not None:
+            # cohort instruments are settled at the end of the window, on realised outcomes
+            extra = plan.realised(outcome)
+            spend += extra
+            for key in rates:
+                realised[key] += rho[key] ** settle * extra
+            payments[r, settle] += extra.sum()
+        payments[r, 0] = a.sum() + (0.0 if reimbursed is None else reimbursed.sum())
         payments[r] += np.bincount(month, weights=j[who], minlength=horizon)
         outcomes[r] += np.bincount(month, minlength=horizon)
         for m in range(1, offsets.size):

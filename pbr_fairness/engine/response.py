@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from pbr_fairness.engine.capacity import allocate_hours_chunked
+from pbr_fairness.engine.capacity import allocate_hours_chunked, allocate_hours_heterogeneous
 
 __all__ = ["ProviderResponse", "respond_by_provider"]
 
@@ -29,14 +29,18 @@ class ProviderResponse:
     hours : list of numpy.ndarray
         Hours per person, one array per chunk.
     marginal_cost : numpy.ndarray
-        ``c + lam`` of each provider (NaN for a provider with nobody).
+        ``c + lam`` of each provider (NaN for a provider with nobody, or when the cost of an
+        hour differs between its people).
     capacity_binds : numpy.ndarray of bool
         Whether each provider used all its capacity.
+    multiplier : numpy.ndarray
+        ``lam`` of each provider.
     """
 
     hours: list[NDArray[np.float64]]
     marginal_cost: NDArray[np.float64]
     capacity_binds: NDArray[np.bool_]
+    multiplier: NDArray[np.float64] | None = None
 
 
 def respond_by_provider(
@@ -48,6 +52,8 @@ def respond_by_provider(
     cost: float,
     capacity_hours: float,
     minimum: float,
+    costs: Sequence[NDArray[np.float64]] | None = None,
+    minimums: Sequence[NDArray[np.float64]] | None = None,
 ) -> ProviderResponse:
     """Every provider's profit-maximising hours, each within its own capacity.
 
@@ -69,6 +75,10 @@ def respond_by_provider(
         Hours per person served: provider ``j``'s capacity is ``capacity_hours * n_j``.
     minimum : float
         Minimum hours per person.
+    costs, minimums : sequence of numpy.ndarray, optional
+        Per chunk: each person's own cost of an hour (cost-sharing) and minimum (funded
+        hours). Then provider ``j``'s capacity is ``capacity_hours * n_j`` plus its people's
+        minimum hours above ``minimum`` (funded hours are staffed by their funding).
 
     Returns
     -------
@@ -85,7 +95,9 @@ def respond_by_provider(
     """
     n_prov = len(index)
     mu = np.empty(n_prov)
+    lam = np.zeros(n_prov)
     binds = np.zeros(n_prov, dtype=bool)
+    general = costs is not None or minimums is not None
     whole = n_prov == 1 and all(s is None for s in index[0])
     out: list[NDArray[np.float64]] = (
         [] if whole else [np.empty(np.shape(v)[0] if np.ndim(v) else 0) for v in values]
@@ -100,15 +112,31 @@ def respond_by_provider(
         if n_j == 0:
             mu[j], binds[j] = np.nan, False
             continue
-        alloc = allocate_hours_chunked(
-            vals,
-            [pick(g, s) for g, s in zip(gains, sel, strict=True)],
-            [pick(k, s) for k, s in zip(ks, sel, strict=True)],
-            cost=cost,
-            capacity=capacity_hours * n_j,
-            minimum=minimum,
-        )
-        mu[j], binds[j] = alloc.marginal_cost, alloc.capacity_binds
+        g_j = [pick(g, s) for g, s in zip(gains, sel, strict=True)]
+        k_j = [pick(k, s) for k, s in zip(ks, sel, strict=True)]
+        if general:
+            c_all: Sequence[ArrayLike] = costs if costs is not None else [cost] * len(values)
+            m_all: Sequence[ArrayLike] = (
+                minimums if minimums is not None else [minimum] * len(values)
+            )
+            c_j = [
+                pick(np.broadcast_to(np.asarray(x, dtype=float), np.shape(v)), s)
+                for x, v, s in zip(c_all, values, sel, strict=True)
+            ]
+            m_j = [
+                pick(np.broadcast_to(np.asarray(x, dtype=float), np.shape(v)), s)
+                for x, v, s in zip(m_all, values, sel, strict=True)
+            ]
+            funded = float(sum(np.maximum(m - minimum, 0.0).sum() for m in m_j))
+            alloc = allocate_hours_heterogeneous(
+                vals, g_j, k_j, costs=c_j, minimums=m_j,
+                capacity=capacity_hours * n_j + funded,
+            )
+        else:
+            alloc = allocate_hours_chunked(
+                vals, g_j, k_j, cost=cost, capacity=capacity_hours * n_j, minimum=minimum
+            )
+        mu[j], binds[j], lam[j] = alloc.marginal_cost, alloc.capacity_binds, alloc.multiplier
         if whole:
             out = alloc.hours
         else:
@@ -117,4 +145,4 @@ def respond_by_provider(
                     out[c][:] = h
                 else:
                     out[c][s] = h
-    return ProviderResponse(out, mu, binds)
+    return ProviderResponse(out, mu, binds, lam)

@@ -119,18 +119,14 @@ def sustainment_factor(
     """
     h = np.asarray(exit_hazard, dtype=np.float64)
     m = np.asarray(max_payments, dtype=np.float64)
-    if rate == 0:
-        s, q = 1.0 - h, h
-        with np.errstate(divide="ignore", invalid="ignore"):
-            geometric = s * (1.0 - s**m) / q
-        out: NDArray[np.float64] = np.where(q <= 0.0, m, geometric)
-        return out
-    # in log form, so that a tiny rate and no exits do not give 0/0
+    # In log form, ``s (1 - s^M) / (1 - s) = s expm1(M ln s) / expm1(ln s)``: no cancellation
+    # when the hazard or the rate is tiny, and no 0/0.
+    discount = PERIOD_MONTHS * np.log1p(rate) / 12.0 if rate != 0 else 0.0
     with np.errstate(divide="ignore"):
-        log_s = np.log1p(-h) - PERIOD_MONTHS * np.log1p(rate) / 12.0
+        log_s = np.log1p(-h) - discount
     with np.errstate(invalid="ignore"):
-        discounted = np.exp(log_s) * np.expm1(m * log_s) / np.expm1(log_s)
-    out = np.where(np.isfinite(log_s), discounted, 0.0)  # h = 1: nobody stays
+        geometric = np.exp(log_s) * np.expm1(m * log_s) / np.expm1(log_s)
+    out: NDArray[np.float64] = np.where(np.isfinite(log_s), geometric, 0.0)  # h = 1: nobody stays
     return np.where(log_s == 0, m, out)  # no exits and no discounting: every payment
 
 
