@@ -52,16 +52,10 @@ def _metrics(result, baseline, baseline_name: str) -> None:
 
     cols = st.columns(5)
     for col, h in zip(cols, headlines(result, baseline), strict=True):
-        delta = None
-        if h.delta is not None and abs(h.delta) > 1e-12 * max(1.0, abs(h.value)):
-            if h.kind == "percent":
-                delta = f"{100 * h.delta:+.1f} points"
-            else:
-                delta = ("+" if h.delta > 0 else "") + ui.fmt_number(h.delta, h.kind)
         col.metric(
             h.label,
-            ui.fmt_number(h.value, h.kind),
-            delta=delta,
+            h.text,
+            delta=h.change,
             delta_color="inverse" if h.lower_is_better else "normal",
             help=f"Change against the baseline, {baseline_name}, under the same provider.",
             border=True,

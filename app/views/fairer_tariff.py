@@ -28,7 +28,7 @@ with ui.guard("The fairer-tariff optimiser"):
     sim = ui.library_part("pbr_fairness.simulation", "ProviderSettings")
     if tariffs is None or sim is None:
         st.stop()
-    from pbr_fairness import reporting
+    from pbr_fairness import plots, reporting
 
     model_ok = cache.model_available()
     presets = [
@@ -192,7 +192,7 @@ with ui.guard("The fairer-tariff optimiser"):
         },
     )
     st.subheader("Frontier: fairness against budget")
-    st.plotly_chart(result.frontier_figure(), key="tariff_frontier")
+    st.plotly_chart(plots.tariff_frontier_figure(result), key="tariff_frontier")
     st.subheader("The proposed tariff")
     st.dataframe(
         reporting.tariff_table(result.proposed),
