@@ -7,7 +7,7 @@ description (the glossary's), whether a fall is an improvement and what good loo
 
 Formats by unit:
 
-- ``GBP``: pounds with thousands separators (``£1,234``; ``compact=True``: ``£6.0m``);
+- ``GBP``: pounds with thousands separators (``£1,234``; ``compact=True``: ``£6.0m`` for millions);
 - ``share``: per cent with one decimal (``35.7%``); changes in points (``+3.2 points``);
 - ``p_value``: three decimals, or ``< 0.001``;
 - ``hours``, ``ratio``, ``index``: one, two or two decimals; ``count``: whole numbers;
@@ -454,8 +454,6 @@ def _pounds(x: float, compact: bool) -> str:
     a = abs(x)
     if compact and a >= 1e6:
         return f"{sign}£{a / 1e6:,.1f}m"
-    if compact and a >= 1e4:
-        return f"{sign}£{a / 1e3:,.0f}k"
     return f"{sign}£{a:,.0f}"
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "HEADLINE_MEASURES",
     "SLIM_COLUMNS",
     "Headline",
+    "before_after_display",
     "comparison_display",
     "comparison_frame",
     "comparison_table",
@@ -314,3 +315,50 @@ def results_csv(results: Mapping[str, Any]) -> bytes:
     buf = io.StringIO()
     neutralise_formulas(frame).to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8")
+
+
+def before_after_display(frame: pd.DataFrame, section: str) -> pd.DataFrame:
+    """One section of a before/after table for people (a fairer tariff's comparison).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``section, group, measure, baseline, proposed, change`` (as
+        :meth:`pbr_fairness.tariffs.TariffResult.before_after` returns).
+    section : str
+        ``"overall"``, ``"payment_group"``, ``"decile_true_p0"`` or
+        ``"gap_by_characteristic"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings: the group in words (not for ``overall``), the measure with its unit, the
+        baseline's and the proposal's figures, and the change (shares in points).
+    """
+    rows = frame[frame["section"] == section]
+    out: dict[str, list[str]] = {}
+    if section != "overall":
+        label = "Characteristic" if section == "gap_by_characteristic" else breakdown_label(
+            section
+        )
+        out[label] = [category_label(section, g) for g in rows["group"]]
+    keys = rows["measure"].astype(str).tolist()
+    gap = section == "gap_by_characteristic"
+    out["Measure"] = [
+        heading(k).replace(" (%)", " gap (points)") if gap and measure(k).unit == "share"
+        else heading(k) + (" gap" if gap else "")
+        for k in keys
+    ]
+
+    def cell(k: str, v: Any) -> str:
+        if gap and measure(k).unit == "share":
+            return format_value(k, v, unit="points").lstrip("+")
+        return format_value(k, v)
+
+    out["Baseline"] = [cell(k, v) for k, v in zip(keys, rows["baseline"].tolist(), strict=True)]
+    out["Proposed"] = [cell(k, v) for k, v in zip(keys, rows["proposed"].tolist(), strict=True)]
+    out["Change"] = [
+        format_change(k, v, compact=False) or "no change"
+        for k, v in zip(keys, rows["change"].tolist(), strict=True)
+    ]
+    return pd.DataFrame(out, dtype=object)
