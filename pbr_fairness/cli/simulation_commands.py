@@ -177,14 +177,18 @@ def simulate(
     predicted = _predictions(frame, model, predicted_column)
     if con is None:
         con = flat_contract(
-            frame, settings, predicted=predicted, provider_knows=provider_knows, rng=seed
+            frame,
+            settings,
+            predicted=predicted,
+            provider_knows=provider_knows,  # type: ignore[arg-type]
+            rng=seed,
         )
     res = simulate_contract(
         frame,
         con,
         settings,
-        mode=mode,
-        predicted=predicted,  # type: ignore[arg-type]
+        mode=mode,  # type: ignore[arg-type]
+        predicted=predicted,
         provider_knows=provider_knows,  # type: ignore[arg-type]
         replications=replications,
         rng=seed,
