@@ -7,6 +7,7 @@ No computation lives here: only how things are shown. Labels, units and formats 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,6 +22,9 @@ __all__ = ["group_label", "guard", "help_text", "show_input_error", "table"]
 
 log = logging.getLogger("pbr_fairness.app")
 
+#: A cell that holds a figure (right-aligned in tables).
+_FIGURE = re.compile(r"^(?:[-+<]?\s?£?[\d,.]+(?:m|%| points)?(?: \(.*\))?|–|\[c\]|no change)$")
+
 #: The glossary page's address (see ``streamlit_app.py``).
 GLOSSARY_PATH = "glossary"
 
@@ -28,29 +32,29 @@ GLOSSARY_PATH = "glossary"
 #: with the unit, the full meaning in the help.
 TARIFF_COLUMNS = {
     "label": st.column_config.TextColumn(
-        "Group or band", disabled=True, width="medium", help="Payment group, or band of "
-        "predicted distance from work (band 1 = furthest from work)"
+        "Group or band", disabled=True, width=250, help="Payment group, or band of predicted "
+        "distance from work (band 1 = furthest from work)"
     ),
     "tariff": None,
     "attachment_fee": st.column_config.NumberColumn(
-        "Attachment £", help="Attachment fee: paid at referral", min_value=0.0, step=50.0,
-        format="£%,.0f", width="small",
+        "Attachment £", help="Attachment fee (£): paid when a person is referred", min_value=0.0,
+        step=50.0, format="£%,.0f", width=114,
     ),
     "job_outcome_fee": st.column_config.NumberColumn(
-        "Job outcome £", help="Job-outcome fee: paid when a job outcome is reached",
-        min_value=0.0, step=50.0, format="£%,.0f", width="small",
+        "Outcome £", help="Job-outcome fee (£): paid when a job outcome is reached",
+        min_value=0.0, step=50.0, format="£%,.0f", width=114,
     ),
     "trigger_weeks": st.column_config.NumberColumn(
-        "Trigger weeks", help="Weeks in work before the job-outcome fee is paid",
-        min_value=1.0, step=1.0, format="%.0f", width="small",
+        "Trigger wks", help="Trigger (weeks): weeks in work before the job-outcome fee is paid",
+        min_value=1.0, step=1.0, format="%.0f", width=114,
     ),
     "sustainment_fee": st.column_config.NumberColumn(
-        "Sustain £ / 4 wk", help="Sustainment fee: paid for each further 4 weeks in work",
-        min_value=0.0, step=10.0, format="£%,.0f", width="small",
+        "Sustain £", help="Sustainment fee (£): paid for each further 4 weeks in work",
+        min_value=0.0, step=10.0, format="£%,.0f", width=114,
     ),
     "max_sustainment_payments": st.column_config.NumberColumn(
-        "Most payments", help="Most 4-weekly sustainment payments after one job outcome",
-        min_value=0, step=1, format="%d", width="small",
+        "Most sust.", help="Most 4-weekly sustainment payments after one job outcome",
+        min_value=0, step=1, format="%d", width=114,
     ),
 }
 
@@ -106,8 +110,14 @@ def help_text(key: str, extra: str = "") -> str:
 
 
 def table(frame: pd.DataFrame, *, caption: str | None = None) -> None:
-    """Show a formatted table (strings only) that wraps rather than cuts off its headers."""
-    st.table(frame, hide_index=True)
+    """Show a formatted table (strings only) that wraps rather than cuts off its headers.
+
+    Columns of figures are right-aligned; the first column (what each row is) and columns
+    of words stay left-aligned.
+    """
+    figures = [c for c in frame.columns[1:] if frame[c].astype(str).map(_is_figure).all()]
+    styled = frame.style.set_properties(subset=figures, **{"text-align": "right"})
+    st.table(styled, hide_index=True)
     legend = []
     if frame.isin([SUPPRESSED]).to_numpy().any():
         legend.append(SUPPRESSED_LEGEND)
@@ -115,6 +125,10 @@ def table(frame: pd.DataFrame, *, caption: str | None = None) -> None:
         legend.insert(0, caption)
     if legend:
         st.caption(" ".join(legend))
+
+
+def _is_figure(text: str) -> bool:
+    return bool(_FIGURE.match(text))
 
 
 def problems_frame(error: InputError) -> pd.DataFrame:

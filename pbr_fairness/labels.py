@@ -548,6 +548,8 @@ def format_change(key: str, delta: float | None, *, compact: bool = True) -> str
     m = measure(key)
     if m.unit in ("share", "points"):
         return f"{100 * x:+.1f} points"
+    if m.unit == "count" and abs(x) < 10:
+        return f"{x:+.1f}"
     text = _format_unit(abs(x), m.unit, compact)
     return ("+" if x > 0 else "-") + text.lstrip("+")
 
@@ -602,7 +604,9 @@ def _percent_edge(x: float) -> str:
     return f"{v:.0f}%" if abs(v - round(v)) < 0.05 else f"{v:.1f}%"
 
 
-def band_label(index: int, n_bands: int, min_distance: float, max_distance: float) -> str:
+def band_label(
+    index: int, n_bands: int, min_distance: float, max_distance: float, *, short: bool = False
+) -> str:
     """Label a band of predicted distance: band 1 is the furthest from work.
 
     Contract files list bands in increasing order of distance (the first band is the
@@ -618,6 +622,8 @@ def band_label(index: int, n_bands: int, min_distance: float, max_distance: floa
         Number of bands.
     min_distance, max_distance : float
         The band's range of distance (``1 - predicted chance``).
+    short : bool, default False
+        A short form for narrow columns (``"Band 1 (furthest): 0% to 16%"``).
 
     Returns
     -------
@@ -629,14 +635,18 @@ def band_label(index: int, n_bands: int, min_distance: float, max_distance: floa
     'Band 10 of 10 (closest to work): predicted chance 45% to 100%'
     >>> band_label(9, 10, 0.84, 1.0)
     'Band 1 of 10 (furthest from work): predicted chance 0% to 16%'
+    >>> band_label(9, 10, 0.84, 1.0, short=True)
+    'Band 1 (furthest): 0% to 16%'
     """
     number = n_bands - index
     where = ""
     if number == 1:
-        where = " (furthest from work)"
+        where = " (furthest)" if short else " (furthest from work)"
     elif number == n_bands:
-        where = " (closest to work)"
+        where = " (closest)" if short else " (closest to work)"
     low, high = 1.0 - max_distance, 1.0 - min_distance
+    if short:
+        return f"Band {number}{where}: {_percent_edge(low)} to {_percent_edge(high)}"
     return (
         f"Band {number} of {n_bands}{where}: predicted chance "
         f"{_percent_edge(low)} to {_percent_edge(high)}"

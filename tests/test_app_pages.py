@@ -176,7 +176,7 @@ def test_designer_raising_pg7_fee_lowers_pg7_parked_share_and_says_so() -> None:
     assert any(m.delta for m in at.metric)
     sentence = at.info[0].value
     assert sentence.startswith("Raising PG7 ESA ex-IB's job-outcome fee from £3,500 to £14,000")
-    assert "PG7 ESA ex-IB participants parked" in sentence and "government spend" in sentence
+    assert "people parked in PG7 ESA ex-IB" in sentence and "government spend" in sentence
     edits = _scenario(at).designer.current.contract.edits
     assert edits["PG7"].job_outcome_fee == 14000.0
 
@@ -247,7 +247,7 @@ def test_designer_band_preset_and_model_knowledge() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "band 1 = furthest from work" in _texts(at)
     labels = at.data_editor[0].value["label"].tolist()
-    assert labels[0].startswith("Band 1 of 5 (furthest from work): predicted chance 0%")
+    assert labels[0].startswith("Band 1 (furthest): 0%")
     at.radio(key="provider_knows").set_value("model").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any(m.delta for m in at.metric)  # a different contract from the baseline

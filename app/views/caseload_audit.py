@@ -103,15 +103,22 @@ def _show_table(key: str, table: pd.DataFrame) -> None:
     table.attrs = {}
     shown = format_table(table, table=key, columns=list(columns) or None)
     full = format_table(table, table=key)
+
+    def every_column() -> None:
+        if full.shape[1] > shown.shape[1]:
+            st.caption("Every column of this table:")
+            st.dataframe(full, hide_index=True, key=f"audit_full_{key}")
+
     if long:
         with st.expander(f"{title} ({len(table)} rows)"):
             ui.table(shown)
+            every_column()
     else:
         st.markdown(f"**{title}**")
         ui.table(shown)
-    if full.shape[1] > shown.shape[1]:
-        with st.expander(f"Every column: {title.lower()}"):
-            st.dataframe(full, hide_index=True, key=f"audit_full_{key}")
+        if full.shape[1] > shown.shape[1]:
+            with st.expander("Every column of this table"):
+                every_column()
 
 
 with ui.guard("The caseload audit"):
@@ -145,21 +152,21 @@ with ui.guard("The caseload audit"):
     st.subheader("2. Match your columns")
     columns = cache.upload_columns(blob, name)
     suggested = suggest_mapping(columns)
+    targets = [c if c in TARGETS else suggested.get(c, IGNORE) for c in columns]
+    order = sorted(range(len(columns)), key=lambda i: targets[i] != IGNORE)  # unmatched first
     mapping_table = pd.DataFrame(
-        {
-            "your column": columns,
-            "maps to": [c if c in TARGETS else suggested.get(c, IGNORE) for c in columns],
-        }
+        {"your column": [columns[i] for i in order], "maps to": [targets[i] for i in order]}
     )
     st.caption(
-        "Suggestions are filled in; change any that are wrong. Columns marked "
-        f"'{IGNORE}' are left out."
+        "Suggestions are filled in; change any that are wrong. Your columns that match nothing "
+        f"yet are at the top, marked '{IGNORE}': they are left out unless you match them."
     )
     edited = st.data_editor(
         mapping_table,
         key=f"audit_mapping_{cache.digest(blob)[:12]}",
         hide_index=True,
         num_rows="fixed",
+        height=min(36 * (len(columns) + 1) + 4, 640),
         column_config={
             "your column": st.column_config.TextColumn("Your column", disabled=True),
             "maps to": st.column_config.SelectboxColumn(

@@ -120,12 +120,17 @@ def _contract_section(scn, model_ok: bool) -> tuple[ContractChoice, Contract]:
     if editor_key not in st.session_state:  # (re)created: show the scenario's edits
         shown = resolve_contract(choice)
         table = reporting.tariff_table(shown, furthest_first=True)
-        labels = reporting.tariff_labels(base)
+        labels = reporting.tariff_labels(base, short=True)
         table.insert(0, "label", [labels[k] for k in table["tariff"]])
         st.session_state[editor_key + "__data"] = table
     edited = st.data_editor(
         st.session_state[editor_key + "__data"], key=editor_key, hide_index=True,
         column_config=ui.TARIFF_COLUMNS, num_rows="fixed", width="stretch",
+    )
+    st.caption(
+        "Attachment £: paid at referral. Outcome £: the job-outcome fee, paid after the trigger "
+        "weeks in work. Sustain £: paid for each further 4 weeks in work, up to the most "
+        "sustainment payments (Most sust.). " + ui.glossary_link("Sustainment fee")
     )
     try:
         designed = reporting.contract_from_table(base, edited.drop(columns=["label"]))
@@ -232,10 +237,10 @@ def _compare_section(scn, model_ok: bool) -> tuple[str, tuple[str, ...]]:
         "against the baseline.",
     )
     st.session_state.setdefault("designer_variant_name", f"Variant {'ABC'[len(saved) % 3]}")
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    c1.text_input("Name", key="designer_variant_name", max_chars=60,
-                  help="Keep the contract and provider as set now under this name.")
-    c2.button("Save as a variant", on_click=_save_variant, key="designer_save",
+    st.text_input("Name of a variant to keep", key="designer_variant_name", max_chars=60,
+                  help="Keep the contract and provider as set now under this name, to compare "
+                  "them with later changes.")
+    st.button("Save this scenario as a variant", on_click=_save_variant, key="designer_save",
               width="stretch")
     notice = st.session_state.pop("designer_notice", None)
     if notice:
@@ -300,10 +305,17 @@ with ui.guard("The contract designer"):
         baseline_name=baseline_name,
     )
     st.info(sentence, icon=":material/summarize:")
+    changed = reporting.provider_changes(ProviderSettings().to_dict(), runs[me].provider.to_dict())
+    notes = [
+        f"{words} {reporting.setting_text(new, unit)} "
+        f"(default {reporting.setting_text(old, unit)})"
+        for words, old, new, unit in changed
+    ]
+    provider_note = f" Provider: {'; '.join(notes)}." if notes else ""
     st.caption(
         f"{len(result.persons):,} synthetic people from the default caseload "
         f"({cache.data().caseload_source()}). Changes are against the baseline, "
-        f"{baseline_name}, under the same provider."
+        f"{baseline_name}, under the same provider.{provider_note}"
     )
     _metrics(result, baseline, baseline_name)
 
@@ -355,7 +367,8 @@ with ui.guard("The contract designer"):
                                          contract=me))
 
     st.markdown("**Downloads**")
-    d1, d2, d3, d4 = st.columns(4)
+    d1, d2 = st.columns(2)
+    d3, d4 = st.columns(2)
     designed = runs[me].contract
     contracts = {n: r.contract for n, r in runs.items()}
     d1.download_button(

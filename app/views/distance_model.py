@@ -58,9 +58,19 @@ with ui.guard("The distance-model page"):
     else:
         st.success(f"The model passes all {n} of its accuracy checks on these people.",
                    icon=":material/check:")
+    card_checks = (cache.data().model_card() or {}).get("accuracy", {}).get("targets") or []
+    if card_checks:
+        missed = [str(c.get("criterion")) for c in card_checks if not c.get("passed", True)]
+        test_n = (cache.data().model_card() or {}).get("metrics", {}).get("n_test")
+        where = f"the {test_n:,} test people of its model card" if test_n else "its model card"
+        st.caption(
+            f"On {where}, written when it was trained, it passed "
+            f"{len(card_checks) - len(missed)} of {len(card_checks)} checks"
+            + (f"; it missed: {'; '.join(missed)}." if missed else ".")
+        )
     cols = st.columns(4)
-    _metric(cols[0], "auc", row["auc"], format_value("auc", row["auc"]),
-            f"The best possible here is {format_value('auc', oracle_auc)}.")
+    _metric(cols[0], "auc", row["auc"], f"{row['auc']:.3f}",
+            f"The best possible here is {oracle_auc:.3f}.")
     if pd.notna(oracle_auc):
         cols[1].metric(
             "AUC / best possible", format_value("parked_share", row["auc"] / oracle_auc),
@@ -123,7 +133,10 @@ with ui.guard("The distance-model page"):
         "Checked": ["yes" if c else "too few people" for c in groups["checked"]],
         "Within 0.95-1.05": ["yes" if w else "no" for w in groups["within_target"]],
     })
-    ui.table(shown)
+    checked = groups["checked"].astype(bool).to_numpy()
+    ui.table(shown[checked], caption="Groups large enough to be checked.")
+    with st.expander(f"Every group ({len(shown)}), including those too small to check"):
+        ui.table(shown)
     by_options = list(recipe.CHARACTERISTICS)
     state.seed("distance_by", scn.distance.by)
     by = st.selectbox(

@@ -156,13 +156,18 @@ with ui.guard("The fairer-tariff optimiser"):
             + ". Loosen a limit (a larger budget, a higher cap) or accept the shortfall.",
             icon=":material/warning:",
         )
-    jobs = format_change("additional_jobs", p["additional_jobs"] - b["additional_jobs"])
-    spend = format_change("government_spend", p["government_spend"] - b["government_spend"])
+    d_jobs = p["additional_jobs"] - b["additional_jobs"]
+    d_spend = p["government_spend"] - b["government_spend"]
+    jobs = (f"{abs(d_jobs):,.0f} {'more' if d_jobs > 0 else 'fewer'} additional jobs"
+            if abs(d_jobs) >= 0.5 else "as many additional jobs")
+    spend = (f"{format_value('government_spend', abs(d_spend), compact=True)} "
+             f"{'more' if d_spend > 0 else 'less'} government spend"
+             if abs(d_spend) >= 0.5 else "the same government spend")
+    worst_b = format_value("worst_parked_share", b["worst_parked_share"])
+    worst_p = format_value("worst_parked_share", p["worst_parked_share"])
     st.info(
-        f"Against {result.baseline.name}: the worst parked share in any payment group or "
-        f"decile goes from {format_value('worst_parked_share', b['worst_parked_share'])} to "
-        f"{format_value('worst_parked_share', p['worst_parked_share'])}; additional jobs "
-        f"{jobs or 'unchanged'}; government spend {spend or 'unchanged'}.",
+        f"Against {result.baseline.name}, the proposal brings the worst parked share in any "
+        f"payment group or decile from {worst_b} to {worst_p}, with {jobs}, at {spend}.",
         icon=":material/summarize:",
     )
     cols = st.columns(4)

@@ -36,6 +36,7 @@ from pbr_fairness.reporting.sentences import (
     change_sentence,
     contract_changes,
     provider_changes,
+    setting_text,
     structural_changes,
 )
 from pbr_fairness.reporting.sources import contract_sources, parameter_sources
@@ -79,6 +80,7 @@ __all__ = [
     "read_contract",
     "renamed",
     "results_csv",
+    "setting_text",
     "slim_result",
     "structural_changes",
     "tariff_display",

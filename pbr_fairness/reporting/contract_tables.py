@@ -30,7 +30,7 @@ TARIFF_COLUMNS: tuple[str, ...] = (
 )
 
 
-def tariff_labels(contract: Contract) -> dict[str, str]:
+def tariff_labels(contract: Contract, *, short: bool = False) -> dict[str, str]:
     """Return each tariff key of a contract with its label for people.
 
     Payment groups carry their names (``"PG7 ESA ex-IB"``); bands are numbered from the
@@ -40,6 +40,8 @@ def tariff_labels(contract: Contract) -> dict[str, str]:
     Parameters
     ----------
     contract : Contract
+    short : bool, default False
+        Short band labels for narrow columns (the tariff editor).
 
     Returns
     -------
@@ -60,9 +62,9 @@ def tariff_labels(contract: Contract) -> dict[str, str]:
         return {k: group_label(k) if contract.basis == "payment_group" else k for k in keys}
     out = {}
     for i, (key, band) in enumerate(zip(keys, bands, strict=True)):
-        text = band_label(i, len(bands), band.min_distance, band.max_distance)
+        text = band_label(i, len(bands), band.min_distance, band.max_distance, short=short)
         own = band.label or ""
-        if own and not own.lower().startswith("band "):
+        if own and not own.lower().startswith("band ") and not short:
             text = f"{text} - {own}"
         out[key] = text
     return out

@@ -1,8 +1,8 @@
 """Plain-language sentences: what a change to a contract or a provider does.
 
 Each result the app shows opens with one sentence, as PolicyEngine leads with one:
-*"Raising PG7 ESA ex-IB's job-outcome fee from £3,500 to £5,000: 8.1 points fewer PG7 ESA
-ex-IB participants parked, 12 more additional jobs, at £1.2m more government spend."*
+*"Raising PG7 ESA ex-IB's job-outcome fee from £3,500 to £5,000: 8.1 points fewer people
+parked in PG7 ESA ex-IB, 12 more additional jobs, at £1.2m more government spend."*
 :func:`change_sentence` writes it from the two contracts, the two provider settings and the
 two results; :func:`structural_changes` lists in words what a proposed tariff changes in the
 structure of the fees (fees set to zero, triggers moved, a new basis).
@@ -24,6 +24,7 @@ __all__ = [
     "change_sentence",
     "contract_changes",
     "provider_changes",
+    "setting_text",
     "structural_changes",
 ]
 
@@ -88,7 +89,8 @@ def provider_changes(
     return out
 
 
-def _setting(value: float, unit: str) -> str:
+def setting_text(value: float, unit: str) -> str:
+    """Write a provider setting's value with its unit (``£25``, ``30 hours``, ``0.3``)."""
     if unit == "GBP":
         return format_value("cost_per_hour", value, unit="GBP")
     if unit == "hours":
@@ -106,7 +108,7 @@ def _cause(fees: Sequence[tuple[str, float, float]], settings: Sequence[Any]) ->
         )
     for words, old, new, unit in settings:
         verb = "Raising" if new > old else "Lowering"
-        parts.append(f"{verb} {words} from {_setting(old, unit)} to {_setting(new, unit)}")
+        parts.append(f"{verb} {words} from {setting_text(old, unit)} to {setting_text(new, unit)}")
     if not parts:
         return ""
     lowered = [parts[0]] + [p[0].lower() + p[1:] for p in parts[1:]]
@@ -132,7 +134,7 @@ def _group_effect(result: Any, baseline: Any) -> str | None:
     if abs(d) < 0.0005:
         return None
     more = "fewer" if d < 0 else "more"
-    return f"{100 * abs(d):.1f} points {more} of {group_label(g)} participants parked"
+    return f"{100 * abs(d):.1f} points {more} people parked in {group_label(g)}"
 
 
 def change_sentence(
