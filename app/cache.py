@@ -4,6 +4,10 @@ Each function here caches one call of :mod:`pbr_fairness.recipes` (or of the lib
 small hashable keys: ``st.cache_data`` for data and results, ``st.cache_resource`` for the
 fitted model and prepared populations. The rules (which caseload, which model, whether a
 prediction is needed, how the optimiser is set up) live in the library.
+
+The audit's, the distance model's and the optimiser's parts of the library are imported by
+the functions that use them, so that the Home page and the designer (the first pages a
+commissioner opens) do not wait for LightGBM, SHAP and the statistics stack to load.
 """
 
 from __future__ import annotations
@@ -11,31 +15,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
-from pbr_fairness import plots
-from pbr_fairness.audit import AuditResult
 from pbr_fairness.contracts import Contract, contract_to_yaml, load_contract
-from pbr_fairness.distance import DistanceModel, explain
 from pbr_fairness.recipes import (
     AppData,
     DesignerRun,
     find_prepared,
-    optimise_for_state,
     population_key,
     prepare_run_population,
     simulate_run,
 )
-from pbr_fairness.recipes import audit as audit_recipe
-from pbr_fairness.recipes import distance as distance_recipe
 from pbr_fairness.recipes.prepared import caseload_identity
 from pbr_fairness.reporting import parameter_sources, read_contract
 from pbr_fairness.scenario import TariffState
 from pbr_fairness.simulation import ProviderSettings, SimulationResult
-from pbr_fairness.tariffs import TariffResult
+
+if TYPE_CHECKING:
+    from pbr_fairness.audit import AuditResult
+    from pbr_fairness.distance import DistanceModel
+    from pbr_fairness.tariffs import TariffResult
 
 
 def data() -> AppData:
@@ -74,7 +76,9 @@ def sample_caseload_bytes() -> bytes:
 @st.cache_data(show_spinner="Making a demonstration caseload...", max_entries=1)
 def parking_demo_bytes() -> bytes:
     """Return the synthetic caseload in which P3 parks and P5 creams (CSV bytes)."""
-    return AppData.parking_demo_csv()
+    from pbr_fairness.recipes.audit import parking_demo_csv
+
+    return parking_demo_csv()
 
 
 @st.cache_data(show_spinner="Generating held-out people to test the model on...", max_entries=2)
@@ -97,6 +101,8 @@ def generator_sources() -> pd.DataFrame:
 # ----------------------------------------------------------------------------- model
 @st.cache_resource(show_spinner="Loading the distance model...", max_entries=2)
 def _model(directory: str) -> DistanceModel:
+    from pbr_fairness.distance import DistanceModel
+
     return DistanceModel.load(directory)
 
 
@@ -107,7 +113,9 @@ def model() -> DistanceModel:
 
 @st.cache_data(show_spinner="Predicting each person's chances...", max_entries=4)
 def _predicted(caseload_id: str, key: str, directory: str) -> Any:
-    return distance_recipe.predicted_chances(_model(directory), caseload(key))
+    from pbr_fairness.recipes.distance import predicted_chances
+
+    return predicted_chances(_model(directory), caseload(key))
 
 
 def predicted(key: str = "default") -> Any:
@@ -186,6 +194,8 @@ def simulate(run: DesignerRun, *, mode: str = "expected", seed: int = 20110601) 
 @st.cache_data(show_spinner=False, max_entries=8)
 def upload_columns(blob: bytes, name: str) -> list[str]:
     """Return the column names of an uploaded table without validating it."""
+    from pbr_fairness.recipes import audit as audit_recipe
+
     return audit_recipe.upload_columns(blob, name)
 
 
@@ -194,6 +204,8 @@ def unmatched_values(
     blob: bytes, name: str, mapping: tuple[tuple[str, str], ...], dropped: tuple[str, ...]
 ) -> pd.DataFrame:
     """Return the values of categorical columns the schema does not know."""
+    from pbr_fairness.recipes import audit as audit_recipe
+
     return audit_recipe.unmatched_values(blob, name, dict(mapping), dropped)
 
 
@@ -206,6 +218,8 @@ def read_upload(
     recodes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
 ) -> pd.DataFrame:
     """Read and validate an uploaded caseload from its bytes (never written to disk)."""
+    from pbr_fairness.recipes import audit as audit_recipe
+
     return audit_recipe.read_upload(
         blob, name, dict(mapping), dropped, {c: dict(t) for c, t in recodes}
     )
@@ -224,6 +238,8 @@ def audit(
     correction: str,
 ) -> AuditResult:
     """Audit an uploaded caseload (the audit page's one library call)."""
+    from pbr_fairness.recipes import audit as audit_recipe
+
     frame = read_upload(blob, name, mapping, dropped, recodes)
     return audit_recipe.audit_upload(
         frame,
@@ -253,12 +269,16 @@ def audit_json(*config: Any) -> str:
 @st.cache_data(show_spinner=False, max_entries=4)
 def audit_figures(*config: Any) -> dict[str, Any]:
     """Return the audit's figures by tab name (funnel, parking, creaming)."""
+    from pbr_fairness import plots
+
     return plots.audit_figures(audit(*config))
 
 
 # ----------------------------------------------------------------------------- distance model
 @st.cache_data(show_spinner="Scoring the model on held-out people...", max_entries=2)
 def _evaluation(directory: str, n: int) -> Any:
+    from pbr_fairness.recipes import distance as distance_recipe
+
     return distance_recipe.model_evaluation(_model(directory), evaluation_caseload())
 
 
@@ -270,6 +290,8 @@ def model_evaluation() -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _calibration(directory: str, n: int, characteristic: str) -> pd.DataFrame:
+    from pbr_fairness.recipes import distance as distance_recipe
+
     return distance_recipe.calibration_by(_model(directory), evaluation_caseload(), characteristic)
 
 
@@ -285,6 +307,8 @@ EXPLAINED_PEOPLE = 2_000
 
 @st.cache_resource(show_spinner="Computing SHAP explanations...", max_entries=2)
 def _explanation(directory: str, n: int) -> Any:
+    from pbr_fairness.distance import explain
+
     return explain(_model(directory), evaluation_caseload().head(EXPLAINED_PEOPLE))
 
 
@@ -296,6 +320,8 @@ def explanation() -> Any:
 
 @st.cache_data(show_spinner="Computing the fairness report (bootstrap)...", max_entries=2)
 def _fairness(directory: str, n: int) -> pd.DataFrame:
+    from pbr_fairness.recipes import distance as distance_recipe
+
     return distance_recipe.fairness_table(_model(directory), evaluation_caseload())
 
 
@@ -318,6 +344,8 @@ def optimise(state: TariffState, provider: ProviderSettings, progress: Any = Non
     Streamlit cannot replay page elements from a cached function; the store keeps the last
     few results, keyed on the settings, as ``st.cache_data`` would.
     """
+    from pbr_fairness.recipes.tariff import optimise_for_state
+
     d = data()
     settings = state.model_copy(update={"run": True})
     key = (d.caseload_id(), settings, tuple(sorted(provider.to_dict().items())),

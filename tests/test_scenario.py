@@ -24,11 +24,10 @@ from pbr_fairness.recipes import (
     prepare_results,
     simulate_run,
     simulate_scenario,
-    tariff_checks,
-    tariff_constraints,
 )
 from pbr_fairness.recipes import audit as audit_recipe
 from pbr_fairness.recipes.prepared import load_result, save_result
+from pbr_fairness.recipes.tariff import tariff_checks, tariff_constraints
 from pbr_fairness.scenario import (
     ContractChoice,
     Scenario,

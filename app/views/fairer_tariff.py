@@ -16,7 +16,7 @@ from pbr_fairness import plots, reporting
 from pbr_fairness.contracts import PRESETS, contract_to_yaml
 from pbr_fairness.engine import needs_prediction
 from pbr_fairness.labels import format_change, format_value, measure
-from pbr_fairness.recipes import tariff_checks
+from pbr_fairness.recipes.tariff import tariff_checks
 from pbr_fairness.scenario import ContractChoice, provider_settings
 from pbr_fairness.tariffs import OBJECTIVES
 

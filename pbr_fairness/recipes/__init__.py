@@ -14,6 +14,9 @@ reaches the same numbers without Streamlit:
   inputs, in words;
 - :mod:`~pbr_fairness.recipes.prepared`: results prepared on disk by ``make prepare``,
   keyed by their inputs.
+
+The package imports only what the designer needs (the audit, model and tariff recipes are
+imported from their modules), so that the designer's first page appears quickly.
 """
 
 from __future__ import annotations
@@ -29,26 +32,16 @@ from pbr_fairness.recipes.designer import (
     simulate_scenario,
 )
 from pbr_fairness.recipes.prepared import find_prepared, prepare_results
-from pbr_fairness.recipes.tariff import (
-    TariffCheck,
-    optimise_for_state,
-    tariff_checks,
-    tariff_constraints,
-)
 
 __all__ = [
     "BASELINE_PREFIX",
     "AppData",
     "DesignerRun",
-    "TariffCheck",
     "designer_runs",
     "find_prepared",
-    "optimise_for_state",
     "population_key",
     "prepare_results",
     "prepare_run_population",
     "simulate_run",
     "simulate_scenario",
-    "tariff_checks",
-    "tariff_constraints",
 ]

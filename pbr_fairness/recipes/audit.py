@@ -19,21 +19,23 @@ from typing import Any
 
 import pandas as pd
 
-from pbr_fairness.audit import AuditResult, audit_caseload
+from pbr_fairness.audit import AuditResult, audit_caseload, make_audit_scenario
 from pbr_fairness.audit.audit import REQUIRED_COLUMNS as AUDIT_REQUIRED
 from pbr_fairness.caseload import apply_mapping, read_caseload, read_table
-from pbr_fairness.caseload.schema import COLUMNS
+from pbr_fairness.caseload.schema import COLUMNS, TRUTH_COLUMNS
 from pbr_fairness.errors import InputError, Problem
 
 __all__ = [
     "AUDIT_SEED",
     "CATEGORIES",
+    "DEMO_SCENARIO",
     "EXPECTED_COLUMN",
     "REQUIRED",
     "MappingStatus",
     "audit_upload",
     "in_app_words",
     "mapping_status",
+    "parking_demo_csv",
     "read_upload",
     "recode_values",
     "suggest_value",
@@ -49,6 +51,8 @@ EXPECTED_COLUMN = "expected_p"
 REQUIRED: tuple[str, ...] = tuple(
     dict.fromkeys([*(c.name for c in COLUMNS if c.required), *AUDIT_REQUIRED])
 )
+#: The audit page's demonstration: synthetic providers of which P3 parks and P5 creams.
+DEMO_SCENARIO: dict[str, int] = {"n_per_provider": 2000, "providers": 6, "rng": 2011}
 #: Allowed values of each categorical schema column.
 CATEGORIES: dict[str, tuple[str, ...]] = {
     c.name: c.categories for c in COLUMNS if c.kind == "category" and c.categories
@@ -75,6 +79,16 @@ _SPELLINGS: dict[str, dict[str, str]] = {
         "income support": "IS",
     },
 }
+
+
+def parking_demo_csv() -> bytes:
+    """Return a synthetic caseload (CSV) in which P3 parks and P5 creams."""
+    d = DEMO_SCENARIO
+    frame = make_audit_scenario(
+        n_per_provider=d["n_per_provider"], providers=d["providers"], rng=d["rng"]
+    )
+    keep = [c for c in frame.columns if c not in TRUTH_COLUMNS or c == "true_p_observable"]
+    return frame[keep].to_csv(index=False).encode("utf-8")
 
 
 def _fold(value: object) -> str:

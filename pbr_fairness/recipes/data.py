@@ -2,9 +2,9 @@
 
 :class:`AppData` says where each lives and how to get it: the default caseload is the file
 ``make prepare`` writes when it is there, else a smaller one generated in memory (a test or
-a demo can force a size); the audit's sample and the parking demonstration are shipped or
-generated; the distance model is ``models/default`` unless another folder is named. The
-app only caches what these functions return.
+a demo can force a size); the audit's sample is shipped; the distance model is
+``models/default`` unless another folder is named. The app only caches what these
+functions return.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from pbr_fairness.audit import make_audit_scenario
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.caseload.io import read_caseload
-from pbr_fairness.caseload.schema import TRUTH_COLUMNS
 from pbr_fairness.prepare import (
     DEFAULT_PROVIDERS,
     DEFAULT_SEED,
@@ -32,7 +30,6 @@ from pbr_fairness.prepare import (
 
 __all__ = [
     "CASELOAD_KEYS",
-    "DEMO_SCENARIO",
     "ENV_CASELOAD_N",
     "ENV_EVALUATION_N",
     "ENV_MODEL_DIR",
@@ -53,9 +50,6 @@ FALLBACK_N = 50_000
 CASELOAD_KEYS: tuple[str, ...] = ("default", "sample")
 #: Held-out synthetic people the model page evaluates on (a seed the model never saw).
 EVALUATION_CASELOAD: dict[str, int] = {"n": 20_000, "rng": 7, "providers": 4}
-#: The audit page's demonstration: synthetic providers of which P3 parks and P5 creams.
-DEMO_SCENARIO: dict[str, int] = {"n_per_provider": 2000, "providers": 6, "rng": 2011}
-
 
 def _int(value: str | None) -> int | None:
     text = (value or "").strip()
@@ -161,16 +155,6 @@ class AppData:
         """Return the held-out synthetic people the model page scores the model on."""
         f = EVALUATION_CASELOAD
         return make_caseload(self.evaluation_n, rng=f["rng"], providers=f["providers"])
-
-    @staticmethod
-    def parking_demo_csv() -> bytes:
-        """Return a synthetic caseload (CSV) in which P3 parks and P5 creams."""
-        d = DEMO_SCENARIO
-        frame = make_audit_scenario(
-            n_per_provider=d["n_per_provider"], providers=d["providers"], rng=d["rng"]
-        )
-        keep = [c for c in frame.columns if c not in TRUTH_COLUMNS or c == "true_p_observable"]
-        return frame[keep].to_csv(index=False).encode("utf-8")
 
     # ------------------------------------------------------------------ model
     @property

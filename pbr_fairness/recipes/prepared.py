@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,9 @@ import pandas as pd
 
 from pbr_fairness import __version__
 from pbr_fairness.contracts import Contract
-from pbr_fairness.distance import DistanceModel
 from pbr_fairness.prepare import DEFAULT_PROVIDERS, DEFAULT_SEED
 from pbr_fairness.recipes.data import FALLBACK_N, AppData
 from pbr_fairness.recipes.designer import DesignerRun, designer_runs, simulate_run
-from pbr_fairness.recipes.distance import predicted_chances
 from pbr_fairness.scenario import Scenario
 from pbr_fairness.simulation import ProviderSettings, SimulationResult
 
@@ -218,7 +217,12 @@ def find_prepared(
     return load_result(prepared_dir(data.root) / key)
 
 
-def prepare_results(data: AppData, scenario: Scenario | None = None) -> list[Path]:
+def prepare_results(
+    data: AppData,
+    scenario: Scenario | None = None,
+    *,
+    predict: Callable[[pd.DataFrame], Any] | None = None,
+) -> list[Path]:
     """Simulate a scenario's designer runs on the default caseload and store them.
 
     ``make prepare`` calls this for the default scenario, so that the designer's first
@@ -229,6 +233,9 @@ def prepare_results(data: AppData, scenario: Scenario | None = None) -> list[Pat
     data : AppData
     scenario : Scenario, optional
         Default: the default scenario.
+    predict : callable, optional
+        ``predict(caseload)`` -> predicted chances, for runs that need them (skipped
+        without it).
 
     Returns
     -------
@@ -247,8 +254,8 @@ def prepare_results(data: AppData, scenario: Scenario | None = None) -> list[Pat
         return []
     caseload = data.load_caseload("default")
     predicted = None
-    if any(r.needs_prediction for r in todo.values()) and data.model_available():
-        predicted = predicted_chances(DistanceModel.load(data.model_folder), caseload)
+    if any(r.needs_prediction for r in todo.values()) and predict is not None:
+        predicted = predict(caseload)
     written = []
     for key, run in todo.items():
         if run.needs_prediction and predicted is None:
@@ -259,22 +266,3 @@ def prepare_results(data: AppData, scenario: Scenario | None = None) -> list[Pat
         written.append(save_result(result, prepared_dir(data.root) / key))
     return written
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``python -m pbr_fairness.recipes`` (``make prepare`` does, after the data).
-
-    Simulates the default scenario on the prepared default caseload and stores the result.
-
-    Returns
-    -------
-    int
-        Exit code (0; nothing to do when the default caseload is not prepared).
-    """
-    logging.basicConfig(level=logging.INFO, format="prepare: %(message)s")
-    data = AppData.from_environment({})
-    if not data.uses_file:
-        log.info("no default caseload file (%s): no results prepared", data.caseload_file)
-        return 0
-    written = prepare_results(data)
-    log.info("prepared results: %s", ", ".join(str(p) for p in written) or "all present")
-    return 0
