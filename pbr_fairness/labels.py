@@ -15,7 +15,8 @@ Formats by unit:
   :data:`SUPPRESSED_LEGEND`).
 
 Distance from work runs one way everywhere: band 1 and decile 1 are the **furthest** from
-work (the lowest chance of a job), as :func:`band_label` and :func:`decile_label` write them.
+work (the lowest chance of a job), as :func:`decile_label` and
+:func:`pbr_fairness.distance.band_label` (the one band label) write them.
 
 Examples
 --------
@@ -52,7 +53,6 @@ __all__ = [
     "SUPPRESSED_LEGEND",
     "Measure",
     "Unit",
-    "band_label",
     "breakdown_label",
     "category_label",
     "column_descriptions",
@@ -597,60 +597,6 @@ def decile_label(decile: int | str) -> str:
     d = int(match.group(1))
     where = {1: " (furthest from work)", 10: " (closest to work)"}.get(d, "")
     return f"Decile {d}{where}"
-
-
-def _percent_edge(x: float) -> str:
-    v = 100 * x
-    return f"{v:.0f}%" if abs(v - round(v)) < 0.05 else f"{v:.1f}%"
-
-
-def band_label(
-    index: int, n_bands: int, min_distance: float, max_distance: float, *, short: bool = False
-) -> str:
-    """Label a band of predicted distance: band 1 is the furthest from work.
-
-    Contract files list bands in increasing order of distance (the first band is the
-    closest to work); people read them the other way round, as deciles are: band 1 holds
-    those with the lowest predicted chance of a job. Every label carries its range of
-    predicted chance.
-
-    Parameters
-    ----------
-    index : int
-        Position of the band in the contract file (0 = the closest to work).
-    n_bands : int
-        Number of bands.
-    min_distance, max_distance : float
-        The band's range of distance (``1 - predicted chance``).
-    short : bool, default False
-        A short form for narrow columns (``"Band 1 (furthest): 0% to 16%"``).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> band_label(0, 10, 0.0, 0.55)
-    'Band 10 of 10 (closest to work): predicted chance 45% to 100%'
-    >>> band_label(9, 10, 0.84, 1.0)
-    'Band 1 of 10 (furthest from work): predicted chance 0% to 16%'
-    >>> band_label(9, 10, 0.84, 1.0, short=True)
-    'Band 1 (furthest): 0% to 16%'
-    """
-    number = n_bands - index
-    where = ""
-    if number == 1:
-        where = " (furthest)" if short else " (furthest from work)"
-    elif number == n_bands:
-        where = " (closest)" if short else " (closest to work)"
-    low, high = 1.0 - max_distance, 1.0 - min_distance
-    if short:
-        return f"Band {number}{where}: {_percent_edge(low)} to {_percent_edge(high)}"
-    return (
-        f"Band {number} of {n_bands}{where}: predicted chance "
-        f"{_percent_edge(low)} to {_percent_edge(high)}"
-    )
 
 
 def breakdown_label(breakdown: str) -> str:

@@ -247,7 +247,7 @@ def test_designer_band_preset_and_model_knowledge() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "band 1 = furthest from work" in _texts(at)
     labels = at.data_editor[0].value["label"].tolist()
-    assert labels[0].startswith("Band 1 (furthest): 0%")
+    assert labels[0].startswith("Band 1 (furthest): chance below")
     at.radio(key="provider_knows").set_value("model").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any(m.delta for m in at.metric)  # a different contract from the baseline
@@ -325,7 +325,7 @@ def test_fairer_tariff_page_runs_and_opens_in_designer() -> None:
     assert len(overall) <= 12  # summarised; the detail is behind expanders
     assert "Government spend (£)" in set(overall["Measure"])
     proposed = _table_with(at, "Group or band", "Job-outcome fee (£)")
-    assert proposed["Group or band"].iloc[0].startswith("Band 1 of")
+    assert proposed["Group or band"].iloc[0].startswith("Band 1 (furthest from work): chance")
     assert "furthest from work" in proposed["Group or band"].iloc[0]
     assert _scenario(at).tariff.run
     at.button(key="tariff_open").click().run()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,15 +52,22 @@ def test_one_direction_of_distance() -> None:
     # band 1 and decile 1 are the furthest from work everywhere
     assert labels.decile_label("D1").endswith("(furthest from work)")
     assert labels.decile_label("D10").endswith("(closest to work)")
-    n = 5
-    edges = np.linspace(0, 1, n + 1)
-    texts = [labels.band_label(i, n, edges[i], edges[i + 1]) for i in range(n)]
-    assert texts[-1].startswith("Band 1 of 5 (furthest from work): predicted chance 0% to 20%")
-    assert texts[0].startswith("Band 5 of 5 (closest to work): predicted chance 80% to 100%")
     bands = load_contract("distance_bands_example")
     shown = reporting.tariff_table(bands, furthest_first=True)
     names = reporting.tariff_labels(bands)
-    assert names[shown["tariff"].iloc[0]].startswith("Band 1 of")
+    assert names[shown["tariff"].iloc[0]] == "Band 1 (furthest): chance below 7%"
+    assert names[shown["tariff"].iloc[-1]] == "Band 5 (closest): chance 40% or more"
+    # the optimiser's contracts carry the same labels in their YAML
+    from pbr_fairness.tariffs.proposal import band_contract
+
+    t = bands.tariffs["closest"]
+    proposal = band_contract("p", "d", [0.0, 0.6, 0.85, 1.0], [t, t, t], minimum_hours=None,
+                             window_months=24, reason="test")
+    assert [b.label for b in proposal.spec.bands] == [
+        "Band 3 (closest to work): chance 40% or more",
+        "Band 2: chance 15% to 40%",
+        "Band 1 (furthest from work): chance below 15%",
+    ]
 
 
 def test_format_table_merges_intervals_and_marks_suppressed_cells() -> None:

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.contracts import Contract, ContractSpec, Tariff
+from pbr_fairness.distance import band_label
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.labels import band_label, group_label
+from pbr_fairness.labels import group_label
 
 __all__ = ["TARIFF_COLUMNS", "contract_from_table", "tariff_labels", "tariff_table"]
 
@@ -54,19 +55,25 @@ def tariff_labels(contract: Contract, *, short: bool = False) -> dict[str, str]:
     >>> tariff_labels(load_contract("work_programme_2011"))["PG7"]
     'PG7 ESA ex-IB'
     >>> list(tariff_labels(load_contract("distance_bands_example")).values())[0]
-    'Band 5 of 5 (closest to work): predicted chance 40% to 100% - closest'
+    'Band 5 (closest): chance 40% or more'
     """
     keys = list(contract.tariffs)
     bands = contract.spec.bands
     if bands is None:
         return {k: group_label(k) if contract.basis == "payment_group" else k for k in keys}
+    edges = [b.min_distance for b in bands[1:]]
+    n = len(bands)
     out = {}
     for i, (key, band) in enumerate(zip(keys, bands, strict=True)):
-        text = band_label(i, len(bands), band.min_distance, band.max_distance, short=short)
+        number = n - i  # the file lists bands closest first; band 1 is the furthest
         own = band.label or ""
-        if own and not own.lower().startswith("band ") and not short:
-            text = f"{text} - {own}"
-        out[key] = text
+        if own and not own.lower().startswith("band "):
+            name: str | None = own
+        elif short and n > 1:
+            name = "furthest" if number == 1 else "closest" if number == n else None
+        else:
+            name = None
+        out[key] = band_label(number, edges, name=name)
     return out
 
 

@@ -403,5 +403,5 @@ def test_fairer_tariff_opens_in_the_designer(page, app_url, screenshots) -> None
     _no_exception(page)
     first = page.locator("[data-testid='glide-cell-0-0']")  # the editor's accessible table
     first.wait_for(state="attached")
-    assert first.inner_text().startswith("Band 1 (furthest): 0%")
+    assert first.inner_text().startswith("Band 1 (furthest): chance below")
     _shot(page, screenshots / "designer_with_proposal.png")
