@@ -269,9 +269,9 @@ def audit_json(*config: Any) -> str:
 @st.cache_data(show_spinner=False, max_entries=4)
 def audit_figures(*config: Any) -> dict[str, Any]:
     """Return the audit's figures by tab name (funnel, parking, creaming)."""
-    from pbr_fairness import plots
+    from pbr_fairness.plots.audit import audit_figures
 
-    return plots.audit_figures(audit(*config))
+    return audit_figures(audit(*config))
 
 
 # ----------------------------------------------------------------------------- distance model

@@ -15,8 +15,10 @@ Formats by unit:
   :data:`SUPPRESSED_LEGEND`).
 
 Distance from work runs one way everywhere: band 1 and decile 1 are the **furthest** from
-work (the lowest chance of a job), as :func:`decile_label` and
-:func:`pbr_fairness.distance.band_label` (the one band label) write them.
+work (the lowest chance of a job), as :func:`band_label` and :func:`decile_label` write them.
+:func:`band_label` writes exactly what :func:`pbr_fairness.distance.band_label` writes (a
+test holds the two together); it lives here too so that tables and reports can label bands
+without loading the model's machine-learning stack.
 
 Examples
 --------
@@ -53,6 +55,7 @@ __all__ = [
     "SUPPRESSED_LEGEND",
     "Measure",
     "Unit",
+    "band_label",
     "breakdown_label",
     "category_label",
     "column_descriptions",
@@ -597,6 +600,69 @@ def decile_label(decile: int | str) -> str:
     d = int(match.group(1))
     where = {1: " (furthest from work)", 10: " (closest to work)"}.get(d, "")
     return f"Decile {d}{where}"
+
+
+def _chance_digits(chances: Sequence[float]) -> int:
+    """Fewest decimals (0-2) that keep distinct cut-points distinct as percentages."""
+    distinct = sorted(set(chances))
+    for digits in range(3):
+        if len({round(100 * c, digits) for c in distinct}) == len(distinct):
+            return digits
+    return 2
+
+
+def band_label(
+    band: int, edges: Sequence[float], *, name: str | None = None, digits: int | None = None
+) -> str:
+    """Label a band of predicted distance with its range of chance; band 1 is the furthest.
+
+    Parameters
+    ----------
+    band : int
+        Band number, ``1..len(edges) + 1`` (1 = furthest from work, lowest chance).
+    edges : sequence of float
+        Interior cut-points on distance (``1 - chance``), increasing (a contract's band
+        edges without the outer 0 and 1).
+    name : str, optional
+        Name in brackets (default: "furthest from work" for band 1, "closest to work" for the
+        last, none between).
+    digits : int, optional
+        Decimals of the percentages (default: the fewest, at most 2, that keep the
+        cut-points distinct).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> band_label(1, [0.55, 0.7, 0.88])
+    'Band 1 (furthest from work): chance below 12%'
+    >>> band_label(2, [0.55, 0.7, 0.88])
+    'Band 2: chance 12% to 30%'
+    >>> band_label(4, [0.55, 0.7, 0.88], name="closest")
+    'Band 4 (closest): chance 45% or more'
+    """
+    cuts = [float(x) for x in edges]
+    n = len(cuts) + 1
+    if int(band) != band or not 1 <= band <= n:
+        raise ValueError(f"band must be a whole number 1..{n}, got {band!r}")
+    b = int(band)
+    if digits is None:
+        digits = _chance_digits([1.0 - c for c in cuts])
+    if name is None and n > 1:
+        name = "furthest from work" if b == 1 else "closest to work" if b == n else None
+    head = f"Band {b}" + (f" ({name})" if name else "")
+    if n == 1:
+        return f"{head}: any chance"
+    # band b spans distances cuts[n - b - 1] .. cuts[n - b]: chances 1 - those, reversed
+    low = 1.0 - cuts[n - b] if b > 1 else None
+    high = 1.0 - cuts[n - b - 1] if b < n else None
+    if low is None:
+        return f"{head}: chance below {high:.{digits}%}"
+    if high is None:
+        return f"{head}: chance {low:.{digits}%} or more"
+    return f"{head}: chance {low:.{digits}%} to {high:.{digits}%}"
 
 
 def breakdown_label(breakdown: str) -> str:

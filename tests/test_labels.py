@@ -6,6 +6,8 @@ import re
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbr_fairness import glossary, labels, reporting
 from pbr_fairness.caseload.generator import make_caseload
@@ -68,6 +70,20 @@ def test_one_direction_of_distance() -> None:
         "Band 2: chance 15% to 40%",
         "Band 1 (furthest from work): chance below 15%",
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=st.lists(st.floats(0.01, 0.99), min_size=0, max_size=9, unique=True).map(sorted),
+    band=st.integers(1, 10),
+    name=st.sampled_from([None, "far", "closest to work"]),
+)
+def test_one_band_label_convention(edges: list[float], band: int, name: str | None) -> None:
+    from pbr_fairness.distance import band_label as model_band_label
+
+    if band > len(edges) + 1:
+        band = len(edges) + 1
+    assert labels.band_label(band, edges, name=name) == model_band_label(band, edges, name=name)
 
 
 def test_format_table_merges_intervals_and_marks_suppressed_cells() -> None:

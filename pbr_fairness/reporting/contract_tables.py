@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.contracts import Contract, ContractSpec, Tariff
-from pbr_fairness.distance import band_label
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.labels import group_label
+from pbr_fairness.labels import band_label, group_label
 
 __all__ = ["TARIFF_COLUMNS", "contract_from_table", "tariff_labels", "tariff_table"]
 
