@@ -420,6 +420,16 @@ def measure(key: str, table: str | None = None) -> Measure:
         return _TABLE_MEASURES[(table, key)]
     if key in MEASURES:
         return MEASURES[key]
+    for value, (low, high) in INTERVALS.items():
+        if key in (low, high):
+            base = measure(value, table)
+            end = "Lower" if key == low else "Upper"
+            return Measure(
+                key,
+                f"{base.label}: {end.lower()} 95% limit",
+                base.unit,
+                f"{end} end of the 95% interval of: {base.label.lower()}.",
+            )
     return Measure(key, key.replace("_", " ").strip().capitalize() or key, "ratio", "")
 
 
@@ -799,6 +809,18 @@ _ID_HEADINGS = {
 }
 
 
+_ID_DESCRIPTIONS = {
+    "provider_id": "The provider's identifier, as in the caseload.",
+    "payment_group": "The payment group (PG1 JSA 18-24 to PG9 JSA prison leavers).",
+    "decile": "Decile of expected chance of a job outcome (1 = furthest from work).",
+    "group": "The group of the characteristic.",
+    "characteristic": "The protected characteristic (sex, age band, disability, ethnicity).",
+    "measure": "The measure (see its label).",
+    "contract": "The contract or scenario.",
+    "breakdown": "How people are grouped.",
+}
+
+
 def _id_heading(column: str) -> str:
     return _ID_HEADINGS.get(column, measure(column).heading)
 
@@ -839,7 +861,7 @@ def column_descriptions(columns: Iterable[str], *, table: str | None = None) -> 
                 "column": c,
                 "heading": _ID_HEADINGS.get(c, m.heading),
                 "unit": "" if c in _ID_HEADINGS else m.unit,
-                "description": m.description,
+                "description": _ID_DESCRIPTIONS.get(c, m.description),
             }
         )
     return pd.DataFrame(rows, columns=["column", "heading", "unit", "description"])

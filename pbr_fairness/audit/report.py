@@ -19,7 +19,14 @@ import pandas as pd
 
 from pbr_fairness.audit.statistics import Z_95, Z_998
 from pbr_fairness.audit.svg import Chart, Series, palette
-from pbr_fairness.labels import SUPPRESSED, SUPPRESSED_LEGEND, decile_label, format_value, heading
+from pbr_fairness.labels import (
+    SUPPRESSED,
+    SUPPRESSED_LEGEND,
+    column_descriptions,
+    decile_label,
+    format_value,
+    heading,
+)
 
 if TYPE_CHECKING:
     from pbr_fairness.audit.audit import AuditResult
@@ -44,7 +51,10 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
-    """Write every table of an audit as ``<name>.csv`` into ``directory`` (created).
+    """Write every table of an audit as ``audit_<name>.csv`` into ``directory`` (created).
+
+    Beside them, ``audit_columns.csv`` describes every column of every file (heading, unit
+    and meaning, from :mod:`pbr_fairness.labels`).
 
     Returns
     -------
@@ -54,9 +64,16 @@ def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    described = []
     for name, table in result.tables.items():
         path = out / f"audit_{name}.csv"
         _neutralise(table).to_csv(path, index=False)
+        paths.append(path)
+        columns = column_descriptions([str(c) for c in table.columns], table=name)
+        described.append(columns.assign(file=path.name)[["file", *columns.columns]])
+    if described:  # what each column of each file holds, from pbr_fairness.labels
+        path = out / "audit_columns.csv"
+        _neutralise(pd.concat(described, ignore_index=True)).to_csv(path, index=False)
         paths.append(path)
     return paths
 
