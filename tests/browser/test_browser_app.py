@@ -316,7 +316,7 @@ def test_every_number_in_the_designers_and_tariffs_tables_is_formatted(
         _wait_idle(page)
     cells = _table_cells(page)
     _assert_formatted(cells)
-    assert any(c.startswith("Band 1 of 10 (furthest from work)") for c in cells)
+    assert any(c.startswith("Band 1 (furthest from work): chance below") for c in cells)
     _shot(page, screenshots / "fairer_tariff_tables_open.png")
 
 
