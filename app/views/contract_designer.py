@@ -47,7 +47,12 @@ PROVIDER_LABELS = {
     "information_noise": ("Provider's uncertainty about each person's chances", 0.1,
                           "Provider's uncertainty"),
     "mission_weight": ("Mission weight (0 = pure profit, 1 = planner)", 0.1, "Mission weight"),
+    "contact_hours": ("Hours of regular contact in the minimum service", 1.0, ""),
+    "fixed_cost_per_person": ("Fixed cost per participant (£)", 10.0, ""),
+    "discount_rate": ("Provider's yearly discount rate (0.08 = 8%)", 0.01, ""),
 }
+#: Settings between 0 and 1.
+UNIT_INTERVAL = ("mission_weight", "discount_rate")
 STARTS = {"preset": "A preset", "file": "A contract file (YAML)",
           "proposal": "The fairer tariff's proposal"}
 BY_GROUP = ("parked_share", "hours_per_person", "job_outcome_rate", "no_support_rate",
@@ -153,7 +158,7 @@ def _provider_section(variant: Variant, model_ok: bool) -> tuple[dict[str, float
             values[key] = float(
                 st.number_input(
                     label, min_value=0.0, step=step, key=f"provider_{key}",
-                    max_value=1.0 if key == "mission_weight" else None,
+                    max_value=1.0 if key in UNIT_INTERVAL else None,
                     help=_provider_help(key),
                 )
             )

@@ -43,6 +43,9 @@ PROVIDER_WORDS: dict[str, tuple[str, str]] = {
     "minimum_hours": ("the contractual minimum hours", "hours"),
     "information_noise": ("the provider's uncertainty", "ratio"),
     "mission_weight": ("the mission weight", "ratio"),
+    "contact_hours": ("the hours of contact in the minimum service", "hours"),
+    "fixed_cost_per_person": ("the fixed cost per participant", "GBP"),
+    "discount_rate": ("the provider's discount rate", "ratio"),
 }
 
 
