@@ -86,7 +86,7 @@ def _shot(page, path: Path) -> None:
         " return m ? m.scrollHeight : document.body.scrollHeight; }"
     )
     page.set_viewport_size({"width": width, "height": max(height, min(int(full) + 40, 9000))})
-    page.wait_for_timeout(1500)  # let charts redraw at the new size
+    page.wait_for_timeout(700)  # let charts redraw at the new size
     _charts_drawn(page)
     page.screenshot(path=str(path.with_name(path.stem + "_full.png")), full_page=True)
     page.set_viewport_size({"width": width, "height": height})
@@ -145,24 +145,38 @@ def _stable_box(page, locator) -> dict:
 
 
 def _edit_fee(page, row: int, column: int, value: str) -> None:
-    """Edit one cell of the tariff editor with the keyboard (row and column from 0)."""
+    """Edit one cell of the tariff editor with the keyboard (row and column from 0).
+
+    Tried up to three times: on a loaded machine the grid may take a moment to accept focus.
+    """
     before = page.url
     grid = page.locator("[data-testid='stDataFrame']").first
-    grid.evaluate("e => e.scrollIntoView({block: 'center'})")
-    box = _stable_box(page, grid)
-    for _ in range(3):  # the first click may only focus the grid; then a cell is selected
-        page.mouse.click(box["x"] + 60, box["y"] + 52)  # the first row's first cell
-        page.wait_for_timeout(250)
-        if page.evaluate("() => document.activeElement.getAttribute('role') === 'gridcell'"):
+    page.locator("[data-testid='glide-cell-0-0']").first.wait_for(state="attached")
+    for attempt in range(3):
+        grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+        box = _stable_box(page, grid)
+        for _ in range(5):  # the first click may only focus the grid; then a cell is selected
+            page.mouse.click(box["x"] + 60, box["y"] + 52)  # the first row's first cell
+            page.wait_for_timeout(250)
+            if page.evaluate("() => document.activeElement.getAttribute('role') === 'gridcell'"):
+                break
+        for key in ["ArrowRight"] * column + ["ArrowDown"] * row:
+            page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(400)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value, delay=30)
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_function(
+                "(b) => window.location.href !== b", arg=before, timeout=20_000 * (attempt + 1)
+            )
             break
-    for key in ["ArrowRight"] * column + ["ArrowDown"] * row:
-        page.keyboard.press(key)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(value, delay=30)
-    page.keyboard.press("Enter")
-    _address_changes(page, before)
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+    _wait_idle(page)
 
 
 def _table_cells(page) -> list[str]:
