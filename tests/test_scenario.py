@@ -192,6 +192,14 @@ def test_prepared_results_round_trip_and_are_keyed_by_their_inputs(tmp_path: Pat
     assert find_prepared(AppData(root=tmp_path, caseload_n=2001), run, mode="expected",
                          seed=Scenario().seed) is None
     assert load_result(tmp_path / "nowhere") is None
+    from pbr_fairness.recipes import prepared
+
+    old = prepared.code_digest()
+    prepared._CODE["digest"] = "another version of the engine"
+    try:
+        assert find_prepared(data, run, mode="expected", seed=Scenario().seed) is None
+    finally:
+        prepared._CODE["digest"] = old
     save_result(found, tmp_path / "copy")
     assert load_result(tmp_path / "copy").overall == found.overall
 

@@ -4,8 +4,9 @@
 writes the result under ``data/prepared/<key>/`` (tables as Parquet, the rest as JSON; never
 pickle). The key is a hash of every input that shapes the result: the caseload file's
 bytes, the contract's content, the provider settings, what the provider knows, the mode,
-the seed, the model's files when a prediction is used, and the package version and
-result format. A changed input gives another key, so a stale result is never shown.
+the seed, the model's files when a prediction is used, the library's code and parameter
+files, the package version and the result format. A changed input gives another key, so a
+stale result is never shown.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pbr_fairness.simulation import ProviderSettings, SimulationResult
 __all__ = [
     "FORMAT_VERSION",
     "caseload_identity",
+    "code_digest",
     "file_digest",
     "find_prepared",
     "load_result",
@@ -60,6 +62,26 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+_LIBRARY = Path(__file__).resolve().parent.parent
+_CODE: dict[str, str] = {}
+
+
+def code_digest() -> str:
+    """sha256 of the library's own code and parameter files (computed once per process).
+
+    Part of every key: a change to the engine, the contracts or the measures gives other keys,
+    even when the package version stays the same.
+    """
+    if "digest" not in _CODE:
+        h = hashlib.sha256()
+        for p in sorted(_LIBRARY.rglob("*")):
+            if p.suffix in (".py", ".yaml", ".json") and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(_LIBRARY)).encode())
+                h.update(p.read_bytes())
+        _CODE["digest"] = h.hexdigest()
+    return _CODE["digest"]
 
 
 def _model_digest(model_dir: Path | None) -> str | None:
@@ -106,6 +128,7 @@ def result_key(
     doc = {
         "format": FORMAT_VERSION,
         "package": __version__,
+        "code": code_digest(),
         "result_fields": fields,
         "caseload": caseload,
         "contract": contract.sha256,
