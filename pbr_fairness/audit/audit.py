@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from pbr_fairness.audit.creaming import concentration_curve, concentration_index_sorted
-from pbr_fairness.audit.disclosure import suppress_counts, suppress_long
+from pbr_fairness.audit.disclosure import GridSuppression, suppress_counts, suppress_grid
 from pbr_fairness.audit.fairness import outcome_gaps
 from pbr_fairness.audit.multiple import CORRECTIONS, adjust_pvalues
 from pbr_fairness.audit.parking import (
@@ -191,7 +191,7 @@ def _expected_probabilities(
     directory: Path | None = None
     if model is None:
         try:
-            from pbr_fairness.distance import load_default_model  # type: ignore[attr-defined]
+            from pbr_fairness.distance import load_default_model
 
             model = load_default_model()
             directory = Path(__file__).resolve().parents[2] / "models" / "default"
@@ -328,6 +328,29 @@ def _cell_table(
     return agg
 
 
+def _full_grid(
+    table: pd.DataFrame, row: str, column: str, rows: list[Any], columns: list[Any]
+) -> pd.DataFrame:
+    """Reindex a table of non-empty cells to every (row, column) pair; empty cells hold 0."""
+    full = pd.MultiIndex.from_product([rows, columns], names=[row, column])
+    out = table.set_index([row, column]).reindex(full).reset_index()
+    out["n"] = out["n"].fillna(0).astype(np.int64)
+    for c in ("observed", "expected"):
+        if c in out.columns:
+            out[c] = out[c].fillna(0.0).astype(float)
+    if "funnel_position" in out.columns:
+        out["funnel_position"] = out["funnel_position"].astype(object).where(out["n"] > 0, "")
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def _categories(values: pd.Series) -> list[Any]:
+    """Categories of a key column: its declared categories, else its sorted values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(c) for c in values.cat.categories]
+    return sorted({str(v) for v in values.dropna()})
+
+
 def _suppress(table: pd.DataFrame, mask: np.ndarray, keep: tuple[str, ...]) -> pd.DataFrame:
     out = table.copy()
     out["suppressed"] = mask
@@ -412,9 +435,9 @@ def audit_caseload(
     y = pd.to_numeric(frame["job_outcome"], errors="coerce").to_numpy(dtype=float)
     provider = frame["provider_id"].astype(str).to_numpy()
     has_hours = "support_hours" in frame.columns
-    hours = (
+    hours: np.ndarray = (
         pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
-        if has_hours else None
+        if has_hours else np.full(len(frame), np.nan)
     )
     z_alpha = float(stats.norm.ppf(1 - alpha / 2))
 
@@ -423,8 +446,11 @@ def audit_caseload(
     labels = prov["provider_id"].astype(str).tolist()
     k = len(labels)
     sup_prov = suppress_counts(prov["n"].to_numpy()[:, None], min_cell=min_cell,
+                               attributes=[prov["observed"].to_numpy()[:, None]],
                                row_totals=False, column_totals=True)
     prov_hidden = sup_prov.cells[:, 0]
+    total_hidden = bool(sup_prov.column_totals[0])
+    hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
     tables: dict[str, pd.DataFrame] = {}
     if "payment_group" in frame.columns:
         pg = _cell_table(
@@ -432,10 +458,13 @@ def audit_caseload(
                           "payment_group": frame["payment_group"].astype(str).to_numpy()}),
             y, expected, alpha,
         )
-        hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
-        mask = suppress_long(pg, row="provider_id", column="payment_group", min_cell=min_cell,
-                             hidden_rows=hidden_names)
-        mask |= pg["provider_id"].isin(hidden_names).to_numpy()
+        # A full grid: every provider with every payment group of the contract, so that the
+        # rows of a suppressed provider say nothing about who is in it.
+        pg = _full_grid(pg, "provider_id", "payment_group", labels,
+                        _categories(frame["payment_group"]))
+        mask = suppress_grid(pg, row="provider_id", column="payment_group",
+                             attributes=("observed",), attribute_margins=("r",),
+                             min_cell=min_cell, hidden_rows=hidden_names).mask
         tables["provider_payment_group"] = _suppress(pg, mask, ("provider_id", "payment_group"))
 
     # --- parking and creaming -------------------------------------------------------------
@@ -445,7 +474,7 @@ def audit_caseload(
     curves: dict[str, Any] = {}
     decile_table = None
     if has_hours:
-        threshold = minimal_support_threshold(hours, minimal_hours)
+        threshold = minimal_support_threshold(hours, minimal_hours, min_cell=min_cell)
         parked = hours <= threshold
         decile = decile_of(expected)
         decile_table = parked_share_by_decile(parked, decile, provider)
@@ -523,6 +552,65 @@ def audit_caseload(
     parking_t = pd.DataFrame(park_rows)
     creaming_t = pd.DataFrame(cream_rows)
 
+    # --- provider x decile of expected probability: one protected grid for both tables ----
+    # Observed against expected by provider x decile (methods.md section 3.2: O/E near 1 in
+    # the bottom deciles and above 1 higher up points to effort concentrated away from the
+    # hard to help), and the share on minimal support by the same cells. The far-from-work
+    # deciles of each provider are a published subtotal (the parking table's far_n), so they
+    # are protected as one.
+    dec_all = decile_of(expected)
+    deciles = list(range(1, 11))
+    pdo = _full_grid(
+        _cell_table(pd.DataFrame({"provider_id": provider, "decile": dec_all}), y, expected,
+                    alpha),
+        "provider_id", "decile", labels, deciles,
+    )
+    grid = pdo[["provider_id", "decile", "n", "observed"]].copy()
+    far_cols = list(range(1, far_deciles + 1))
+    if decile_table is not None:
+        grid = grid.merge(
+            decile_table.assign(parked=np.round(
+                decile_table["parked_share"].fillna(0.0) * decile_table["n"]))[
+                ["provider_id", "decile", "parked"]],
+            on=["provider_id", "decile"], how="left", validate="one_to_one",
+        )
+        grid["parked"] = grid["parked"].fillna(0.0)
+    dec_sup: GridSuppression = suppress_grid(
+        grid, row="provider_id", column="decile",
+        attributes=("observed",),
+        one_sided_attributes=("parked",) if decile_table is not None else (),
+        # Published margins: outcomes by provider (the provider table); minimal support by
+        # far-from-work subtotal and by decile over all providers (the "others" columns).
+        attribute_margins=("r", "cg") if decile_table is not None else ("r",),
+        min_cell=min_cell, hidden_rows=hidden_names,
+        column_groups=[far_cols] if decile_table is not None else (),
+    )
+    cell_mask = pd.Series(dec_sup.mask, index=pd.MultiIndex.from_frame(grid[["provider_id",
+                                                                              "decile"]]))
+
+    def _mask_for(t: pd.DataFrame) -> np.ndarray:
+        keys = pd.MultiIndex.from_frame(t[["provider_id", "decile"]])
+        return cell_mask.reindex(keys).fillna(True).to_numpy(dtype=bool)
+
+    # Statistics of the far-from-work group of a provider: counts and shares only where that
+    # subtotal is protected; its test only where the group has at least min_cell people.
+    far_shown = np.zeros(k, dtype=bool)
+    test_shown = np.zeros(k, dtype=bool)
+    if has_hours:
+        far_totals_hidden = any(dec_sup.column_total_hidden(d) for d in far_cols) or bool(
+            dec_sup.suppression.group_column_totals.any())
+        far_n = parking_t["far_n"].to_numpy(dtype=float)
+        for j, name in enumerate(labels):
+            far_shown[j] = not (prov_hidden[j] or far_totals_hidden
+                                or dec_sup.group_total_hidden(name))
+        test_shown = ~prov_hidden & (far_n >= min_cell)
+        parking_t.loc[~test_shown, "p_value"] = np.nan
+        parking_t.loc[~test_shown, "share_p_value"] = np.nan
+        far_only = ["far_n", "far_parked_share", "far_parked_share_others", "share_difference",
+                    "share_ci_low", "share_ci_high", "power", "n_needed"]
+        parking_t[far_only] = parking_t[far_only].astype(float)
+        parking_t.loc[~far_shown, far_only] = np.nan
+
     # --- multiple-comparison control over the family of parking and creaming tests -------
     if has_hours and k > 1:
         pv = np.concatenate([parking_t["p_value"].to_numpy(dtype=float),
@@ -547,8 +635,8 @@ def audit_caseload(
         hidden = bool(prov_hidden[j])
         reasons: list[str] = []
         flagged = False
-        park = {"slope": None, "ci": None, "p_value": None, "flag": False}
-        cream = {"index": None, "ci": None, "p_value": None, "flag": False}
+        park: dict[str, Any] = {"slope": None, "ci": None, "p_value": None, "flag": False}
+        cream: dict[str, Any] = {"index": None, "ci": None, "p_value": None, "flag": False}
         funnel = {
             "position": None, "z": None, "lower95": None, "upper95": None, "lower998": None,
             "upper998": None, "expected": None, "overdispersion_phi": disp.phi,
@@ -570,7 +658,7 @@ def audit_caseload(
                 park = {
                     "slope": float(pr["slope_difference"]),
                     "ci": [float(pr["slope_ci_low"]), float(pr["slope_ci_high"])],
-                    "p_value": float(pr["p_value"]),
+                    "p_value": float(pr["p_value"]) if test_shown[j] else None,
                     "flag": bool(pr["flag"]),
                 }
                 cream = {
@@ -579,7 +667,7 @@ def audit_caseload(
                     "p_value": float(cr["p_value"]),
                     "flag": bool(cr["flag"]),
                 }
-                if park["flag"]:
+                if park["flag"] and far_shown[j]:
                     flagged = True
                     reasons.append(
                         f"parking: {pr['far_parked_share']:.0%} of its people furthest from work"
@@ -587,6 +675,15 @@ def audit_caseload(
                         f" support (<= {threshold:.3g} hours) against"
                         f" {pr['far_parked_share_others']:.0%} of the same people at the other"
                         f" providers (adjusted p = {pr['p_adjusted']:.2g})"
+                    )
+                elif park["flag"]:
+                    flagged = True
+                    reasons.append(
+                        f"parking: its people furthest from work (bottom {far_deciles * 10}% of"
+                        f" expected probability) more often had only minimal support than the"
+                        f" same people at the other providers (adjusted p ="
+                        f" {pr['p_adjusted']:.2g}; the shares are suppressed to protect small"
+                        f" numbers)"
                     )
                 if cream["flag"]:
                     flagged = True
@@ -598,6 +695,14 @@ def audit_caseload(
                 if k == 1:
                     reasons.append("only one provider: parking and creaming are judged against"
                                    " other providers, so they could not be tested")
+                elif not park["flag"] and not far_shown[j]:
+                    reasons.append(
+                        f"insufficient evidence on parking: fewer than {min_cell} people in the"
+                        " far-from-work deciles, too few to test"
+                        if not test_shown[j] else
+                        "parking: not flagged at the stated level (the far-from-work counts are"
+                        " suppressed to protect small numbers, so the power is not reported)"
+                    )
                 elif not park["flag"] and np.isfinite(pr["power"]) and pr["power"] < power:
                     reasons.append(
                         f"insufficient evidence on parking: with {int(pr['far_n'])} people in the"
@@ -628,29 +733,21 @@ def audit_caseload(
 
     # --- tables -----------------------------------------------------------------------------
     tables = {"providers": _suppress(prov, prov_hidden, ("provider_id",)), **tables}
-    if has_hours:
+    if has_hours and decile_table is not None:
         tables["parking"] = _suppress(parking_t, prov_hidden, ("provider_id",))
         tables["creaming"] = _suppress(creaming_t, prov_hidden, ("provider_id",))
-        dmask = suppress_long(decile_table, row="provider_id", column="decile",
-                              min_cell=min_cell,
-                              hidden_rows=[labels[i] for i in np.flatnonzero(prov_hidden)])
-        dmask |= decile_table["provider_id"].isin(
-            [labels[i] for i in np.flatnonzero(prov_hidden)]).to_numpy()
-        tables["parking_by_decile"] = _suppress(decile_table, dmask, ("provider_id", "decile"))
-    # Observed against expected by provider x decile of expected probability (methods.md
-    # section 3.2: O/E near 1 in the bottom deciles and above 1 higher up points to effort
-    # concentrated away from the hard to help).
-    dec_all = decile_of(expected)
-    pdo = _cell_table(pd.DataFrame({"provider_id": provider, "decile": dec_all}), y, expected,
-                      alpha)
-    hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
-    omask = suppress_long(pdo, row="provider_id", column="decile", min_cell=min_cell,
-                          hidden_rows=hidden_names)
-    omask |= pdo["provider_id"].isin(hidden_names).to_numpy()
-    tables["provider_decile_outcomes"] = _suppress(pdo, omask, ("provider_id", "decile"))
+        by_decile = _suppress(decile_table, _mask_for(decile_table), ("provider_id", "decile"))
+        # "Others" in a decile is the decile's total less the cell: hidden with that total.
+        others = ["n_others", "parked_share_others", "difference", "difference_ci_low",
+                  "difference_ci_high"]
+        gone = by_decile["decile"].map(dec_sup.column_total_hidden).to_numpy(dtype=bool)
+        for c in others:
+            by_decile[c] = by_decile[c].astype("Float64")
+            by_decile.loc[gone, c] = None
+        tables["parking_by_decile"] = by_decile
+    tables["provider_decile_outcomes"] = _suppress(pdo, _mask_for(pdo), ("provider_id", "decile"))
     gaps = outcome_gaps(frame, y, expected, alpha=alpha, correction=correction,
-                        min_cell=min_cell,
-                        hidden_providers=[labels[i] for i in np.flatnonzero(prov_hidden)])
+                        min_cell=min_cell, hidden_providers=hidden_names, providers=labels)
     tables["fairness"] = gaps
     below = gaps[gaps["below_expected"].fillna(False).astype(bool)]
 
@@ -658,8 +755,9 @@ def audit_caseload(
     parkers = [p["provider_id"] for p in providers if p["parking"]["flag"]]
     creamers = [p["provider_id"] for p in providers if p["creaming"]["flag"]]
     level = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no"}[correction]
+    people = f"Fewer than {min_cell}" if total_hidden else f"{n_total:,}"
     findings.append(
-        f"{n_total:,} people at {k} provider{'s' if k != 1 else ''} were audited; expected"
+        f"{people} people at {k} provider{'s' if k != 1 else ''} were audited; expected"
         f" outcomes come from the {expected_source}. Tests are at the {alpha:.0%} level after"
         f" {level} multiple-comparison control."
     )
@@ -695,7 +793,6 @@ def audit_caseload(
     else:
         findings.append("No group (by sex, age band, disability or ethnicity) had outcomes"
                         " significantly below expected at any provider.")
-    hidden_names = [labels[i] for i in np.flatnonzero(prov_hidden)]
     if hidden_names:
         findings.append(f"Suppressed to protect small numbers (under {min_cell} people or"
                         f" recoverable from totals): {', '.join(hidden_names)}.")
@@ -715,7 +812,7 @@ def audit_caseload(
         },
         "seed": None if seed is None else int(seed),
         "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
-        "n_people": int(n_total),
+        "n_people": None if total_hidden else int(n_total),
         "n_providers": int(k),
     }
     fairness = {

@@ -23,14 +23,31 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from scipy import stats
 
-from pbr_fairness.audit.disclosure import suppress_counts
+from pbr_fairness.audit.disclosure import suppress_grid
 from pbr_fairness.audit.multiple import adjust_pvalues
 from pbr_fairness.audit.statistics import clopper_pearson
+from pbr_fairness.caseload.schema import (
+    AGE_BANDS,
+    ETHNICITIES,
+    PROTECTED_CHARACTERISTICS,
+    SEXES,
+    age_band,
+)
 
 __all__ = ["ALL_PROVIDERS", "characteristic_columns", "outcome_gaps"]
 
 #: Label of the rows that cover the whole caseload.
 ALL_PROVIDERS = "All providers"
+#: Label of missing values of a characteristic.
+UNKNOWN = "unknown"
+#: Groups of each characteristic, all of them published (with "unknown") whatever the data
+#: hold, so that a table's rows never say which groups a small provider's people are in.
+CHARACTERISTIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "sex": SEXES,
+    "age_band": AGE_BANDS,
+    "disability": ("no", "yes"),
+    "ethnicity": ETHNICITIES,
+}
 _SEP = "\x1f"
 
 
@@ -78,8 +95,6 @@ def characteristic_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     ``age_band`` is derived from ``age`` when only the latter is present; missing values
     become ``"unknown"``.
     """
-    from pbr_fairness.caseload.schema import PROTECTED_CHARACTERISTICS, age_band
-
     out: dict[str, pd.Series] = {}
     for name in PROTECTED_CHARACTERISTICS:
         if name in frame.columns:
@@ -90,8 +105,14 @@ def characteristic_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
             continue
         if name == "disability":
             col = col.map({True: "yes", False: "no"})
-        out[name] = col.astype("string").fillna("unknown").astype(str)
+        out[name] = col.astype("string").fillna(UNKNOWN).astype(str)
     return out
+
+
+def _groups(name: str, values: pd.Series) -> list[str]:
+    """Every group of a characteristic: the schema's, "unknown", then any others seen."""
+    known = [*CHARACTERISTIC_GROUPS.get(name, ()), UNKNOWN]
+    return known + sorted(set(values.unique()) - set(known))
 
 
 def outcome_gaps(
@@ -103,6 +124,7 @@ def outcome_gaps(
     correction: str = "holm",
     min_cell: int = 10,
     hidden_providers: tuple[str, ...] | list[str] = (),
+    providers: tuple[str, ...] | list[str] | None = None,
 ) -> pd.DataFrame:
     """Observed-minus-expected outcome rates by characteristic, within each provider.
 
@@ -124,6 +146,10 @@ def outcome_gaps(
     hidden_providers : sequence of str, default ()
         Providers suppressed in the provider table: all their cells are suppressed too
         (there are always at least two, so the category totals stay protected).
+    providers : sequence of str, optional
+        Every provider, in the order of the rows (default: the providers of ``frame``,
+        sorted). The table is a full grid: every provider with every group of every
+        characteristic, empty cells holding ``n = 0``.
 
     Returns
     -------
@@ -139,8 +165,11 @@ def outcome_gaps(
     prov = pd.DataFrame({"provider_id": provider, "y": y, "p": p}).groupby("provider_id")
     overall = (prov["y"].mean() - prov["p"].mean()).to_dict()
     overall[ALL_PROVIDERS] = float(y.mean() - p.mean())
+    rows = sorted(set(provider)) if providers is None else [str(p) for p in providers]
     cell_parts = []
+    group_lists: dict[str, list[str]] = {}
     for name, col in characteristic_columns(frame).items():
+        group_lists[name] = _groups(name, col)
         cells = (
             pd.DataFrame({"provider_id": provider, "group": col.to_numpy(), "y": y, "p": p,
                           "v": p * (1 - p)})
@@ -168,28 +197,22 @@ def outcome_gaps(
         result["characteristic"], result["group"] = split[0], split[1]
         result = result[result["n"] > 0]
     for name in [c["characteristic"].iloc[0] for c in cell_parts]:
-        table = result[result["characteristic"] == name].drop(columns="characteristic").copy()
+        found = result[result["characteristic"] == name].drop(columns="characteristic")
+        full = pd.MultiIndex.from_product([[*rows, ALL_PROVIDERS], group_lists[name]],
+                                          names=["provider_id", "group"])
+        table = found.set_index(["provider_id", "group"]).reindex(full, fill_value=0.0)
+        table = table.reset_index()
         within = table[table["provider_id"] != ALL_PROVIDERS]
-        # Disclosure control: provider x category counts with provider totals and the
-        # all-provider row as the column totals.
-        wide = within.pivot_table(
-            index="provider_id", columns="group", values="n", aggfunc="sum", fill_value=0
-        )
-        preset = np.repeat(
-            wide.index.isin(list(hidden_providers))[:, None], wide.shape[1], axis=1
-        )
-        sup = suppress_counts(wide.to_numpy(), min_cell=min_cell, hidden=preset)
-        hidden = pd.DataFrame(sup.cells, index=wide.index, columns=wide.columns).stack()
-        hidden_total = pd.Series(sup.column_totals, index=wide.columns)
-        key = pd.MultiIndex.from_frame(table[["provider_id", "group"]].astype(str))
-        mask = np.array(hidden.reindex(key).to_numpy(dtype=object), copy=True)
-        is_total = table["provider_id"].to_numpy() == ALL_PROVIDERS
-        mask[is_total] = hidden_total.reindex(table.loc[is_total, "group"]).to_numpy()
-        table["suppressed"] = (
-            pd.Series(mask).fillna(False).to_numpy(dtype=bool)
-            | (table["n"].to_numpy() < min_cell)
-            | table["provider_id"].isin(list(hidden_providers)).to_numpy()
-        )
+        # Disclosure control: provider x group counts with provider totals and the
+        # all-provider row as the column totals; outcome counts 0/1 or n-0/n-1 protected.
+        sup = suppress_grid(within, row="provider_id", column="group",
+                            attributes=("observed",), min_cell=min_cell,
+                            hidden_rows=list(hidden_providers))
+        is_total = (table["provider_id"] == ALL_PROVIDERS).to_numpy()
+        mask = np.zeros(len(table), dtype=bool)
+        mask[~is_total] = sup.mask
+        mask[is_total] = [sup.column_total_hidden(g) for g in table.loc[is_total, "group"]]
+        table["suppressed"] = mask | table["provider_id"].isin(list(hidden_providers)).to_numpy()
         table.insert(0, "characteristic", name)
         parts.append(table)
     if not parts:
@@ -206,7 +229,8 @@ def outcome_gaps(
     o = t["observed"].to_numpy(dtype=float)
     e = t["expected"].to_numpy(dtype=float)
     lo, hi = clopper_pearson(o, n, alpha)
-    rate, exp_rate = o / n, e / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate, exp_rate = o / n, e / n
     var = t["variance"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, (o - e) / np.sqrt(var), np.nan)

@@ -62,7 +62,9 @@ def decile_of(expected: ArrayLike, edges: ArrayLike | None = None) -> NDArray[np
     return np.searchsorted(np.asarray(edges, dtype=float), p, side="right").astype(np.int64) + 1
 
 
-def minimal_support_threshold(hours: ArrayLike, minimal_hours: float | None = None) -> float:
+def minimal_support_threshold(
+    hours: ArrayLike, minimal_hours: float | None = None, *, min_cell: int = 1
+) -> float:
     """Hours at or below which a person counts as on minimal support.
 
     Parameters
@@ -71,12 +73,25 @@ def minimal_support_threshold(hours: ArrayLike, minimal_hours: float | None = No
         Support hours of everyone in the caseload.
     minimal_hours : float, optional
         A stated threshold (for example the contract's minimum service). When omitted: the
-        smallest recorded hours if at least 5% of people sit there (a contractual minimum shows
-        up as a mass point), otherwise the 20th percentile of hours.
+        smallest recorded hours if at least 5% of people (and at least ``min_cell`` people)
+        sit there (a contractual minimum shows up as a mass point), otherwise the 20th
+        percentile of hours.
+    min_cell : int, default 1
+        Smallest group whose value may be published. The threshold is published with the
+        audit, so it must not be one person's hours: a mass point counts only when at least
+        ``min_cell`` people share it, and with ``min_cell > 1`` the percentile is rounded to
+        two significant figures.
 
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> minimal_support_threshold([2.0] * 10 + [5.0, 8.0, 9.5], min_cell=10)
+    2.000002
+    >>> minimal_support_threshold([2.537443537441, 5.0, 6.0, 7.5, 9.0], min_cell=10)
+    4.5
     """
     h = np.asarray(hours, dtype=float)
     h = h[np.isfinite(h)]
@@ -86,9 +101,11 @@ def minimal_support_threshold(hours: ArrayLike, minimal_hours: float | None = No
         return 0.0
     low = float(h.min())
     tol = 1e-6 * max(1.0, abs(low))
-    if np.mean(h <= low + tol) >= 0.05:
+    at_low = int(np.sum(h <= low + tol))
+    if at_low >= 0.05 * h.size and at_low >= min_cell:
         return low + tol
-    return float(np.quantile(h, 0.2))
+    q = float(np.quantile(h, 0.2))
+    return float(f"{q:.2g}") if min_cell > 1 else q
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,10 @@ def _funnel_chart(result: AuditResult) -> Chart | None:
                   reference_y=1.0)
     for z, lab, dashed in ((Z_95, "95% limits", True), (Z_998, "99.8% limits", False)):
         sd = np.sqrt(1 / grid + tau2)
-        chart.add(Series(grid, np.exp(z * sd), label=lab, colour="#555", dashed=dashed, width=1))
-        chart.add(Series(grid, np.exp(-z * sd), colour="#555", dashed=dashed, width=1))
+        chart.add(Series(grid.tolist(), np.exp(z * sd).tolist(), label=lab, colour="#555",
+                         dashed=dashed, width=1))
+        chart.add(Series(grid.tolist(), np.exp(-z * sd).tolist(), colour="#555", dashed=dashed,
+                         width=1))
     flagged = np.array([u["flagged"] for u in units], dtype=bool)
     names = [str(u["provider_id"]) for u in units]
     for sel, colour, lab in ((~flagged, palette(0), "provider"),

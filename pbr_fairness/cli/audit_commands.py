@@ -131,8 +131,9 @@ def audit_command(
     if csv_dir is not None:
         result.write_csv(csv_dir)
     flagged = result.flagged
+    people = result.provenance["n_people"]
     typer.echo(
-        f"Audited {result.provenance['n_people']:,} people at "
+        f"Audited {'fewer than ' + str(min_cell) if people is None else f'{people:,}'} people at "
         f"{result.provenance['n_providers']} providers; flagged: "
         + (", ".join(flagged) if flagged else "none")
     )
