@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InputError", "Problem"]
+__all__ = ["InputError", "LimitError", "Problem", "show_value"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,54 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column}")
+            kind = "option" if self.column.startswith("-") else "column"
+            where.append(f"{kind} {self.column}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def show_value(value: object, *, width: int = 40) -> str:
+    r"""Render a user's value for a message: numbers plainly, text quoted and shortened.
+
+    numpy scalars print as plain numbers (``nan``, not ``np.float64(nan)``), and control
+    characters (terminal escape codes) are shown escaped, never sent to the terminal.
+
+    Parameters
+    ----------
+    value : object
+        The value.
+    width : int, default 40
+        Longest text shown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(show_value(np.float64("nan")), show_value(np.int64(3)), show_value("a\x1b[31m"))
+    nan 3 'a\x1b[31m'
+
+    """
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()  # numpy scalar -> Python scalar
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > width:
+        text = text[: width - 3] + "..."
+    return repr(text) if isinstance(value, str) else _printable(text)
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InputError(ValueError):
@@ -56,10 +102,17 @@ class InputError(ValueError):
             p if isinstance(p, Problem) else Problem(str(p)) for p in problems
         ]
         self.source = source
-        head = f"{source}: " if source else ""
+        head = f"{_printable(source)}: " if source else ""
         if len(self.problems) == 1:
-            text = f"{head}{self.problems[0]}"
+            text = f"{head}{_printable(str(self.problems[0]))}"
         else:
-            lines = "\n".join(f"  - {p}" for p in self.problems)
+            lines = "\n".join(f"  - {_printable(str(p))}" for p in self.problems)
             text = f"{head}{len(self.problems)} problems found:\n{lines}"
         super().__init__(text)
+
+
+class LimitError(InputError):
+    """A request for more work than a documented limit allows (see :mod:`pbr_fairness.limits`).
+
+    The message holds the estimate and the way round (smaller pieces, ``national``, Dask).
+    """

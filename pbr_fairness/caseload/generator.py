@@ -29,6 +29,8 @@ from pbr_fairness.engine.hours import breakpoints, hours_at
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.engine.value import outcome_value
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people
 from pbr_fairness.maths import sigmoid
 
 __all__ = [
@@ -526,9 +528,14 @@ def make_caseload(
     (1000, ['P1', 'P2'])
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+        raise InputError([Problem(f"n must be a positive integer, got {show_value(n)}")])
     if not isinstance(providers, (int, np.integer)) or providers < 1:
-        raise ValueError(f"providers must be a positive integer, got {providers!r}")
+        raise InputError(
+            [Problem(f"providers must be a positive integer, got {show_value(providers)}")]
+        )
+    check_count(int(providers), maximum=MAX_PROVIDERS, option="providers", what="providers",
+                way_round="use fewer providers")
+    check_people(int(n), option="n")
     params = with_response(params or load_generator_parameters(), response)
     gen = _rng(rng)
     cols, g = _characteristics(int(n), gen, params)

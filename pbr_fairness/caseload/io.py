@@ -29,6 +29,7 @@ from pbr_fairness.caseload.mapping import apply_mapping
 from pbr_fairness.caseload.schema import COLUMNS
 from pbr_fairness.caseload.validation import DEFAULT_REQUIRED, _inspect
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import check_table_file
 from pbr_fairness.safety import neutralise_formulas
 
 __all__ = [
@@ -103,6 +104,9 @@ def _load_bytes(source: Source, name: str | None) -> tuple[bytes, str]:
         if path.is_dir():
             raise InputError([f"{path} is a directory, not a file"], source=label)
         try:
+            with path.open("rb") as fh:
+                head = fh.read(4)
+            check_table_file(path.stat().st_size, source=label, parquet=head == b"PAR1")
             return path.read_bytes(), label
         except PermissionError:
             raise InputError([f"no permission to read {path}"], source=label) from None

@@ -20,6 +20,7 @@ import pandas as pd
 
 from pbr_fairness.caseload.schema import COLUMNS
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import read_limited
 
 __all__ = [
     "SYNONYMS",
@@ -181,7 +182,7 @@ def load_map_file(path: str | os.PathLike[str]) -> dict[str, str]:
     if not path.is_file():
         raise InputError([f"mapping file not found: {path}"], source=str(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_limited(path, what="column-mapping file").decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(
             [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"], source=str(path)

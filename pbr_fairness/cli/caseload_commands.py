@@ -11,6 +11,7 @@ import typer
 
 from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ def synth_command(
     from pbr_fairness.caseload.io import table_format, write_caseload
 
     table_format(out)  # reject an unknown extension before generating anything
+    check_count(providers, maximum=MAX_PROVIDERS, option="--providers", what="providers",
+                way_round="use fewer providers")
+    check_people(n, option="--n")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     try:

@@ -10,6 +10,7 @@ import typer
 
 from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_NATIONAL_PEOPLE, check_count, check_people, max_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ def sweep_command(
         )
     if jobs is not None and jobs < 1:
         raise InputError([Problem(f"must be at least 1, got {jobs}", column="--jobs")])
+    if jobs is not None:
+        check_count(jobs, maximum=max_jobs(), option="--jobs", what="worker processes",
+                    way_round="for more, run on a Dask cluster (--backend dask --scheduler"
+                    " ADDRESS)")
     if scheduler and backend != "dask":
         raise InputError([Problem("--scheduler needs --backend dask", column="--scheduler")])
     if out.suffix.lower() != ".parquet":
@@ -104,6 +109,11 @@ def national_command(
         raise InputError([Problem(f"must be positive, got {chunk_size}", column="--chunk-size")])
     if providers < 1:
         raise InputError([Problem(f"must be positive, got {providers}", column="--providers")])
+    check_count(n, maximum=MAX_NATIONAL_PEOPLE, option="--n", what="people",
+                way_round="run several seeds of smaller national caseloads, or a sweep on a"
+                " Dask cluster")
+    check_people(min(chunk_size, n), option="--chunk-size", way_round="Give a smaller"
+                 " --chunk-size.")
     from pbr_fairness.simulation import ProviderSettings
     from pbr_fairness.simulation.national import simulate_national
 

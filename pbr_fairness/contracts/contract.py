@@ -29,7 +29,8 @@ from pbr_fairness.contracts.spec import (
     Unit,
 )
 from pbr_fairness.engine.prediction import needs_prediction
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, LimitError, Problem
+from pbr_fairness.limits import MAX_YAML_BYTES, read_limited
 
 __all__ = [
     "PRESETS",
@@ -554,7 +555,7 @@ def load_contract(name_or_path: str | Path) -> Contract:
     1200.0
     """
     path, source = _resolve(name_or_path)
-    return contract_from_yaml(path.read_bytes(), source=source)
+    return contract_from_yaml(read_limited(path, what="contract file"), source=source)
 
 
 def contract_from_yaml(data: bytes | str, *, source: str = "contract") -> Contract:
@@ -583,6 +584,9 @@ def contract_from_yaml(data: bytes | str, *, source: str = "contract") -> Contra
     3500.0
     """
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_YAML_BYTES:
+        raise LimitError([Problem(f"a contract of {len(raw):,} bytes is larger than the limit"
+                                  f" of {MAX_YAML_BYTES:,} bytes")], source=source)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -14,6 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pbr_fairness.limits import MAX_FEE_GBP, MAX_HOURS
+
+#: Most sustainment payments of one tariff: the 4-week periods of a 120-month window.
+MAX_SUSTAINMENT_PAYMENTS = 130
+#: Largest multiplier of a smooth tariff's fees (and its elasticity).
+MAX_FEE_FACTOR = 1000.0
+
 __all__ = [
     "BandSpec",
     "ContractSpec",
@@ -84,6 +91,11 @@ class TariffSpec(_Strict):
         for key in ("attachment_fee", "job_outcome_fee", "sustainment_fee"):
             if getattr(self, key).unit != "GBP":
                 raise ValueError(f"{key}: unit must be GBP")
+            if getattr(self, key).value > MAX_FEE_GBP:
+                raise ValueError(
+                    f"{key}: {getattr(self, key).value:g} is more than the limit of"
+                    f" {MAX_FEE_GBP:,.0f} pounds for one payment (pbr_fairness.limits)"
+                )
         if self.job_outcome_trigger_weeks.unit != "weeks":
             raise ValueError("job_outcome_trigger_weeks: unit must be weeks")
         if self.job_outcome_trigger_weeks.value <= 0:
@@ -91,6 +103,11 @@ class TariffSpec(_Strict):
         m = self.max_sustainment_payments
         if m.unit != "count" or m.value != int(m.value):
             raise ValueError("max_sustainment_payments: must be a whole count (unit count)")
+        if m.value > MAX_SUSTAINMENT_PAYMENTS:
+            raise ValueError(
+                f"max_sustainment_payments: at most {MAX_SUSTAINMENT_PAYMENTS} (the 4-week"
+                f" periods of a 120-month window), got {m.value:g}"
+            )
         return self
 
 
@@ -122,8 +139,10 @@ class SmoothSpec(_Strict):
             v = getattr(self, key).value
             if not 0.0 < v <= 1.0:
                 raise ValueError(f"{key}: must be in (0, 1], got {v:g}")
-        if self.max_factor.value <= 0:
-            raise ValueError("max_factor: must be positive")
+        if not 0 < self.max_factor.value <= MAX_FEE_FACTOR:
+            raise ValueError(f"max_factor: must be positive and at most {MAX_FEE_FACTOR:g}")
+        if self.elasticity.value > MAX_FEE_FACTOR:
+            raise ValueError(f"elasticity: at most {MAX_FEE_FACTOR:g}")
         return self
 
 
@@ -150,6 +169,9 @@ class ContractSpec(_Strict):
                 raise ValueError(f"basis {self.basis!r} takes no '{key}' section (only '{need}')")
         if self.groups is not None and not self.groups:
             raise ValueError("groups: at least one payment group is needed")
+        if self.minimum_hours is not None and self.minimum_hours.value > MAX_HOURS:
+            raise ValueError(f"minimum_hours: at most {MAX_HOURS:g} hours (every hour of 24"
+                             " months)")
         if self.bands is not None:
             bands = sorted(self.bands, key=lambda b: b.min_distance)
             if not bands:

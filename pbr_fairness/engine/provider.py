@@ -18,6 +18,7 @@ import yaml
 from numpy.typing import NDArray
 
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import read_limited
 
 __all__ = [
     "PROVIDER_SOURCES",
@@ -230,7 +231,10 @@ def load_provider_settings(path: str | Path) -> ProviderSettings:
     A file may hold the settings at top level or under a ``provider`` key.
     """
     path = Path(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(read_limited(path, what="provider settings file")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f"not valid YAML: {exc}")], source=str(path)) from None
     if isinstance(data, dict) and "provider" in data and isinstance(data["provider"], dict):
         data = data["provider"]
     if not isinstance(data, dict):

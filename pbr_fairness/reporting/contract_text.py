@@ -16,7 +16,8 @@ import yaml
 
 from pbr_fairness.contracts import Contract
 from pbr_fairness.contracts import contract as contract_module
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, LimitError, Problem
+from pbr_fairness.limits import MAX_YAML_BYTES
 
 __all__ = ["FIGURE_UNITS", "fill_plain_figures", "read_contract"]
 
@@ -176,6 +177,9 @@ def read_contract(data: bytes | str, *, source: str = "uploaded contract") -> Co
     1200.0
     """
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_YAML_BYTES:
+        raise LimitError([Problem(f"a contract of {len(raw):,} bytes is larger than the limit"
+                                  f" of {MAX_YAML_BYTES:,} bytes")], source=source)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

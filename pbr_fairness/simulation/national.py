@@ -42,6 +42,7 @@ from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.engine.value import GREEN_BOOK_RATE, outcome_value
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_NATIONAL_PEOPLE, check_count, check_people
 from pbr_fairness.maths import logit
 from pbr_fairness.simulation.labels import ChunkLabels
 from pbr_fairness.simulation.national_result import NationalResult
@@ -531,6 +532,11 @@ def simulate_national(
         raise InputError([Problem(f"must be a positive number of people, got {n!r}", column="n")])
     if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise InputError([Problem(f"must be positive, got {chunk_size!r}", column="chunk_size")])
+    check_count(int(n), maximum=MAX_NATIONAL_PEOPLE, option="n", what="people",
+                way_round="run several seeds of smaller national caseloads, or a sweep on a"
+                " Dask cluster")
+    check_people(min(int(chunk_size), int(n)), option="chunk_size",
+                 way_round="Give a smaller chunk size.")
     root = _root_seed(rng)
     caseload_ss, noise_ss = root.spawn(2)
     source = national_chunks(

@@ -18,6 +18,7 @@ from pbr_fairness.engine.population import Population, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_PERSON_REPLICATIONS, MAX_REPLICATIONS, check_count
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.gaps import characteristic_gaps
 from pbr_fairness.simulation.population import BREAKDOWNS, prepare_population
@@ -147,6 +148,13 @@ def simulate_contract(
         raise InputError(
             [Problem("replications must be a whole number >= 2", column="replications")]
         )
+    if mode == "monte_carlo":
+        check_count(int(replications), maximum=MAX_REPLICATIONS, option="replications",
+                    what="replications", way_round="use fewer, or run seeds of a sweep (Dask)")
+        check_count(int(replications) * len(caseload), maximum=MAX_PERSON_REPLICATIONS,
+                    option="replications", what="people x replications",
+                    way_round="use fewer replications or a smaller caseload, or run seeds of"
+                    " a sweep (Dask)")
     provider = provider or ProviderSettings()
     planner = planner or PlannerSettings()
     seed = _seed_of(rng)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import check_count, max_jobs
 from pbr_fairness.sweep.aggregate import aggregate_seeds
 from pbr_fairness.sweep.backend import BACKENDS, DASK_MISSING, Backend, iter_batches
 from pbr_fairness.sweep.spec import Scenario, SweepSpec, expand_scenarios, load_spec
@@ -279,6 +280,9 @@ def run_sweep(
         jobs = os.cpu_count() or 1
     if jobs < 1:
         raise InputError([Problem(f"jobs must be >= 1, got {jobs}", column="jobs")])
+    check_count(int(jobs), maximum=max_jobs(), option="jobs", what="worker processes",
+                way_round=f"this machine has {os.cpu_count() or 1} cores; for more, run on a"
+                " Dask cluster (--backend dask --scheduler ADDRESS)")
     if backend == "dask":
         try:
             import distributed  # noqa: F401

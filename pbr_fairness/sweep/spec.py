@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_SAMPLE_VALUES, MAX_SCENARIOS, read_limited
 
 __all__ = [
     "BREAKDOWNS",
@@ -229,6 +230,25 @@ class SweepSpec(_Strict):
             for special in ("contract", "mode", "provider_knows"):
                 if special in sample.ranges:
                     raise ValueError(f"{special!r} can only be a grid parameter")
+        return self
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SweepSpec:
+        # Counted with Python integers before anything is expanded (pbr_fairness.limits).
+        sample = self.parameters.random or self.parameters.latin_hypercube
+        if sample is not None and sample.n * len(sample.ranges) > MAX_SAMPLE_VALUES:
+            raise ValueError(
+                f"a sample of {sample.n:,} points x {len(sample.ranges)} ranges ="
+                f" {sample.n * len(sample.ranges):,} values is more than the limit of"
+                f" {MAX_SAMPLE_VALUES:,}; use fewer points or ranges"
+            )
+        scenarios = self.n_designs * self.seeds
+        if scenarios > MAX_SCENARIOS:
+            raise ValueError(
+                f"{scenarios:,} scenarios ({self.n_designs:,} design points x {self.seeds}"
+                f" seeds) is more than the limit of {MAX_SCENARIOS:,} scenarios; split the"
+                " spec into several sweeps, or run them on a Dask cluster (--backend dask)"
+            )
         return self
 
     # -- derived -------------------------------------------------------------------------
@@ -478,9 +498,9 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         path = Path(source)
         name = str(path)
         base_dir = path.parent
-        text = path.read_text(encoding="utf-8")
+        raw = read_limited(path, what="sweep spec")
         try:
-            data = yaml.safe_load(text)
+            data = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
             raise InputError([f"not valid YAML: {exc}"], source=name) from None
     if not isinstance(data, dict):
