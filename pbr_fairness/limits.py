@@ -20,9 +20,12 @@ estimate (memory, time or size) and the way round: smaller pieces, ``pbr-fairnes
   across machines.
 - YAML files (contracts, provider settings, sweep specs, column maps): :data:`MAX_YAML_BYTES`
   (real ones are a few kB), checked before the file is read.
+- Bootstrap replicates of the model's fairness table: :data:`MAX_BOOTSTRAP`.
 - Fees of a contract: :data:`MAX_FEE_GBP` each (the Work Programme's largest payment is about
-  GBP 14,000); hours of support of one person: :data:`MAX_HOURS`; seeds: 0 to
-  :data:`MAX_SEED`.
+  GBP 14,000); a contract's budget: :data:`MAX_BUDGET_GBP`; fee ratios: :data:`MAX_FEE_RATIO`.
+- Hours of support of one person: :data:`MAX_HOURS`; provider settings:
+  :data:`MAX_COST_PER_HOUR`, :data:`MAX_INFORMATION_NOISE`; the planner's
+  :data:`MAX_SOCIAL_VALUE_GBP`; seeds: 0 to :data:`MAX_SEED`.
 
 Examples
 --------
@@ -46,8 +49,13 @@ from pbr_fairness.errors import InputError, LimitError, Problem, show_value
 __all__ = [
     "BYTES_PER_CSV_BYTE",
     "BYTES_PER_PERSON",
+    "MAX_BOOTSTRAP",
+    "MAX_BUDGET_GBP",
+    "MAX_COST_PER_HOUR",
     "MAX_FEE_GBP",
+    "MAX_FEE_RATIO",
     "MAX_HOURS",
+    "MAX_INFORMATION_NOISE",
     "MAX_NATIONAL_PEOPLE",
     "MAX_PERSON_REPLICATIONS",
     "MAX_PROVIDERS",
@@ -55,12 +63,14 @@ __all__ = [
     "MAX_SAMPLE_VALUES",
     "MAX_SCENARIOS",
     "MAX_SEED",
+    "MAX_SOCIAL_VALUE_GBP",
     "MAX_YAML_BYTES",
     "MEMORY_SHARE",
     "available_memory",
     "check_count",
     "check_memory",
     "check_people",
+    "check_rng",
     "check_seed",
     "check_table_file",
     "max_jobs",
@@ -80,6 +90,8 @@ MEMORY_SHARE = 0.8
 MAX_NATIONAL_PEOPLE = 1_000_000_000
 #: Providers of a synthetic caseload.
 MAX_PROVIDERS = 100_000
+#: Bootstrap replicates of the distance model's fairness table.
+MAX_BOOTSTRAP = 10_000
 #: Monte Carlo replications of one simulation.
 MAX_REPLICATIONS = 100_000
 #: People x replications of one Monte Carlo simulation: about 0.25 microseconds each, so the
@@ -95,6 +107,16 @@ MAX_YAML_BYTES = 1_000_000
 MAX_FEE_GBP = 1_000_000.0
 #: Hours of support one person can receive: every hour of a 24-month window (730 h a month).
 MAX_HOURS = 17_520.0
+#: Cost of an hour of support, pounds (a provider's hour costs about GBP 20-60).
+MAX_COST_PER_HOUR = 10_000.0
+#: Standard deviation of the provider's logit noise (10 already makes its estimate random).
+MAX_INFORMATION_NOISE = 10.0
+#: Social value of one additional job to the planner, pounds.
+MAX_SOCIAL_VALUE_GBP = 10_000_000.0
+#: Highest ratio between a tariff's outcome-fee factors (``optimise --max-fee-ratio``).
+MAX_FEE_RATIO = 1000.0
+#: Government budget of one contract, pounds (the whole Work Programme cost about GBP 3bn).
+MAX_BUDGET_GBP = 1e11
 #: Largest seed (numpy seeds are non-negative whole numbers).
 MAX_SEED = 2**63 - 1
 
@@ -209,8 +231,8 @@ def max_jobs() -> int:
     return max(1, min(256, 4 * (os.cpu_count() or 1)))
 
 
-def check_seed(seed: object, *, option: str = "seed") -> int:
-    """Return a seed as an ``int`` after checking it is a whole number from 0 to 2^63 - 1.
+def check_seed(seed: object, *, option: str = "seed", maximum: int = MAX_SEED) -> int:
+    """Return a seed as an ``int`` after checking it is a whole number from 0 to ``maximum``.
 
     Parameters
     ----------
@@ -218,6 +240,8 @@ def check_seed(seed: object, *, option: str = "seed") -> int:
         The seed given.
     option : str, default "seed"
         Named in the message.
+    maximum : int, default MAX_SEED
+        Largest seed accepted (scikit-learn's ``random_state`` takes at most 2^32 - 1).
 
     Returns
     -------
@@ -235,12 +259,40 @@ def check_seed(seed: object, *, option: str = "seed") -> int:
     """
     if isinstance(seed, int | np.integer) and not isinstance(seed, bool | np.bool_):
         value = int(seed)
-        if 0 <= value <= MAX_SEED:
+        if 0 <= value <= maximum:
             return value
     raise InputError(
-        [Problem(f"must be a whole number from 0 to {MAX_SEED}, got {show_value(seed)}",
+        [Problem(f"a seed must be a whole number from 0 to {maximum}, got {show_value(seed)}",
                  column=option)]
     )
+
+
+def check_rng(rng: object, *, option: str = "rng") -> None:
+    """Check a random generator argument: a Generator, a SeedSequence, ``None`` or a seed.
+
+    Parameters
+    ----------
+    rng : object
+        The argument.
+    option : str, default "rng"
+        Named in the message.
+
+    Raises
+    ------
+    InputError
+        For a negative, fractional or too large seed, or anything else.
+
+    Examples
+    --------
+    >>> check_rng(np.random.default_rng(1))
+    >>> check_rng(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr_fairness.errors.InputError: column rng: a seed must be a whole number from 0 to ...
+    """
+    if rng is None or isinstance(rng, np.random.Generator | np.random.SeedSequence):
+        return
+    check_seed(rng, option=option)
 
 
 def read_limited(path: str | os.PathLike[str], *, maximum: int = MAX_YAML_BYTES,

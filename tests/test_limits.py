@@ -132,9 +132,8 @@ def test_a_caseload_file_larger_than_memory_is_refused(capsys, caseload, monkeyp
 
 
 def test_the_api_raises_limit_errors():
-    from pbr_fairness.simulation.national import simulate_national
-
     from pbr_fairness.caseload.generator import make_caseload
+    from pbr_fairness.simulation.national import simulate_national
     from pbr_fairness.sweep import load_spec
 
     with pytest.raises(LimitError):

@@ -40,7 +40,9 @@ from pbr_fairness.audit.statistics import (
     funnel_position,
     oe_interval,
 )
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_HOURS, check_rng
+from pbr_fairness.outputs import write_text
 
 __all__ = ["AuditResult", "audit_caseload"]
 
@@ -134,7 +136,7 @@ class AuditResult:
         """JSON findings; written to ``path`` when given. Returns the text."""
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
     def to_frame(self) -> pd.DataFrame:
@@ -148,7 +150,7 @@ class AuditResult:
 
         html = render_html(self)
         if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
+            write_text(path, html)
         return html
 
     def write_csv(self, directory: str | Path) -> list[Path]:
@@ -246,7 +248,8 @@ def _check_probabilities(col: pd.Series, name: str) -> np.ndarray:
     if bad.any():
         rows = np.flatnonzero(bad)
         problems = [
-            Problem(f"{col.iloc[r]!r} is not a probability between 0 and 1", row=int(r) + 1,
+            Problem(f"{show_value(col.iloc[r])} is not a probability between 0 and 1",
+                    row=int(r) + 1,
                     column=name)
             for r in rows[:20]
         ]
@@ -256,16 +259,27 @@ def _check_probabilities(col: pd.Series, name: str) -> np.ndarray:
     return values
 
 
-def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str) -> None:
+def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str,
+              minimal_hours: float | None = None) -> None:
     problems: list[Problem] = []
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError([Problem(f"must be a table (pandas.DataFrame), not"
+                                  f" {type(frame).__name__}", column="caseload")])
+    if minimal_hours is not None and not (
+        isinstance(minimal_hours, int | float) and 0 <= minimal_hours <= MAX_HOURS
+    ):
+        problems.append(Problem(f"minimal_hours must be a number of hours from 0 to"
+                                f" {MAX_HOURS:g}, got {show_value(minimal_hours)}",
+                                column="minimal_hours"))
     for name in REQUIRED_COLUMNS:
         if name not in frame.columns:
             problems.append(Problem("required column is missing", column=name))
     if not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        problems.append(Problem(f"min_cell must be a positive integer, got {min_cell!r}",
+        problems.append(Problem(f"min_cell must be a positive integer, got {show_value(min_cell)}",
                                 column="min_cell"))
     if not 0 < alpha < 1:
-        problems.append(Problem(f"alpha must be between 0 and 1, got {alpha!r}", column="alpha"))
+        problems.append(Problem(f"alpha must be between 0 and 1, got {show_value(alpha)}",
+                                column="alpha"))
     if correction not in CORRECTIONS:
         problems.append(Problem(f"correction must be one of {', '.join(CORRECTIONS)}, got"
                                 f" {correction!r}", column="correction"))
@@ -284,16 +298,18 @@ def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str)
         rows = np.flatnonzero(mask)
         for r in rows[:20]:
             shown = frame[column].iloc[r]
-            problems.append(Problem(f"{shown!r} {text}" if column == "job_outcome" else text,
+            problems.append(Problem(f"{show_value(shown)} {text}" if column == "job_outcome"
+                                    else text,
                                     row=int(r) + 1, column=column))
         if rows.size > 20:
             problems.append(Problem(f"... and {rows.size - 20} more", column=column))
     if "support_hours" in frame.columns:
         h = pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
-        rows = np.flatnonzero(~np.isfinite(h) | (h < 0))
+        rows = np.flatnonzero(~np.isfinite(h) | (h < 0) | (h > MAX_HOURS))
         for r in rows[:20]:
-            problems.append(Problem(f"{frame['support_hours'].iloc[r]!r} is not a number of hours"
-                                    " >= 0", row=int(r) + 1, column="support_hours"))
+            problems.append(Problem(f"{show_value(frame['support_hours'].iloc[r])} is not a"
+                                    f" number of hours from 0 to {MAX_HOURS:g}", row=int(r) + 1,
+                                    column="support_hours"))
         if rows.size > 20:
             problems.append(Problem(f"... and {rows.size - 20} more", column="support_hours"))
     if problems:
@@ -428,7 +444,8 @@ def audit_caseload(
     InputError
         Missing columns, outcomes that are not 0/1, probabilities outside [0, 1], bad options.
     """
-    _validate(caseload, min_cell, alpha, correction)
+    check_rng(rng)
+    _validate(caseload, min_cell, alpha, correction, minimal_hours)
     frame = caseload
     n_total = len(frame)
     expected, expected_source, card_id = _expected_probabilities(frame, model, expected_column)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from pbr_fairness.audit.statistics import Z_95, Z_998
 from pbr_fairness.audit.svg import Chart, Series, palette
+from pbr_fairness.errors import InputError
 from pbr_fairness.labels import (
     SUPPRESSED,
     SUPPRESSED_LEGEND,
@@ -27,6 +28,7 @@ from pbr_fairness.labels import (
     format_value,
     heading,
 )
+from pbr_fairness.outputs import write_text
 
 if TYPE_CHECKING:
     from pbr_fairness.audit.audit import AuditResult
@@ -62,18 +64,21 @@ def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
         The files written.
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError([f"cannot make the folder: {exc.strerror or exc}"], str(out)) from None
     paths = []
     described = []
     for name, table in result.tables.items():
         path = out / f"audit_{name}.csv"
-        _neutralise(table).to_csv(path, index=False)
+        write_text(path, _neutralise(table).to_csv(index=False))
         paths.append(path)
         columns = column_descriptions([str(c) for c in table.columns], table=name)
         described.append(columns.assign(file=path.name)[["file", *columns.columns]])
     if described:  # what each column of each file holds, from pbr_fairness.labels
         path = out / "audit_columns.csv"
-        _neutralise(pd.concat(described, ignore_index=True)).to_csv(path, index=False)
+        write_text(path, _neutralise(pd.concat(described, ignore_index=True)).to_csv(index=False))
         paths.append(path)
     return paths
 

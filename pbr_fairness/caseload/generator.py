@@ -30,7 +30,7 @@ from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.engine.value import outcome_value
 from pbr_fairness.errors import InputError, Problem, show_value
-from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people
+from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people, check_rng
 from pbr_fairness.maths import sigmoid
 
 __all__ = [
@@ -536,6 +536,7 @@ def make_caseload(
     check_count(int(providers), maximum=MAX_PROVIDERS, option="providers", what="providers",
                 way_round="use fewer providers")
     check_people(int(n), option="n")
+    check_rng(rng)
     params = with_response(params or load_generator_parameters(), response)
     gen = _rng(rng)
     cols, g = _characteristics(int(n), gen, params)

@@ -28,8 +28,9 @@ import pandas as pd
 from pbr_fairness.caseload.mapping import apply_mapping
 from pbr_fairness.caseload.schema import COLUMNS
 from pbr_fairness.caseload.validation import DEFAULT_REQUIRED, _inspect
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, Problem, show_value
 from pbr_fairness.limits import check_table_file
+from pbr_fairness.outputs import atomic_path
 from pbr_fairness.safety import neutralise_formulas
 
 __all__ = [
@@ -264,6 +265,13 @@ def _read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InputError([f"not a readable Parquet file: {exc}"], source=label) from None
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise InputError(
+            [Problem(f"holds lists or records ({table.schema.field(c).type}); every caseload"
+                     " column must hold one value per person", column=c) for c in nested],
+            source=label,
+        )
     frame = table.to_pandas()
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
@@ -374,6 +382,12 @@ def read_caseload(
     >>> frame.dtypes["age"], frame.loc[0, "payment_group"]
     (dtype('int64'), 'PG1')
     """
+    if isinstance(payment_groups, str) or (
+        payment_groups is not None and not all(isinstance(g, str) for g in payment_groups)
+    ):
+        raise InputError([Problem(
+            f"payment_groups must be a list of group names such as ['PG1', 'PG2'], not"
+            f" {show_value(payment_groups)}", column="payment_groups")])
     raw = read_table(source, name=name)
     label = name or (str(source) if isinstance(source, str | os.PathLike) else "caseload")
     try:
@@ -416,11 +430,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """
     path = Path(path)
     fmt = table_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
-    else:
-        frame.to_parquet(path, index=False)
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            neutralise_formulas(frame).to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            frame.to_parquet(tmp, index=False)
     logger.info("wrote %d rows to %s", len(frame), path)
     return path
 

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from pbr_fairness.limits import MAX_HOURS
+
 __all__ = [
     "AGE_BANDS",
     "BENEFITS",
@@ -108,6 +110,11 @@ class ColumnSpec:
     maximum: float | None = None
 
 
+#: Upper bounds of the schema's open-ended measurements (see also :mod:`pbr_fairness.limits`).
+MAX_MONTHS_UNEMPLOYED = 600.0  # fifty years
+MAX_MONTHS_IN_WORK = 120.0  # the longest contract window
+MAX_RESPONSIVENESS = 100.0  # per hour: the whole gain within a minute of support
+
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("person_id", "id", "identity", True, "Unique identifier of the person."),
     ColumnSpec(
@@ -136,7 +143,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "Months out of work before referral.",
         None,
         0,
-        None,
+        MAX_MONTHS_UNEMPLOYED,
     ),
     ColumnSpec(
         "qualification",
@@ -178,7 +185,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "Hours of support the provider gave over the contract window.",
         None,
         0,
-        None,
+        MAX_HOURS,
     ),
     ColumnSpec(
         "job_outcome",
@@ -195,7 +202,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "Months in work after the job outcome.",
         None,
         0,
-        None,
+        MAX_MONTHS_IN_WORK,
     ),
     ColumnSpec(
         "true_p0",
@@ -225,7 +232,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "Synthetic truth: responsiveness to support, per hour.",
         None,
         0,
-        None,
+        MAX_RESPONSIVENESS,
     ),
     ColumnSpec(
         "true_exit_hazard",

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from pbr_fairness.cli._app import app
-from pbr_fairness.errors import InputError
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_HOURS, check_seed
+from pbr_fairness.outputs import check_output, check_output_dir
 
 
 def _sha256(path: Path) -> str:
@@ -20,14 +22,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _writable(path: Path | None, option: str) -> None:
-    if path is None:
-        return
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.exists() and path.is_dir():
-        raise InputError([f"{path} is a directory, give a file name"], option)
-    if not parent.exists():
-        raise InputError([f"folder {parent} does not exist"], option)
+#: Tables of an audit, written by ``--csv-dir`` as ``audit_<name>.csv``.
+TABLES = ("providers", "provider_payment_group", "parking", "creaming", "parking_by_decile",
+          "provider_decile_outcomes", "fairness")
 
 
 @app.command("audit")
@@ -81,16 +78,31 @@ def audit_command(
     if report is None and json_out is None and csv_dir is None:
         raise InputError(["give at least one output: --report FILE, --json FILE or --csv-dir DIR"],
                          "audit")
+    problems = []
     if not 1 <= min_cell <= 10_000:
-        raise InputError([f"must be a whole number from 1 to 10000, got {min_cell}"], "--min-cell")
+        problems.append(Problem(f"must be a whole number from 1 to 10000, got {min_cell}",
+                                column="--min-cell"))
     if not 0 < alpha < 1:
-        raise InputError([f"must be between 0 and 1, got {alpha}"], "--alpha")
+        problems.append(Problem(f"must be between 0 and 1, got {show_value(alpha)}",
+                                column="--alpha"))
     if correction not in ("holm", "bh", "none"):
-        raise InputError([f"must be holm, bh or none, got {correction!r}"], "--correction")
-    _writable(report, "--report")
-    _writable(json_out, "--json")
-    if csv_dir is not None and csv_dir.exists() and not csv_dir.is_dir():
-        raise InputError([f"{csv_dir} is a file, give a folder"], "--csv-dir")
+        problems.append(Problem(f"must be holm, bh or none, got {show_value(correction)}",
+                                column="--correction"))
+    if minimal_hours is not None and not 0 <= minimal_hours <= MAX_HOURS:  # also NaN
+        problems.append(Problem(f"must be a number of hours from 0 to {MAX_HOURS:g}, got"
+                                f" {show_value(minimal_hours)}", column="--minimal-hours"))
+    if model is not None and expected_column is not None:
+        problems.append(Problem("give --model or --expected-column, not both",
+                                column="--expected-column"))
+    if problems:
+        raise InputError(problems)
+    if seed is not None:
+        check_seed(seed, option="--seed")
+    inputs = [caseload, map_file]
+    check_output(report, option="--report", inputs=inputs, suffixes=(".html", ".htm"))
+    check_output(json_out, option="--json", inputs=[*inputs, report], suffixes=(".json",))
+    check_output_dir(csv_dir, option="--csv-dir", inputs=[*inputs, report, json_out],
+                     names=[f"audit_{t}.csv" for t in (*TABLES, "columns")])
     if not caseload.is_file():
         raise InputError(["file does not exist"], str(caseload))
     from pbr_fairness.audit import audit_caseload

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,11 @@ import typer
 
 from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people
+from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people, check_seed
+from pbr_fairness.outputs import check_output, write_json
+
+#: Extensions of table files (CSV or Parquet).
+TABLE_SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
 
 logger = logging.getLogger(__name__)
 
@@ -21,14 +24,8 @@ def _problem_dict(problem: Problem) -> dict[str, Any]:
 
 
 def _write_json(path: Path | None, payload: dict[str, Any]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    except OSError as exc:
-        problem = f"cannot write the JSON file: {exc.strerror or exc}"
-        raise InputError([problem], str(path)) from None
+    if path is not None:
+        write_json(path, payload)
 
 
 def _parse_groups(text: str | None) -> list[str] | None:
@@ -76,6 +73,8 @@ def validate_command(
     from pbr_fairness.caseload.validation import coerce_caseload, validate_caseload
 
     label = str(caseload)
+    check_output(json_out, option="--json", inputs=[caseload, map_file], suffixes=(".json",),
+                 create_parent=True)
     try:
         groups = _parse_groups(payment_groups)
         mapping: dict[str, str] = {}
@@ -141,6 +140,11 @@ def synth_command(
     from pbr_fairness.caseload.io import table_format, write_caseload
 
     table_format(out)  # reject an unknown extension before generating anything
+    check_output(out, option="--out", suffixes=TABLE_SUFFIXES, create_parent=True)
+    check_output(json_out, option="--json", inputs=[out], suffixes=(".json",),
+                 create_parent=True)
+    if seed is not None:
+        check_seed(seed, option="--seed")
     check_count(providers, maximum=MAX_PROVIDERS, option="--providers", what="providers",
                 way_round="use fewer providers")
     check_people(n, option="--n")

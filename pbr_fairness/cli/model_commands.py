@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +11,19 @@ import typer
 
 from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_BOOTSTRAP, check_count, check_seed
+from pbr_fairness.outputs import (
+    atomic_dir,
+    check_output,
+    check_output_dir,
+    check_replaceable_dir,
+    write_json,
+)
+
+#: Files of a model directory (written by ``DistanceModel.save`` and ``write_model_card``).
+MODEL_FILES = ("model.txt", "calibration.json", "preprocessing.json", "model_card.json",
+               "model_card.md")
+TABLE_SUFFIXES = (".csv", ".txt", ".parquet", ".pq")
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +45,8 @@ _JsonOption = Annotated[
 
 
 def _write_json(path: Path | None, payload: dict[str, Any]) -> None:
-    if path is None:
-        return
-    text = json.dumps(payload, indent=2, default=str) + "\n"
-    if str(path) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        problem = f"cannot write the JSON file: {exc.strerror or exc}"
-        raise InputError([problem], str(path)) from None
+    if path is not None:
+        write_json(path, payload)
 
 
 def _mapping(map_options: list[str] | None, map_file: Path | None) -> dict[str, str]:
@@ -176,29 +177,48 @@ def train_command(
     from pbr_fairness.distance import default as default_mod
     from pbr_fairness.distance.calibration import CALIBRATION_METHODS
 
+    problems = []
     if calibration not in CALIBRATION_METHODS:
-        raise InputError(
-            [f"{calibration!r} is not one of {', '.join(CALIBRATION_METHODS)}"], "--calibration"
-        )
-    seed = default_mod.DEFAULT_SEED if seed is None else int(seed)
+        problems.append(Problem(f"{calibration!r} is not one of"
+                                f" {', '.join(CALIBRATION_METHODS)}", column="--calibration"))
+    if not 0.05 <= test_fraction <= 0.5:  # also NaN
+        problems.append(Problem(f"must be from 0.05 to 0.5, got {test_fraction:g}",
+                                column="--test-fraction"))
+    if data is not None and (n is not None or n_test is not None):
+        problems.append(Problem("--n and --n-test size a synthetic training set; they do not go"
+                                " with --data", column="--n"))
+    if data is None and (target or features or map_options or map_file):
+        problems.append(Problem("--target, --features and --map need --data", column="--data"))
+    if data is not None and out is None:
+        problems.append(Problem("give --out DIR for a model trained on --data", column="--out"))
+    if problems:
+        raise InputError(problems)
+    check_count(n_boot, maximum=MAX_BOOTSTRAP, option="--n-boot", what="bootstrap replicates",
+                way_round="the fairness intervals need a few hundred")
+    # sklearn's random_state takes seeds up to 2^32 - 1.
+    seed = default_mod.DEFAULT_SEED if seed is None else check_seed(
+        seed, option="--seed", maximum=2**32 - 1)
+    target_dir = out if out is not None else default_mod.default_model_dir()
+    check_output_dir(target_dir, option="--out", inputs=[data, map_file], names=MODEL_FILES)
+    check_replaceable_dir(target_dir, names=MODEL_FILES, option="--out")
+    check_output(json_out, option="--json", inputs=[data, map_file], suffixes=(".json",),
+                 create_parent=True)
     if data is None:
-        if target or features or map_options or map_file:
-            raise InputError(["--target, --features and --map need --data"], "train")
-        result = default_mod.train_default_model(
-            out,
-            n=n or default_mod.DEFAULT_N_TRAIN,
-            n_test=n_test or default_mod.DEFAULT_N_TEST,
-            seed=seed,
-            n_boot=n_boot,
-            model_params={"calibration": calibration},
-        )
+        with atomic_dir(target_dir, names=MODEL_FILES) as tmp:
+            result = default_mod.train_default_model(
+                tmp,
+                n=n or default_mod.DEFAULT_N_TRAIN,
+                n_test=n_test or default_mod.DEFAULT_N_TEST,
+                seed=seed,
+                n_boot=n_boot,
+                model_params={"calibration": calibration},
+            )
         metrics = result.evaluation.metrics() if result.evaluation is not None else {}
-        _write_json(json_out, {"model": str(result.directory), "seed": seed, **metrics})
+        _write_json(json_out, {"model": str(target_dir), "seed": seed, **metrics})
         typer.echo(result.summary())
-        typer.echo(f"wrote the model and its card to {result.directory}")
+        typer.echo(f"wrote the model and its card to {target_dir}")
         return 0
-    if out is None:
-        raise InputError(["give --out DIR for a model trained on --data"], "train")
+    assert out is not None
     return _train_on_file(
         data, out, target=target, positive=positive, features=_parse_features(features),
         mapping=_mapping(map_options, map_file), calibration=calibration,
@@ -224,7 +244,6 @@ def _train_on_file(
     import pandas as pd
 
     from pbr_fairness.caseload.schema import PROTECTED_CHARACTERISTICS
-    from pbr_fairness.distance.card import build_model_card, write_model_card
     from pbr_fairness.distance.evaluation import evaluate_distance_model
     from pbr_fairness.distance.explanations import explain
     from pbr_fairness.distance.fairness import fairness_report
@@ -275,7 +294,8 @@ def _train_on_file(
     test = frame.iloc[np.sort(idx_test)].reset_index(drop=True)
     ss_model, ss_boot = np.random.SeedSequence(seed).spawn(2)
     model = DistanceModel(
-        features=features, calibration=calibration, rng=np.random.default_rng(ss_model)
+        features=features, calibration=calibration,  # type: ignore[arg-type]  # checked above
+        rng=np.random.default_rng(ss_model),
     )
     model.fit(train, target, source=label)
     evaluation = evaluate_distance_model(model, test, target=target, train=train)
@@ -286,6 +306,25 @@ def _train_on_file(
             min_group_size=min(100, max(30, len(test) // 20)),
         )
     importance = explain(model, test.iloc[:2000]).global_importance()
+    with atomic_dir(out, names=MODEL_FILES) as tmp:
+        _save_model(model, tmp, data=data, label=label, frame=frame, target=target,
+                    positive=positive, mapping=mapping, test_fraction=test_fraction, test=test,
+                    train=train, evaluation=evaluation, fairness=fairness,
+                    importance=importance, seed=seed)
+    metrics = evaluation.metrics()
+    _write_json(json_out, {"model": str(out), "seed": seed, "n_train": len(train), **metrics})
+    typer.echo(evaluation.summary())
+    typer.echo(f"wrote the model and its card to {out}")
+    return 0
+
+
+def _save_model(model: Any, out: Path, *, data: Path, label: str, frame: Any, target: str,
+                positive: str | None, mapping: dict[str, str], test_fraction: float,
+                test: Any, train: Any, evaluation: Any, fairness: Any, importance: Any,
+                seed: int) -> None:
+    """Write the model and its card into ``out``."""
+    from pbr_fairness.distance.card import build_model_card, write_model_card
+
     model.save(out)
     training = {
         "source": Path(label).name,
@@ -305,11 +344,6 @@ def _train_on_file(
                f" measured on the {len(test):,} held-out rows."],
     )
     write_model_card(card, out)
-    metrics = evaluation.metrics()
-    _write_json(json_out, {"model": str(out), "seed": seed, "n_train": len(train), **metrics})
-    typer.echo(evaluation.summary())
-    typer.echo(f"wrote the model and its card to {out}")
-    return 0
 
 
 @app.command("predict")
@@ -348,6 +382,10 @@ def predict_command(
     from pbr_fairness.distance.model import DistanceModel, _as_target
 
     table_format(out)
+    check_output(out, option="--out", inputs=[data, map_file], suffixes=TABLE_SUFFIXES,
+                 create_parent=True)
+    check_output(json_out, option="--json", inputs=[data, map_file, out], suffixes=(".json",),
+                 create_parent=True)
     model = DistanceModel.load(model_dir or default_model_dir())
     frame = _read_any_table(data, _mapping(map_options, map_file))
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,9 +20,13 @@ from pbr_fairness.cli._options import (
     ProviderFile,
     ProviderKnows,
     Quiet,
+    collect,
+    provider_settings,
 )
-from pbr_fairness.engine.prediction import needs_prediction
+from pbr_fairness.engine.prediction import as_provider_knows, needs_prediction
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import MAX_REPLICATIONS, check_seed
+from pbr_fairness.outputs import check_output, write_json
 
 __all__ = ["simulate"]
 
@@ -116,18 +119,30 @@ def simulate(
 ) -> None:
     """Simulate a provider's best response to a contract: who is parked, creamed, at what cost."""
     from pbr_fairness.contracts import load_contract
-    from pbr_fairness.simulation import (
-        ProviderSettings,
-        flat_contract,
-        load_provider_settings,
-        simulate_contract,
-    )
+    from pbr_fairness.simulation import flat_contract, simulate_contract
+    from pbr_fairness.simulation.simulate import as_mode
 
+    problems = []
     if mode not in ("expected", "monte_carlo"):
-        raise InputError([Problem("must be expected or monte_carlo", column="--mode")])
+        problems.append(Problem("must be expected or monte_carlo", column="--mode"))
     if provider_knows not in ("truth", "model"):
-        raise InputError([Problem("must be truth or model", column="--provider-knows")])
+        problems.append(Problem("must be truth or model", column="--provider-knows"))
+    if not 2 <= replications <= MAX_REPLICATIONS:
+        problems.append(Problem(f"must be a whole number from 2 to {MAX_REPLICATIONS:,}, got"
+                                f" {replications}", column="--replications"))
+    if model is not None and predicted_column is not None:
+        problems.append(Problem("give --model or --predicted-column, not both",
+                                column="--predicted-column"))
+    if seed is not None:
+        collect(problems, check_seed, seed, option="--seed")
+    inputs = [caseload, scenario_file, provider_file, contract]
+    collect(problems, check_output, json_file, option="--json", inputs=inputs,
+            suffixes=(".json",))
+    collect(problems, check_output, persons_file, option="--persons",
+            inputs=[*inputs, json_file], suffixes=(".csv",))
     if scenario_file is not None:
+        if problems:
+            raise InputError(problems)
         _simulate_scenario(
             scenario_file,
             caseload,
@@ -148,10 +163,10 @@ def simulate(
         )
         return
     if caseload is None:
-        raise InputError([Problem("give the caseload file", column="--caseload")])
+        problems.append(Problem("give the caseload file", column="--caseload"))
     seed = 0 if seed is None else seed
-    settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
-    settings = settings.replace(
+    settings = collect(
+        problems, provider_settings, provider_file,
         cost_per_hour=cost_per_hour,
         capacity_hours=capacity_hours,
         minimum_hours=minimum_hours,
@@ -159,7 +174,10 @@ def simulate(
         mission_weight=mission_weight,
     )
     # cheap checks first: the contract and the files, before the caseload is read
-    con = None if contract == "flat" else load_contract(contract)
+    con = None if contract == "flat" else collect(problems, load_contract, contract)
+    if problems:
+        raise InputError(problems)
+    assert settings is not None and caseload is not None
     if not caseload.exists():
         raise FileNotFoundError(2, "No such file", str(caseload))
     needs = needs_prediction(con, provider_knows)
@@ -180,16 +198,16 @@ def simulate(
             frame,
             settings,
             predicted=predicted,
-            provider_knows=provider_knows,  # type: ignore[arg-type]
+            provider_knows=as_provider_knows(provider_knows),
             rng=seed,
         )
     res = simulate_contract(
         frame,
         con,
         settings,
-        mode=mode,  # type: ignore[arg-type]
+        mode=as_mode(mode),
         predicted=predicted,
-        provider_knows=provider_knows,  # type: ignore[arg-type]
+        provider_knows=as_provider_knows(provider_knows),
         replications=replications,
         rng=seed,
     )
@@ -204,12 +222,11 @@ def _write(
     if json_file is not None:
         doc = res.to_dict()
         doc["provenance"]["caseload_file"] = str(caseload)
-        json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
+        write_json(json_file, doc)
     if persons_file is not None:
-        from pbr_fairness.safety import neutralise_formulas
+        from pbr_fairness.caseload.io import write_table
 
-        out = res.persons.loc[:, list(PERSON_COLUMNS)]
-        neutralise_formulas(out).to_csv(persons_file, index=False)
+        write_table(res.persons.loc[:, list(PERSON_COLUMNS)], persons_file)
 
 
 def _simulate_scenario(
@@ -229,14 +246,13 @@ def _simulate_scenario(
     from pbr_fairness.prepare import default_caseload_path, default_model_dir
     from pbr_fairness.recipes import designer_runs, simulate_scenario
     from pbr_fairness.scenario import load_scenario
-    from pbr_fairness.simulation import load_provider_settings
 
     scenario = load_scenario(path)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": int(seed)})
     run = designer_runs(scenario)[scenario.designer.current.name]
-    settings = load_provider_settings(provider_file) if provider_file else run.provider
-    settings = settings.replace(**changes)
+    settings = (provider_settings(provider_file, **changes) if provider_file
+                else run.provider.replace(**changes))
     if caseload is None:
         caseload = default_caseload_path()
         if not caseload.is_file():

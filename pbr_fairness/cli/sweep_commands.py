@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -10,13 +9,20 @@ import typer
 
 from pbr_fairness.cli._app import app
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.limits import MAX_NATIONAL_PEOPLE, check_count, check_people, max_jobs
+from pbr_fairness.limits import (
+    MAX_NATIONAL_PEOPLE,
+    check_count,
+    check_people,
+    check_seed,
+    max_jobs,
+)
+from pbr_fairness.outputs import check_output, write_json
 
 logger = logging.getLogger(__name__)
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    write_json(path, data)
 
 
 @app.command("sweep")
@@ -57,13 +63,22 @@ def sweep_command(
         check_count(jobs, maximum=max_jobs(), option="--jobs", what="worker processes",
                     way_round="for more, run on a Dask cluster (--backend dask --scheduler"
                     " ADDRESS)")
-    if scheduler and backend != "dask":
+    if scheduler is not None and backend != "dask":
         raise InputError([Problem("--scheduler needs --backend dask", column="--scheduler")])
-    if out.suffix.lower() != ".parquet":
-        raise InputError([Problem(f"{out} should end in .parquet", column="--out")])
+    check_output(out, option="--out", inputs=[spec], suffixes=(".parquet",), create_parent=True)
+    check_output(summary, option="--summary", inputs=[spec, out], suffixes=(".parquet",),
+                 create_parent=True)
+    check_output(json_out, option="--json", inputs=[spec, out, summary], suffixes=(".json",),
+                 create_parent=True)
     from pbr_fairness.sweep import load_spec, run_sweep
+    from pbr_fairness.sweep.backend import check_scheduler
 
+    if scheduler is not None:
+        check_scheduler(scheduler)
     parsed = load_spec(spec)
+    if parsed.caseload.path is not None:
+        for option, path in (("--out", out), ("--summary", summary), ("--json", json_out)):
+            check_output(path, option=option, inputs=[parsed.caseload.path], create_parent=True)
     try:
         run = run_sweep(
             parsed,
@@ -112,8 +127,16 @@ def national_command(
     check_count(n, maximum=MAX_NATIONAL_PEOPLE, option="--n", what="people",
                 way_round="run several seeds of smaller national caseloads, or a sweep on a"
                 " Dask cluster")
+    check_count(chunk_size, maximum=MAX_NATIONAL_PEOPLE, option="--chunk-size",
+                what="people per chunk", way_round="a chunk of 250,000 is the default")
     check_people(min(chunk_size, n), option="--chunk-size", way_round="Give a smaller"
                  " --chunk-size.")
+    check_seed(seed, option="--seed")
+    inputs = [contract]
+    check_output(out, option="--out", inputs=inputs, suffixes=(".csv", ".parquet"),
+                 create_parent=True)
+    check_output(json_out, option="--json", inputs=[*inputs, out], suffixes=(".json",),
+                 create_parent=True)
     from pbr_fairness.simulation import ProviderSettings
     from pbr_fairness.simulation.national import simulate_national
 
@@ -135,12 +158,8 @@ def national_command(
     )
     typer.echo(res.summary())
     if out is not None:
-        frame = res.to_frame()
-        if out.suffix.lower() == ".parquet":
-            frame.to_parquet(out, index=False)
-        else:
-            from pbr_fairness.safety import neutralise_formulas
+        from pbr_fairness.caseload.io import write_table
 
-            neutralise_formulas(frame).to_csv(out, index=False)
+        write_table(res.to_frame(), out)
     if json_out is not None:
         _write_json(json_out, res.to_dict())

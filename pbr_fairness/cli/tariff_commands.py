@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from pathlib import Path
@@ -25,6 +24,11 @@ from pbr_fairness.cli._options import (
 )
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import check_seed
+from pbr_fairness.outputs import check_output, write_json
+
+#: Most bands of predicted probability in a distance-band tariff.
+MAX_BANDS = 100
 
 __all__ = ["optimise"]
 
@@ -87,8 +91,10 @@ def optimise(
         typer.Option(help="Most expected government spend, GBP (default: the baseline's)."),
     ] = None,
     budget_share: Annotated[
-        float, typer.Option(help="Budget as a share of the baseline's spend (without --budget).")
-    ] = 1.0,
+        float | None,
+        typer.Option(help="Budget as a share of the baseline's spend (default 1; not with"
+                     " --budget)."),
+    ] = None,
     max_parked_share: Annotated[
         float, typer.Option(help="Cap on the parked share in any decile or payment group.")
     ] = 0.05,
@@ -147,8 +153,24 @@ def optimise(
         problems.append(Problem("must be truth or model", column="--provider-knows"))
     if pricing_features not in ("lawful", "all"):
         problems.append(Problem("must be lawful or all", column="--pricing-features"))
+    if budget is not None and budget_share is not None:
+        problems.append(Problem("give --budget or --budget-share, not both",
+                                column="--budget-share"))
+    if model is not None and predicted_column is not None:
+        problems.append(Problem("give --model or --predicted-column, not both",
+                                column="--predicted-column"))
+    if not 2 <= n_bands <= MAX_BANDS:
+        problems.append(Problem(f"must be a whole number from 2 to {MAX_BANDS}, got {n_bands}",
+                                column="--n-bands"))
+    if not name.strip() or not name.isprintable() or len(name) > 200:
+        problems.append(Problem("give a name of printable characters (at most 200)",
+                                column="--name"))
     if problems:
         raise InputError(problems)
+    check_seed(seed, option="--seed")
+    inputs = [caseload, provider_file, baseline, model]
+    check_output(out, option="--out", inputs=inputs, suffixes=(".yaml", ".yml"))
+    check_output(json_file, option="--json", inputs=[*inputs, out], suffixes=(".json",))
     settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
     settings = settings.replace(
         cost_per_hour=cost_per_hour,
@@ -163,7 +185,7 @@ def optimise(
     predicted = _predicted(frame, model, predicted_column, needed, pricing_features)
     cons = TariffConstraints(
         budget=budget,
-        budget_share=budget_share,
+        budget_share=1.0 if budget_share is None else budget_share,
         min_profit=min_profit,
         max_parked_share=max_parked_share,
         monotone=monotone,
@@ -195,4 +217,4 @@ def optimise(
         doc["provenance"]["tariff_file"] = str(out)
         if predicted_column is None and predicted is not None:
             doc["provenance"]["pricing_features"] = pricing_features
-        json_file.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
+        write_json(json_file, doc)

@@ -29,8 +29,9 @@ from pbr_fairness.contracts.spec import (
     Unit,
 )
 from pbr_fairness.engine.prediction import needs_prediction
-from pbr_fairness.errors import InputError, LimitError, Problem
-from pbr_fairness.limits import MAX_YAML_BYTES, read_limited
+from pbr_fairness.errors import InputError, LimitError, Problem, show_value
+from pbr_fairness.limits import MAX_FEE_GBP, MAX_YAML_BYTES, read_limited
+from pbr_fairness.outputs import write_text
 
 __all__ = [
     "PRESETS",
@@ -81,7 +82,13 @@ class Tariff:
         for key in ("attachment_fee", "job_outcome_fee", "sustainment_fee"):
             v = getattr(self, key)
             if not np.isfinite(v) or v < 0:
-                raise InputError([Problem(f"must be a finite number >= 0, got {v!r}", column=key)])
+                raise InputError([Problem(f"must be a finite number >= 0, got {show_value(v)}",
+                                          column=key)])
+            if v > MAX_FEE_GBP:
+                raise InputError([Problem(
+                    f"{show_value(v)} is more than the limit of {MAX_FEE_GBP:,.0f} pounds for one"
+                    " payment (with the optimiser: the budget is too large for this caseload)",
+                    column=key)])
         if not self.trigger_weeks > 0:
             raise InputError([Problem("must be positive", column="trigger_weeks")])
         if self.max_sustainment_payments < 0:
@@ -608,9 +615,7 @@ def contract_to_yaml(contract: Contract) -> str:
 
 def save_contract(contract: Contract, path: str | Path) -> Path:
     """Write a contract as YAML; return the path."""
-    path = Path(path)
-    path.write_text(contract_to_yaml(contract), encoding="utf-8")
-    return path
+    return write_text(path, contract_to_yaml(contract))
 
 
 def _drop_empty(obj: Any) -> Any:

@@ -19,7 +19,7 @@ from pbr_fairness.limits import MAX_FEE_GBP, MAX_HOURS
 #: Most sustainment payments of one tariff: the 4-week periods of a 120-month window.
 MAX_SUSTAINMENT_PAYMENTS = 130
 #: Largest multiplier of a smooth tariff's fees (and its elasticity).
-MAX_FEE_FACTOR = 1000.0
+MAX_FEE_FACTOR = 1_000_000.0
 
 __all__ = [
     "BandSpec",

@@ -543,8 +543,34 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
         ------
         InputError
             If a file is missing, is not the expected text/JSON (for example a pickle), or
-            the booster does not match its stored checksum.
+            the booster does not match its stored checksum, or a description file was edited
+            so that the model cannot be used (checked by predicting one made-up person).
         """
+        try:
+            model = cls._load_files(directory)
+            spec = model.features_
+            row = {
+                name: (0.0 if kind == "numeric" else False if kind == "boolean"
+                       else (spec.categories.get(name) or ("",))[0])
+                for name, kind in zip(spec.names, spec.kinds, strict=True)
+            }
+            probability = model.predict_proba(pd.DataFrame([row]))
+            if probability.shape != (1, 2) or not np.all(np.isfinite(probability)):
+                raise ValueError("a made-up person gets no probability")
+        except InputError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+            raise InputError(
+                [Problem(f"the model files are damaged or were edited ({exc}); train the model"
+                         " again (pbr-fairness train) or restore the directory",
+                         column=PREPROCESSING_FILE)],
+                source=str(directory),
+            ) from None
+        return model
+
+    @classmethod
+    def _load_files(cls, directory: str | Path) -> DistanceModel:
+        """Build the model from the files of its directory (see :meth:`load`)."""
         files = read_model_files(directory)
         names = cls._get_param_names()
         params = {k: v for k, v in files.params.items() if k in names}

@@ -242,7 +242,7 @@ def read_model_files(directory: str | Path) -> ModelFiles:
                      " another model)", column=BOOSTER_FILE)],
             source=src,
         )
-    spec = FeatureSpec.from_dict(pre.get("features", {}), source=src)
+    spec = FeatureSpec.from_dict(pre.get("features", {}), source=f"{src}/{PREPROCESSING_FILE}")
     calibrator = Calibrator.from_dict(cal, source=src)
     try:
         booster = lgb.Booster(model_str=text)

@@ -19,6 +19,7 @@ from pbr_fairness.engine.capacity import SortedBreakpoints, allocate_hours, solv
 from pbr_fairness.engine.hours import hours_at
 from pbr_fairness.engine.provider import check_setting
 from pbr_fairness.errors import InputError
+from pbr_fairness.limits import MAX_SOCIAL_VALUE_GBP
 
 __all__ = [
     "PLANNER_SOURCES",
@@ -60,7 +61,8 @@ class PlannerSettings:
 
     def __post_init__(self) -> None:
         problems = [
-            check_setting("social_value_per_job", self.social_value_per_job, 0.0, open_low=True),
+            check_setting("social_value_per_job", self.social_value_per_job, 0.0,
+                          MAX_SOCIAL_VALUE_GBP, open_low=True),
             check_setting("equity_exponent", self.equity_exponent, 0.0, 10.0),
         ]
         found = [p for p in problems if p is not None]

@@ -17,8 +17,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.limits import read_limited
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_COST_PER_HOUR, MAX_HOURS, MAX_INFORMATION_NOISE, read_limited
 
 __all__ = [
     "PROVIDER_SOURCES",
@@ -91,7 +91,7 @@ def check_setting(
     Examples
     --------
     >>> check_setting("cost_per_hour", -1.0, 0.0, open_low=True).message
-    'must be a number > 0, got -1.0'
+    'must be a number > 0, got -1'
     """
     ok = (
         isinstance(value, int | float)
@@ -104,7 +104,7 @@ def check_setting(
     bound = f"> {low:g}" if open_low else f">= {low:g}"
     if math.isfinite(high):
         bound += f" and <= {high:g}"
-    return Problem(f"must be a number {bound}, got {value!r}", column=name)
+    return Problem(f"must be a number {bound}, got {show_value(value)}", column=name)
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,12 @@ class ProviderSettings:
 
     def __post_init__(self) -> None:
         problems = [
-            check_setting("cost_per_hour", self.cost_per_hour, 0.0, open_low=True),
-            check_setting("capacity_hours", self.capacity_hours, 0.0),
-            check_setting("minimum_hours", self.minimum_hours, 0.0),
-            check_setting("information_noise", self.information_noise, 0.0),
+            check_setting("cost_per_hour", self.cost_per_hour, 0.0, MAX_COST_PER_HOUR,
+                          open_low=True),
+            check_setting("capacity_hours", self.capacity_hours, 0.0, MAX_HOURS),
+            check_setting("minimum_hours", self.minimum_hours, 0.0, MAX_HOURS),
+            check_setting("information_noise", self.information_noise, 0.0,
+                          MAX_INFORMATION_NOISE),
             check_setting("mission_weight", self.mission_weight, 0.0, 1.0),
             check_setting("contact_hours", self.contact_hours, 0.0, 10_000.0),
             check_setting("fixed_cost_per_person", self.fixed_cost_per_person, 0.0, 1e6),

@@ -41,8 +41,8 @@ from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings, effective_minimum
 from pbr_fairness.engine.response import respond_by_provider
 from pbr_fairness.engine.value import GREEN_BOOK_RATE, outcome_value
-from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.limits import MAX_NATIONAL_PEOPLE, check_count, check_people
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_NATIONAL_PEOPLE, check_count, check_people, check_rng
 from pbr_fairness.maths import logit
 from pbr_fairness.simulation.labels import ChunkLabels
 from pbr_fairness.simulation.national_result import NationalResult
@@ -529,9 +529,12 @@ def simulate_national(
     (20000, 4)
     """
     if not isinstance(n, int | np.integer) or n < 1:
-        raise InputError([Problem(f"must be a positive number of people, got {n!r}", column="n")])
+        raise InputError([Problem(f"must be a positive number of people, got {show_value(n)}",
+                                  column="n")])
     if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
-        raise InputError([Problem(f"must be positive, got {chunk_size!r}", column="chunk_size")])
+        raise InputError([Problem(f"must be positive, got {show_value(chunk_size)}",
+                                  column="chunk_size")])
+    check_rng(rng)
     check_count(int(n), maximum=MAX_NATIONAL_PEOPLE, option="n", what="people",
                 way_round="run several seeds of smaller national caseloads, or a sweep on a"
                 " Dask cluster")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
@@ -18,7 +19,7 @@ from pbr_fairness.engine.population import Population, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.limits import MAX_PERSON_REPLICATIONS, MAX_REPLICATIONS, check_count
+from pbr_fairness.limits import MAX_PERSON_REPLICATIONS, MAX_REPLICATIONS, check_count, check_rng
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.gaps import characteristic_gaps
 from pbr_fairness.simulation.population import BREAKDOWNS, prepare_population
@@ -142,6 +143,16 @@ def simulate_contract(
     True
     """
     mode = as_mode(mode)
+    check_rng(rng)
+    if isinstance(provider, Mapping):
+        provider = ProviderSettings.from_dict(dict(provider))
+    if provider is not None and not isinstance(provider, ProviderSettings):
+        raise InputError([Problem(
+            f"must be ProviderSettings (or a mapping of its settings), not"
+            f" {type(provider).__name__}", column="provider")])
+    if not isinstance(caseload, pd.DataFrame):
+        raise InputError([Problem(f"must be a table (pandas.DataFrame), not"
+                                  f" {type(caseload).__name__}", column="caseload")])
     if mode == "monte_carlo" and (
         not isinstance(replications, int | np.integer) or replications < 2
     ):

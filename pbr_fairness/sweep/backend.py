@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import re
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
-__all__ = ["BACKENDS", "DASK_MISSING", "Backend", "iter_batches", "one_blas_thread"]
+from pbr_fairness.errors import InputError, Problem
+
+__all__ = [
+    "BACKENDS",
+    "DASK_MISSING",
+    "Backend",
+    "check_scheduler",
+    "iter_batches",
+    "one_blas_thread",
+]
 
 Backend = Literal["local", "dask"]
 BACKENDS: tuple[str, ...] = ("local", "dask")
@@ -86,13 +97,68 @@ def _iter_local(
             raise
 
 
+#: Seconds to wait for a Dask scheduler to answer.
+SCHEDULER_TIMEOUT = 10.0
+_SCHEDULER = re.compile(r"^(?P<proto>tcp|tls|ws|wss|ucx)://(?P<host>\[[0-9a-fA-F:]+\]|[^\s:/\[\]]+)"
+                        r":(?P<port>\d{1,5})/?$|^inproc://\S+$")
+
+
+def check_scheduler(address: str) -> str:
+    """Check a Dask scheduler address (``tcp://host:port``) and that something listens there.
+
+    Parameters
+    ----------
+    address : str
+        The address, as ``dask scheduler`` prints it.
+
+    Returns
+    -------
+    str
+        The address.
+
+    Raises
+    ------
+    InputError
+        When it is not an address, or nothing answers at it within a few seconds.
+
+    Examples
+    --------
+    >>> check_scheduler("not a url")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr_fairness.errors.InputError: option --scheduler: 'not a url' is not a Dask scheduler ...
+    """
+    m = _SCHEDULER.match(address.strip()) if isinstance(address, str) else None
+    if m is None:
+        raise InputError([Problem(
+            f"{address!r} is not a Dask scheduler address; give it as tcp://HOST:PORT (as"
+            " `dask scheduler` prints it)", column="--scheduler")])
+    if m.group("proto") in ("tcp", "tls", "ws", "wss"):
+        host, port = m.group("host").strip("[]"), int(m.group("port"))
+        if not 1 <= port <= 65535:
+            raise InputError([Problem(f"port {port} is not from 1 to 65535",
+                                      column="--scheduler")])
+        try:
+            with socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT):
+                pass
+        except OSError as exc:
+            raise InputError([Problem(
+                f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}; start it"
+                " (`dask scheduler`) or check the address", column="--scheduler")]) from None
+    return address.strip()
+
+
 def _dask_client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
         raise ImportError(DASK_MISSING) from exc
     if scheduler:
-        return Client(scheduler), None
+        try:
+            return Client(check_scheduler(scheduler), timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError([Problem(f"cannot connect to the Dask scheduler at {scheduler}:"
+                                      f" {exc}", column="--scheduler")]) from None
     cluster = LocalCluster(
         n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
     )

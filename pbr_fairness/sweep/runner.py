@@ -17,7 +17,13 @@ import pandas as pd
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.limits import check_count, max_jobs
 from pbr_fairness.sweep.aggregate import aggregate_seeds
-from pbr_fairness.sweep.backend import BACKENDS, DASK_MISSING, Backend, iter_batches
+from pbr_fairness.sweep.backend import (
+    BACKENDS,
+    DASK_MISSING,
+    Backend,
+    check_scheduler,
+    iter_batches,
+)
 from pbr_fairness.sweep.spec import Scenario, SweepSpec, expand_scenarios, load_spec
 from pbr_fairness.sweep.store import ResultStore
 from pbr_fairness.sweep.worker import (
@@ -288,6 +294,8 @@ def run_sweep(
             import distributed  # noqa: F401
         except ImportError as exc:
             raise ImportError(DASK_MISSING) from exc
+    if scheduler is not None:
+        check_scheduler(scheduler)
     start = time.perf_counter()
     scenarios = expand_scenarios(spec)
     validate_scenarios(spec, scenarios)

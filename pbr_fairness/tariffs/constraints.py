@@ -6,7 +6,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import MAX_BUDGET_GBP, MAX_FEE_GBP, MAX_FEE_RATIO
 
 __all__ = ["CAPPED_BREAKDOWNS", "OBJECTIVES", "TariffConstraints"]
 
@@ -82,31 +83,37 @@ class TariffConstraints:
                 isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
             )
 
-        if self.budget is not None and bad(self.budget, 0.0):
-            problems.append(Problem(f"must be a number >= 0, got {self.budget!r}", column="budget"))
+        if self.budget is not None and (bad(self.budget, 0.0, MAX_BUDGET_GBP) or self.budget == 0):
+            problems.append(Problem(f"must be a number > 0 and <= {MAX_BUDGET_GBP:g}, got"
+                                    f" {show_value(self.budget)}", column="budget"))
         if bad(self.budget_share, 0.0, 100.0) or self.budget_share == 0:
             problems.append(
-                Problem(f"must be > 0 and <= 100, got {self.budget_share!r}", column="budget_share")
+                Problem(f"must be > 0 and <= 100, got {show_value(self.budget_share)}",
+                        column="budget_share")
             )
-        if bad(self.min_profit, -math.inf):
-            problems.append(Problem("must be a finite number", column="min_profit"))
+        if bad(self.min_profit, -MAX_BUDGET_GBP, MAX_BUDGET_GBP):
+            problems.append(Problem(f"must be a number from {-MAX_BUDGET_GBP:g} to"
+                                    f" {MAX_BUDGET_GBP:g}, got {show_value(self.min_profit)}",
+                                    column="min_profit"))
         if self.max_parked_share is not None and bad(self.max_parked_share, 0.0, 1.0):
             problems.append(
                 Problem(
-                    f"must be in [0, 1] or None, got {self.max_parked_share!r}",
+                    f"must be in [0, 1] or None, got {show_value(self.max_parked_share)}",
                     column="max_parked_share",
                 )
             )
-        if self.max_fee_ratio is not None and bad(self.max_fee_ratio, 1.0):
+        if self.max_fee_ratio is not None and bad(self.max_fee_ratio, 1.0, MAX_FEE_RATIO):
             problems.append(
-                Problem(f"must be >= 1 or None, got {self.max_fee_ratio!r}", column="max_fee_ratio")
+                Problem(f"must be from 1 to {MAX_FEE_RATIO:g}, or None, got"
+                        f" {show_value(self.max_fee_ratio)}", column="max_fee_ratio")
             )
-        if bad(self.attachment_fee, 0.0):
+        if bad(self.attachment_fee, 0.0, MAX_FEE_GBP):
             problems.append(Problem("must be a number >= 0", column="attachment_fee"))
         for key in ("min_equity_jobs_share", "min_additional_jobs_share"):
             v = getattr(self, key)
             if v is not None and bad(v, 0.0, 10.0):
-                problems.append(Problem(f"must be in [0, 10] or None, got {v!r}", column=key))
+                problems.append(Problem(f"must be in [0, 10] or None, got {show_value(v)}",
+                                        column=key))
         if any(not isinstance(d, int) or not 0 <= d <= 9 for d in self.priority_deciles):
             problems.append(
                 Problem(

@@ -12,6 +12,7 @@ import pandas as pd
 from pbr_fairness.contracts import Contract
 from pbr_fairness.engine.prediction import ProviderKnows
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import check_rng
 from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_contract
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
 from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
@@ -150,6 +151,11 @@ def optimise_tariff(
     True
     """
     _check_options(objective, structure, pricing_features)
+    check_rng(rng)
+    if not isinstance(caseload, pd.DataFrame) or len(caseload) == 0:
+        raise InputError([Problem("the caseload has no rows" if isinstance(caseload, pd.DataFrame)
+                                  else "the caseload must be a table (pandas.DataFrame)",
+                                  column="caseload")])
     cons = constraints or TariffConstraints()
     if budget is not None:
         cons = TariffConstraints(**{**cons.__dict__, "budget": float(budget)})
