@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InputError", "LimitError", "Problem", "show_value"]
+__all__ = ["InputError", "LimitError", "Problem", "count_problems", "show_value"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,14 @@ class Problem:
         1-based data row (the header is row 0), when the problem is in one row.
     column : str, optional
         Column (or key) the problem is in.
+    count : int, default 1
+        How many problems this entry stands for (an ``... and 1,599,900 more`` line).
     """
 
     message: str
     row: int | None = None
     column: str | None = None
+    count: int = 1
 
     def __str__(self) -> str:
         where = []
@@ -39,6 +42,17 @@ class Problem:
             kind = "option" if self.column.startswith("-") else "column"
             where.append(f"{kind} {self.column}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def count_problems(problems: Iterable[Problem]) -> int:
+    """Return how many problems a list stands for (see :attr:`Problem.count`).
+
+    Examples
+    --------
+    >>> count_problems([Problem("a"), Problem("... and 9 more", count=9)])
+    10
+    """
+    return sum(max(int(p.count), 0) for p in problems)
 
 
 def show_value(value: object, *, width: int = 40) -> str:
@@ -103,12 +117,17 @@ class InputError(ValueError):
         ]
         self.source = source
         head = f"{_printable(source)}: " if source else ""
-        if len(self.problems) == 1:
+        if len(self.problems) == 1 and self.total == 1:
             text = f"{head}{_printable(str(self.problems[0]))}"
         else:
             lines = "\n".join(f"  - {_printable(str(p))}" for p in self.problems)
-            text = f"{head}{len(self.problems)} problems found:\n{lines}"
+            text = f"{head}{self.total:,} problems found:\n{lines}"
         super().__init__(text)
+
+    @property
+    def total(self) -> int:
+        """The true number of problems (``... and N more`` lines stand for N)."""
+        return count_problems(self.problems)
 
 
 class LimitError(InputError):

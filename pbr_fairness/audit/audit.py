@@ -254,7 +254,8 @@ def _check_probabilities(col: pd.Series, name: str) -> np.ndarray:
             for r in rows[:20]
         ]
         if rows.size > 20:
-            problems.append(Problem(f"... and {rows.size - 20} more", column=name))
+            problems.append(Problem(f"... and {rows.size - 20:,} more", column=name,
+                                    count=rows.size - 20))
         raise InputError(problems)
     return values
 
@@ -302,7 +303,8 @@ def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str,
                                     else text,
                                     row=int(r) + 1, column=column))
         if rows.size > 20:
-            problems.append(Problem(f"... and {rows.size - 20} more", column=column))
+            problems.append(Problem(f"... and {rows.size - 20:,} more", column=column,
+                                    count=rows.size - 20))
     if "support_hours" in frame.columns:
         h = pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
         rows = np.flatnonzero(~np.isfinite(h) | (h < 0) | (h > MAX_HOURS))
@@ -311,7 +313,8 @@ def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str,
                                     f" number of hours from 0 to {MAX_HOURS:g}", row=int(r) + 1,
                                     column="support_hours"))
         if rows.size > 20:
-            problems.append(Problem(f"... and {rows.size - 20} more", column="support_hours"))
+            problems.append(Problem(f"... and {rows.size - 20:,} more", column="support_hours",
+                                    count=rows.size - 20))
     if problems:
         raise InputError(problems)
 

@@ -36,6 +36,7 @@ from pbr_fairness.safety import neutralise_formulas
 __all__ = [
     "TableFormat",
     "read_caseload",
+    "read_person_table",
     "read_table",
     "table_format",
     "write_caseload",
@@ -402,6 +403,76 @@ def read_caseload(
     )
     if validate and problems:
         raise InputError(problems, source=label)
+    return typed
+
+
+def read_person_table(
+    source: Source | pd.DataFrame,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    payment_groups: Sequence[str] | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    r"""Read any person-level table with the same checks as :func:`read_caseload`.
+
+    For the distance model on a user's own table (``train --target``, ``predict``): no column
+    is required, a mapping may name any column, the schema's columns the table holds are
+    checked (every problem at once, as ``validate`` reports them) and typed, and other columns
+    whose every cell is a number (or blank) become numbers.
+
+    Parameters
+    ----------
+    source : path, bytes, file-like or DataFrame
+        The table.
+    mapping : mapping of str to str, optional
+        ``{source column: new name}`` renames applied first.
+    payment_groups : sequence of str, optional
+        Payment groups allowed (default PG1..PG9).
+    name : str, optional
+        File name of an upload.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    InputError
+        For problems with the file, the mapping or the schema columns' values.
+
+    Examples
+    --------
+    >>> t = read_person_table(b"age,educ\n30,12\n41,\n", name="x.csv")
+    >>> t.dtypes["age"], t["educ"].tolist()
+    (dtype('int64'), [12.0, nan])
+    """
+    raw = read_table(source, name=name)
+    label = name or (str(source) if isinstance(source, str | os.PathLike) else "table")
+    if mapping:
+        targets = tuple(dict.fromkeys([*(c.name for c in COLUMNS), *mapping.values()]))
+        try:
+            raw = apply_mapping(raw, mapping, targets=targets)
+        except InputError as exc:
+            raise InputError(exc.problems, source=f"{label} (column mapping)") from None
+    typed, problems = _inspect(raw, payment_groups=payment_groups, required=(),
+                               max_per_column=100)
+    if problems:
+        raise InputError(problems, source=label)
+    schema = {c.name for c in COLUMNS}
+    typed = typed.copy()
+    for col in typed.columns:
+        if col in schema:
+            continue
+        series = typed[col]
+        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
+            continue
+        text = series.astype("string").str.strip()
+        blank = text.isna() | (text == "")
+        numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+        if (numbers.notna() | blank.fillna(True)).all() and numbers.notna().any():
+            typed[col] = numbers.astype(float)
     return typed
 
 

@@ -126,7 +126,8 @@ class _Issues:
         rest = positions.size - len(out)
         if rest > 0:
             out.append(
-                Problem(f"... and {rest} more in column {self.column}", None, self.column)
+                Problem(f"... and {rest} more in column {self.column}", None, self.column,
+                        count=rest)
             )
         return out
 

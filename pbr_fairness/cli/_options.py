@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+
+from pbr_fairness.errors import InputError, Problem
+
+T = TypeVar("T")
+
+
+def collect(
+    problems: list[Problem], build: Callable[..., T], *args: Any, **kwargs: Any
+) -> T | None:
+    """Call ``build``; on an InputError add its problems to ``problems`` and return None.
+
+    So that a command reports every bad option, setting and file at once.
+    """
+    try:
+        return build(*args, **kwargs)
+    except InputError as exc:
+        for p in exc.problems:
+            where = f"{exc.source}: " if exc.source and exc.source not in str(p) else ""
+            problems.append(Problem(f"{where}{p.message}" if where else p.message,
+                                    row=p.row, column=p.column))
+        return None
+
+
+def provider_settings(path: Path | None, **overrides: float | None) -> Any:
+    """Build provider settings from an optional YAML file and the command line's overrides."""
+    from pbr_fairness.simulation import ProviderSettings, load_provider_settings
+
+    problems: list[Problem] = []
+    base = collect(problems, load_provider_settings, path) if path else ProviderSettings()
+    if base is None:
+        raise InputError(problems)
+    return base.replace(**overrides)
 
 __all__ = [
     "CapacityHours",
@@ -18,6 +51,8 @@ __all__ = [
     "ProviderFile",
     "ProviderKnows",
     "Quiet",
+    "collect",
+    "provider_settings",
 ]
 
 ProviderFile = Annotated[

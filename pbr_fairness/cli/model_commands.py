@@ -60,31 +60,10 @@ def _mapping(map_options: list[str] | None, map_file: Path | None) -> dict[str, 
 
 
 def _read_any_table(path: Path, mapping: dict[str, str]) -> Any:
-    """Read any person-level table, rename by ``mapping`` and turn number-like text to numbers."""
-    import pandas as pd
+    """Read any person-level table with the caseload checks (see ``read_person_table``)."""
+    from pbr_fairness.caseload.io import read_person_table
 
-    from pbr_fairness.caseload.io import read_table
-    from pbr_fairness.caseload.mapping import apply_mapping
-    from pbr_fairness.caseload.schema import COLUMNS
-
-    frame = read_table(path)
-    if mapping:
-        targets = tuple(dict.fromkeys([*(c.name for c in COLUMNS), *mapping.values()]))
-        try:
-            frame = apply_mapping(frame, mapping, targets=targets)
-        except InputError as exc:
-            raise InputError(exc.problems, source=f"{path} (column mapping)") from None
-    frame = frame.copy()
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            continue
-        text = col.astype("string").str.strip()
-        blank = text.isna() | (text == "")
-        num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        if (num.notna() | blank.fillna(True)).all() and num.notna().any():
-            frame[name] = num.astype(float)
-    return frame
+    return read_person_table(path, mapping=mapping or None)
 
 
 def _parse_features(text: str | None) -> list[str] | None:
@@ -413,13 +392,20 @@ def predict_command(
         "mean_p_job_outcome": float(proba.mean()) if len(proba) else None,
     }
     if target in frame.columns:
-        y = _as_target(target, frame, str(data))
-        summary.update(
-            {"auc": roc_auc(y, proba), "brier": brier_score(y, proba),
-             "ece": expected_calibration_error(y, proba)}
-        )
-        if "true_p_observable" in frame.columns:
-            summary["oracle_auc"] = roc_auc(y, frame["true_p_observable"].to_numpy(dtype=float))
+        # Outcomes are not needed to predict: all 0 (not known yet) or unreadable, the
+        # metrics are left out and the reason is given.
+        try:
+            y = _as_target(target, frame, str(data))
+        except InputError as exc:
+            summary["metrics_skipped"] = "; ".join(p.message for p in exc.problems)
+        else:
+            summary.update(
+                {"auc": roc_auc(y, proba), "brier": brier_score(y, proba),
+                 "ece": expected_calibration_error(y, proba)}
+            )
+            if "true_p_observable" in frame.columns:
+                summary["oracle_auc"] = roc_auc(
+                    y, frame["true_p_observable"].to_numpy(dtype=float))
     _write_json(json_out, summary)
     typer.echo(f"wrote predictions for {len(frame)} people to {out}")
     return 0

@@ -21,6 +21,8 @@ from pbr_fairness.cli._options import (
     ProviderFile,
     ProviderKnows,
     Quiet,
+    collect,
+    provider_settings,
 )
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, Problem
@@ -141,7 +143,6 @@ def optimise(
     """Propose a fairer tariff: the provider's best response serves those furthest from work."""
     from pbr_fairness.caseload.io import read_caseload
     from pbr_fairness.contracts import load_contract
-    from pbr_fairness.simulation import ProviderSettings, load_provider_settings
     from pbr_fairness.tariffs import BASES, OBJECTIVES, TariffConstraints, optimise_tariff
 
     problems = []
@@ -165,25 +166,22 @@ def optimise(
     if not name.strip() or not name.isprintable() or len(name) > 200:
         problems.append(Problem("give a name of printable characters (at most 200)",
                                 column="--name"))
-    if problems:
-        raise InputError(problems)
-    check_seed(seed, option="--seed")
+    collect(problems, check_seed, seed, option="--seed")
     inputs = [caseload, provider_file, baseline, model]
-    check_output(out, option="--out", inputs=inputs, suffixes=(".yaml", ".yml"))
-    check_output(json_file, option="--json", inputs=[*inputs, out], suffixes=(".json",))
-    settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
-    settings = settings.replace(
+    collect(problems, check_output, out, option="--out", inputs=inputs,
+            suffixes=(".yaml", ".yml"))
+    collect(problems, check_output, json_file, option="--json", inputs=[*inputs, out],
+            suffixes=(".json",))
+    settings = collect(
+        problems, provider_settings, provider_file,
         cost_per_hour=cost_per_hour,
         capacity_hours=capacity_hours,
         minimum_hours=minimum_hours,
         information_noise=information_noise,
         mission_weight=mission_weight,
     )
-    base = load_contract(baseline)
-    frame = read_caseload(caseload)
-    needed = needs_prediction([basis, base], provider_knows)
-    predicted = _predicted(frame, model, predicted_column, needed, pricing_features)
-    cons = TariffConstraints(
+    cons = collect(
+        problems, TariffConstraints,
         budget=budget,
         budget_share=1.0 if budget_share is None else budget_share,
         min_profit=min_profit,
@@ -191,6 +189,13 @@ def optimise(
         monotone=monotone,
         max_fee_ratio=max_fee_ratio,
     )
+    base = collect(problems, load_contract, baseline)
+    if problems:
+        raise InputError(problems)
+    assert base is not None
+    frame = read_caseload(caseload)
+    needed = needs_prediction([basis, base], provider_knows)
+    predicted = _predicted(frame, model, predicted_column, needed, pricing_features)
     res = optimise_tariff(
         frame,
         base,

@@ -208,23 +208,33 @@ class ProviderSettings:
     def from_dict(
         cls, data: dict[str, Any], *, source: str = "provider settings"
     ) -> ProviderSettings:
-        """Build from a mapping; unknown keys are rejected, naming the key."""
+        """Build from a mapping; every unknown key and bad value is reported at once."""
         allowed = {f.name for f in fields(cls)}
-        unknown = [k for k in data if k not in allowed]
-        if unknown:
-            raise InputError(
-                [
-                    Problem(f"unknown key; allowed: {', '.join(sorted(allowed))}", column=k)
-                    for k in unknown
-                ],
-                source=source,
-            )
-        try:
-            return cls(**{k: float(v) for k, v in data.items()})
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise InputError(exc.problems, source=source) from None
-            raise InputError([Problem(str(exc))], source=source) from None
+        problems = [
+            Problem(f"unknown key; allowed: {', '.join(sorted(allowed))}", column=str(k))
+            for k in data if k not in allowed
+        ]
+        values: dict[str, float] = {}
+        for k, v in data.items():
+            if k not in allowed:
+                continue
+            try:
+                if isinstance(v, bool):
+                    raise TypeError
+                values[k] = float(v)
+            except (TypeError, ValueError):
+                problems.append(Problem(f"must be a number, got {show_value(v)}", column=k))
+        if not problems:
+            try:
+                return cls(**values)
+            except InputError as exc:
+                problems += exc.problems
+        else:  # the values that are numbers are checked too
+            try:
+                cls(**values)
+            except InputError as exc:
+                problems += [p for p in exc.problems if p.column in values]
+        raise InputError(problems, source=source)
 
 
 def load_provider_settings(path: str | Path) -> ProviderSettings:

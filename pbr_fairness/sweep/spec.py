@@ -470,6 +470,33 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     return problems
 
 
+def _parameter_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Every bad parameter name and grid value of a raw spec (pydantic stops at the first)."""
+    params = data.get("parameters")
+    if not isinstance(params, Mapping):
+        return []
+    problems = []
+    grid = params.get("grid") if isinstance(params.get("grid"), Mapping) else {}
+    names = [(f"parameters.grid.{k}", k) for k in grid]
+    for sampler in ("random", "latin_hypercube"):
+        block = params.get(sampler)
+        if isinstance(block, Mapping) and isinstance(block.get("ranges"), Mapping):
+            names += [(f"parameters.{sampler}.ranges.{k}", k) for k in block["ranges"]]
+    for where, name in names:
+        head, _, rest = str(name).partition(".")
+        if name not in SPECIAL_PARAMETERS and (head not in ("provider", "contract") or not rest):
+            problems.append(Problem(
+                f"unknown parameter {name!r}: use contract, mode, provider_knows, replications,"
+                " provider.<field> or contract.<path>", column=where))
+    for key, allowed in (("mode", MODES), ("provider_knows", PROVIDER_KNOWS)):
+        values = grid.get(key)
+        for value in values if isinstance(values, list) else []:
+            if value not in allowed:
+                problems.append(Problem(f"{value!r} is not one of {', '.join(allowed)}",
+                                        column=f"parameters.grid.{key}"))
+    return problems
+
+
 def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     """Read and validate a sweep spec.
 
@@ -505,10 +532,15 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
             raise InputError([f"not valid YAML: {exc}"], source=name) from None
     if not isinstance(data, dict):
         raise InputError(["a sweep spec is a YAML mapping of keys to values"], source=name)
+    extra = _parameter_problems(data)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_problems_from_validation(exc), source=name) from None
+        found = _problems_from_validation(exc)
+        if extra:  # the model-level check reports only the first bad parameter: keep all
+            found = [p for p in found if "unknown parameter" not in p.message
+                     and not p.message.startswith(("mode ", "provider_knows "))]
+        raise InputError([*found, *extra], source=name) from None
     if base_dir is not None and spec.caseload.path is not None:
         p = Path(spec.caseload.path)
         if not p.is_absolute():
