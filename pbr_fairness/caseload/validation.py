@@ -245,12 +245,14 @@ def _check_numeric(
         issues.add(fraction, lambda i: f"{shown(i)} is not a whole number")
         valid &= ~fraction
     if spec.minimum is not None:
-        below = ok & (values < spec.minimum)
-        issues.add(below, lambda i: f"{shown(i)} is below {_bound(spec.minimum)}")
+        low = spec.minimum
+        below = ok & (values < low)
+        issues.add(below, lambda i: f"{shown(i)} is below {_bound(low)}")
         valid &= ~below
     if spec.maximum is not None:
-        above = ok & (values > spec.maximum)
-        issues.add(above, lambda i: f"{shown(i)} is above {_bound(spec.maximum)}")
+        high = spec.maximum
+        above = ok & (values > high)
+        issues.add(above, lambda i: f"{shown(i)} is above {_bound(high)}")
         valid &= ~above
     ok = valid
     clean = np.where(ok, values, np.nan)
@@ -401,6 +403,15 @@ def _missing_column_message(name: str, columns: Sequence[str]) -> str:
     return f"missing required column {name!r}{hint}"
 
 
+def _constant(message: str) -> Callable[[int], str]:
+    """Return a message renderer that gives the same text for every row."""
+
+    def render(_row: int) -> str:
+        return message
+
+    return render
+
+
 def _inspect(
     frame: pd.DataFrame,
     *,
@@ -438,7 +449,7 @@ def _inspect(
         missing = _missing_mask(series, frozenset(c.casefold() for c in cats))
         issues = _Issues(name)
         if name in required:
-            issues.add(missing, lambda i, n=name: f"missing value ({n} is required)")
+            issues.add(missing, _constant(f"missing value ({name} is required)"))
         if spec.kind in ("int", "float"):
             converted = _check_numeric(series, spec, missing, issues)
         elif spec.kind in ("bool", "binary"):

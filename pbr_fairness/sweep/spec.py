@@ -476,7 +476,8 @@ def _parameter_problems(data: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(params, Mapping):
         return []
     problems = []
-    grid = params.get("grid") if isinstance(params.get("grid"), Mapping) else {}
+    raw_grid = params.get("grid")
+    grid: Mapping[str, Any] = raw_grid if isinstance(raw_grid, Mapping) else {}
     names = [(f"parameters.grid.{k}", k) for k in grid]
     for sampler in ("random", "latin_hypercube"):
         block = params.get(sampler)
