@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InputError", "LimitError", "Problem", "count_problems", "show_value"]
+__all__ = ["InputError", "LimitError", "Problem", "count_problems", "printable", "show_value"]
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,18 @@ def show_value(value: object, *, width: int = 40) -> str:
     return repr(text) if isinstance(value, str) else _printable(text)
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def printable(text: str) -> str:
+    r"""Return ``text`` with control characters escaped (terminal codes are never sent raw).
+
+    Examples
+    --------
+    >>> print(printable("red" + chr(27) + "[31m"))
+    red\x1b[31m
+    """
+    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)
+
+
+_printable = printable
 
 
 class InputError(ValueError):

@@ -142,25 +142,61 @@ def _sniff_binary(head: bytes) -> str | None:
         return "UTF-16 text; save it as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
     if head.startswith(b"%PDF"):
         return "a PDF document, not a table"
-    if b"\x00" in head[:_SNIFF_BYTES]:
-        return "a binary file, not CSV text"
     return None
+
+
+_LEADING_BLANKS = re.compile(r"[\r\n]+")
+_NON_BLANK = re.compile(r"[^\r\n]")
+#: Largest part of a file parsed as CSV to name the row of a bad byte (beyond it: lines).
+_ROW_SCAN_BYTES = 64 * 2**20
+
+
+def _row_of(data: bytes, offset: int) -> int:
+    """Return the data row (0 = the header) that holds byte ``offset``.
+
+    Rows are CSV records, so a quoted value that spans lines counts once; blank lines are
+    not rows (the reader skips them).
+    """
+    prefix = data[:offset]
+    if prefix.startswith(b"\xef\xbb\xbf"):
+        prefix = prefix[3:]
+    if b'"' not in prefix or len(prefix) > _ROW_SCAN_BYTES:
+        lines = prefix.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        return sum(1 for x in lines[:-1] if x.strip())
+    text = prefix.decode("utf-8", errors="replace")
+    records = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    complete = text.endswith(("\n", "\r")) or not text
+    return len(records) if complete else len(records) - 1
+
+
+def _nul_problem(data: bytes, label: str) -> InputError | None:
+    """Return the problem of a NUL byte in a text file, naming where it is, or None."""
+    at = data.find(b"\x00", 0, _SNIFF_BYTES)
+    if at < 0:
+        return None
+    row = _row_of(data, at)
+    where = "in the header" if row <= 0 else f"in row {row}"
+    return InputError(
+        [Problem(f"a NUL byte (0x00) at byte offset {at} ({where}): this is a binary file or a"
+                 " damaged one, not CSV text", row=row if row > 0 else None)],
+        source=label,
+    )
 
 
 def _decode(data: bytes, label: str) -> str:
     """Decode UTF-8 (with or without a byte-order mark), naming where it fails."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
-        return data.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start)  # 0 = header
-        bad = data[exc.start : exc.start + 1].hex().upper()
-        where = "in the header" if line == 0 else f"in row {line}"
+        offset = exc.start + (len(data) - len(body))
+        line = _row_of(data, offset)
+        bad = data[offset : offset + 1].hex().upper()
+        where = "in the header" if line <= 0 else f"in row {line}"
         raise InputError(
             [
                 Problem(
-                    f"not UTF-8 text: byte 0x{bad} at byte offset {exc.start} ({where}); "
+                    f"not UTF-8 text: byte 0x{bad} at byte offset {offset} ({where}); "
                     "save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')",
                     row=line if line > 0 else None,
                 )
@@ -229,20 +265,27 @@ def _read_csv_text(data: bytes, text: str, label: str) -> pd.DataFrame:
 
     if not text or text.isspace():
         raise InputError(["the file is empty"], source=label)
-    start = len(text) - len(text[:4096].lstrip("\r\n")) if text[:1] in "\r\n" else 0
+    body: bytes | memoryview = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if "\n" not in text and "\r" in text:  # classic Mac line endings (CR only)
+        text = text.replace("\r", "\n")
+        body = text.encode("utf-8")
+    # Blank lines before the header are skipped (however many there are).
+    blank = _LEADING_BLANKS.match(text)
+    start = blank.end() if blank else 0
     end = text.find("\n", start)
     header = text[start : end if end >= 0 else len(text)].rstrip("\r")
     _check_delimiter(header, label)
     names = _check_header(header, label)
     keys = [f"c{i}" for i in range(len(names))]
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if body[:1] in (b"\r", b"\n"):
-        body = body.lstrip(b"\r\n")
+    if end < 0 or not _NON_BLANK.search(text, end + 1):  # a header and no rows
+        return pa.table({k: pa.array([], pa.string()) for k in keys}).to_pandas().set_axis(
+            names, axis=1)
+    body = memoryview(body)[start:]
     try:
         # pyarrow's reader is several times faster than pandas' on large files; every cell
         # is read as text so that the validator sees exactly what the file holds.
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(body)),
             read_options=pacsv.ReadOptions(column_names=keys, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -334,6 +377,9 @@ def read_table(
     binary = _sniff_binary(head)
     if binary:
         raise InputError([f"this is {binary}"], source=label)
+    nul = _nul_problem(data, label)
+    if nul is not None:
+        raise nul
     return _read_csv_text(data, _decode(data, label), label)
 
 

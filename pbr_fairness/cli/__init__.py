@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from pbr_fairness.cli._app import app
-from pbr_fairness.errors import InputError
+from pbr_fairness.errors import InputError, printable
 
 # Subcommand modules register themselves on ``app`` when imported.
 from pbr_fairness.cli import caseload_commands  # noqa: F401  isort: skip
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:  # a file that is missing, a folder, no permission, a full disk
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(printable(f"error: {exc.strerror or exc}{where}"), file=sys.stderr)
         return 2
     except SystemExit as exc:  # raised by Typer for --help and usage errors
         return int(exc.code or 0)

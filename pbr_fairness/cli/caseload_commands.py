@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from pbr_fairness.cli._app import app
-from pbr_fairness.errors import InputError, Problem, count_problems
+from pbr_fairness.errors import InputError, Problem, count_problems, printable
 from pbr_fairness.limits import MAX_PROVIDERS, check_count, check_people, check_seed
 from pbr_fairness.outputs import check_output, write_json
 
@@ -102,9 +102,9 @@ def validate_command(
             {"ok": False, "file": label, "problems": [_problem_dict(p) for p in problems]},
         )
         total = count_problems(problems)
-        typer.echo(f"{label}: {total:,} problem{'s' if total != 1 else ''} found:")
+        typer.echo(printable(f"{label}: {total:,} problem{'s' if total != 1 else ''} found:"))
         for problem in problems:
-            typer.echo(f"  - {problem}")
+            typer.echo(f"  - {printable(str(problem))}")
         return 2
     frame = coerce_caseload(raw, payment_groups=groups)
     counts: dict[str, int] = {
