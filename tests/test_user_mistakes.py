@@ -175,3 +175,40 @@ def test_api_mistakes_raise_input_errors(caseload):
     with pytest.raises(InputError, match="payment_groups"):
         read_caseload(caseload, payment_groups="PG1")  # type: ignore[arg-type]
     assert np.isfinite(simulate_contract(frame, base, rng=1).overall["government_spend"])
+
+
+def test_the_target_is_never_a_feature(capsys, caseload, tmp_path):
+    import json as _json
+
+    out = tmp_path / "m"
+    code, text = run(capsys, "train", "--data", caseload, "--target", "age", "--positive", 30,
+                     "--out", out, "--n-boot", 10, "--json", tmp_path / "m.json")
+    assert code in (0, 2), text
+    if code == 0:  # trained without age: no leak, so nothing like a perfect AUC
+        pre = _json.loads((out / "preprocessing.json").read_text())
+        assert "age" not in pre["features"]["names"]
+        assert _json.loads((tmp_path / "m.json").read_text())["auc"] < 0.99
+    refused(capsys, "train", "--data", caseload, "--target", "age", "--positive", 30,
+            "--features", "age,sex", "--out", tmp_path / "m2", needle="cannot also be a feature")
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "1e308"])
+def test_audit_minimal_hours_must_be_a_number_of_hours(capsys, caseload, tmp_path, value):
+    refused(capsys, "audit", "--caseload", caseload, "--json", tmp_path / "a.json",
+            "--expected-column", "true_p_observable", "--minimal-hours", value,
+            needle="--minimal-hours")
+
+
+def test_problem_counts_are_true_counts(capsys, tmp_path):
+    n = 3000
+    rows = "\n".join(f"C{i},PG1,{-i}" for i in range(n))
+    path = tmp_path / "ages.csv"
+    path.write_text("person_id,payment_group,age\n" + rows + "\n")
+    code, text = run(capsys, "validate", "--caseload", path)
+    assert code == 2 and f"{n:,} problems found" in text, text[:300]  # every age is below 16
+    from pbr_fairness.caseload.io import read_caseload
+
+    with pytest.raises(InputError) as err:
+        read_caseload(path)
+    assert err.value.total == n and f"{n:,} problems found" in str(err.value)
+    assert len(err.value.problems) == 101  # 100 shown, one line for the rest

@@ -363,6 +363,7 @@ def infer_feature_spec(
     *,
     max_categories: int = 200,
     source: str | None = None,
+    target: str | None = None,
 ) -> FeatureSpec:
     """Decide the model inputs and their kinds from a training table.
 
@@ -377,6 +378,9 @@ def infer_feature_spec(
         an identifier was passed as a feature).
     source : str, optional
         Name of the table, used in error messages.
+    target : str, optional
+        The outcome column: never a feature (it would give the answer away). It is left out
+        of the default features, and refused among given ones.
 
     Returns
     -------
@@ -385,11 +389,18 @@ def infer_feature_spec(
     Raises
     ------
     InputError
-        If a feature is missing, forbidden (truth, outcome, provider, identifier), repeated,
-        or no feature is left.
+        If a feature is missing, forbidden (truth, outcome, provider, identifier, the
+        target), repeated, or no feature is left.
     """
-    names = list(features) if features is not None else default_feature_names(frame.columns)
+    names = list(features) if features is not None else [
+        n for n in default_feature_names(frame.columns) if n != target
+    ]
+    leak = target is not None and target in names
+    names = [n for n in names if n != target]
     problems = _feature_problems(frame, names)
+    if leak:
+        problems.insert(0, Problem("the outcome (--target) cannot also be a feature: the model"
+                                   " would learn the answer from it", column=target))
     if problems:
         raise InputError(problems, source=source)
     kinds: list[FeatureKind] = []

@@ -376,7 +376,8 @@ class DistanceModel(ClassifierMixin, BaseEstimator):
             problems.append(Problem(f"need at least {MIN_TRAINING_ROWS} rows to train, got {n}"))
         if problems:
             raise InputError(problems)
-        spec = infer_feature_spec(frame, self.features, source=source)
+        spec = infer_feature_spec(frame, self.features, source=source,
+                                  target=y if isinstance(y, str) else None)
         Xm = spec.encode(frame, source=source)
         core = self._classifier(self._offset_name(spec))
         core.fit(spec.to_frame(Xm), target.astype(np.int64))
