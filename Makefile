@@ -38,8 +38,10 @@ prepare: $(STAMP)
 	$(BIN)/python -m pbr_fairness.prepare
 	$(BIN)/python -m pbr_fairness.recipes
 
+# `pbr-fairness app` passes the project's Streamlit settings (usage statistics off) on the
+# command line, so they hold wherever the app is started from.
 app: $(STAMP) prepare
-	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1
+	$(BIN)/pbr-fairness app --address 127.0.0.1
 
 # The gates first (each fails fast): ruff, then every test and the library's doctests.
 test: $(STAMP)

@@ -1,9 +1,9 @@
 """pbr-fairness: the Streamlit app (router over the pages in ``app/views``).
 
-Run with ``make app`` or ``streamlit run app/streamlit_app.py``. Every page is widgets, the
-session's scenario, one call of the :mod:`pbr_fairness` library, and rendering. The sidebar
-keeps the scenario: it is in the address (copy it to share), and can be saved as a file and
-opened again.
+Run with ``make app`` or ``pbr-fairness app`` (usage statistics off wherever it starts).
+Every page is widgets, the session's scenario, one call of the :mod:`pbr_fairness` library,
+and rendering. The sidebar keeps the scenario: it is in the address (copy it to share), and
+can be saved as a file and opened again.
 """
 
 from __future__ import annotations
@@ -17,12 +17,20 @@ if str(APP_DIR) not in sys.path:  # pages import the app's helpers (cache, state
 
 import streamlit as st  # noqa: E402
 
+from pbr_fairness.appserver import telemetry_problem  # noqa: E402
+
 st.set_page_config(
     page_title="pbr-fairness",
     page_icon=":material/balance:",
     layout="wide",
     initial_sidebar_state="expanded",
 )
+
+# Never run with Streamlit's usage statistics on (pbr_fairness.appserver).
+_TELEMETRY = telemetry_problem(st.get_option)
+if _TELEMETRY:
+    st.error(_TELEMETRY)
+    st.stop()
 
 import sidebar  # noqa: E402
 import state  # noqa: E402

@@ -64,7 +64,7 @@ def test_make_test_app_prepare_bench_lint_recipes():
     assert "-m browser" in targets["test"] and "[ $$? -eq 5 ]" in targets["test"]
     assert "python -m pbr_fairness.prepare" in targets["prepare"]
     assert "prepare" in targets["app"].splitlines()[0]
-    assert "streamlit run app/streamlit_app.py --server.address 127.0.0.1" in targets["app"]
+    assert "pbr-fairness app --address 127.0.0.1" in targets["app"]
     assert "benchmarks/bench_*.py" in targets["bench"]
     assert "ruff check" in targets["lint"]
 

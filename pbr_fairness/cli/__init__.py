@@ -20,6 +20,7 @@ from pbr_fairness.cli import simulation_commands  # noqa: F401  isort: skip
 from pbr_fairness.cli import sweep_commands  # noqa: F401  isort: skip
 from pbr_fairness.cli import tariff_commands  # noqa: F401  isort: skip
 from pbr_fairness.cli import uncertainty_commands  # noqa: F401  isort: skip
+from pbr_fairness.cli import app_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
