@@ -512,8 +512,9 @@ def audit_caseload(
             far_fraction = share.n / max(int(sel.sum()), 1)
             # Sample size to detect the stated parking effect at a Bonferroni-safe level.
             alpha_each = alpha / (2 * k) if correction != "none" else alpha
-            base = share.share_others if np.isfinite(share.share_others) else float(
-                np.mean(parked[decile <= far_deciles]))
+            far_all = parked[decile <= far_deciles]
+            base = share.share_others if np.isfinite(share.share_others) else (
+                float(np.mean(far_all)) if far_all.size else 0.0)
             base = min(max(base, 0.0), 1.0 - parking_effect - 1e-9)
             try:
                 needed = parking_sample_size(base, parking_effect, alpha=alpha_each, power=power,
