@@ -16,6 +16,7 @@ import pandas as pd
 
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.limits import check_count, max_jobs
+from pbr_fairness.outputs import atomic_path
 from pbr_fairness.sweep.aggregate import aggregate_seeds
 from pbr_fairness.sweep.backend import (
     BACKENDS,
@@ -361,7 +362,8 @@ def run_sweep(
     written_summary: Path | None = None
     if summary_out is not False:
         written_summary = Path(summary_out) if summary_out else summary_path(out)
-        aggregated.to_parquet(written_summary, index=False)
+        with atomic_path(written_summary) as tmp:
+            aggregated.to_parquet(tmp, index=False)
     return SweepRun(
         out=Path(out),
         summary_out=written_summary,
