@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pbr_fairness.cli._app import app
+from pbr_fairness.cli._options import collect
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.limits import check_count, check_seed, max_jobs
+from pbr_fairness.outputs import check_output, write_json
 
 RESPONSES = ("evidence", "gain_falls", "gain_rises")
 
@@ -51,10 +53,26 @@ def uncertainty_command(
         problems.append(Problem("must be local or dask", column="--backend"))
     if not 1 <= jobs <= 64:
         problems.append(Problem(f"must be 1..64, got {jobs}", column="--jobs"))
-    if scheduler and backend != "dask":
+    if scheduler is not None and backend != "dask":
         problems.append(Problem("--scheduler needs --backend dask", column="--scheduler"))
+    collect(problems, check_count, jobs, maximum=max_jobs(), option="--jobs",
+            what="worker processes", way_round="for more, run on a Dask cluster")
+    collect(problems, check_seed, seed, option="--seed")
+    inputs = [baseline, proposal, model]
+    collect(problems, check_output, json_out, option="--json", inputs=inputs,
+            suffixes=(".json",), create_parent=True)
+    collect(problems, check_output, out, option="--out", inputs=[*inputs, json_out],
+            suffixes=(".csv",), create_parent=True)
     if problems:
         raise InputError(problems)
+    if scheduler is not None:
+        from pbr_fairness.sweep.backend import check_scheduler
+
+        check_scheduler(scheduler)
+    if model is not None:  # a model given is checked even where the tariffs need none
+        from pbr_fairness.distance import DistanceModel
+
+        DistanceModel.load(model)
     from pbr_fairness.contracts import load_contract
     from pbr_fairness.sweep.uncertainty import parameter_uncertainty
 
@@ -80,6 +98,8 @@ def uncertainty_command(
     for row in table.itertuples(index=False):
         typer.echo(f"  {row.measure:48} {row.point:>12,.3f}  [{row.lower:,.3f}, {row.upper:,.3f}]")
     if json_out is not None:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, res.to_dict())
     if out is not None:
-        table.to_csv(out, index=False)
+        from pbr_fairness.caseload.io import write_table
+
+        write_table(table, out)

@@ -56,7 +56,8 @@ from pbr_fairness.distance import load_default_model, predict_probability
 from pbr_fairness.engine.evaluation import Evaluation, breakdown_measures, evaluate
 from pbr_fairness.engine.population import Population
 from pbr_fairness.engine.prediction import needs_prediction
-from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.errors import InputError, Problem, show_value
+from pbr_fairness.limits import check_seed
 from pbr_fairness.sweep.backend import Backend, iter_batches
 from pbr_fairness.sweep.spec import latin_hypercube
 from pbr_fairness.version import package_version
@@ -356,13 +357,12 @@ def parameter_uncertainty(
     True
     """
     if not isinstance(draws, int) or not 2 <= draws <= MAX_DRAWS:
-        raise InputError(
-            [Problem(f"must be a whole number 2..{MAX_DRAWS:,}, got {draws!r}", column="draws")]
-        )
+        raise InputError([Problem(f"must be a whole number 2..{MAX_DRAWS:,}, got"
+                                  f" {show_value(draws)}", column="draws")])
     if not isinstance(n, int) or not 500 <= n <= 1_000_000:
-        raise InputError(
-            [Problem(f"must be a whole number 500..1,000,000, got {n!r}", column="n")]
-        )
+        raise InputError([Problem(f"must be a whole number 500..1,000,000, got"
+                                  f" {show_value(n)}", column="n")])
+    check_seed(seed, option="seed")
     start = time.perf_counter()
     params = with_response(params or load_generator_parameters(), response)
     base = load_contract(baseline) if isinstance(baseline, str) else baseline
