@@ -131,7 +131,7 @@ def caseloads(draw):
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXTRA or 20)
 @given(caseloads())
 def test_random_values_in_every_column(data):
     _check(data)

@@ -23,8 +23,9 @@ import yaml
 
 from pbr_fairness.cli import app, main
 
-#: Values that are never valid for a number of people, hours, pounds, a share or a seed.
-ALWAYS_BAD = ["nan", "inf", "-inf", "1e308", "abc", "", str(10**30)]
+#: Values that are never valid for a number of people, hours, pounds, a share or a seed
+#: (NaN, infinite, huge as a float and as a whole number, the wrong type).
+ALWAYS_BAD = ["nan", "inf", "1e308", "abc", str(10**30)]
 #: Values valid for some options (a seed of 0, a minimum of 0 hours, a profit of -1 pounds).
 MAYBE = ["-1", "0"]
 TEXT = ["", "bogus", "\x1b[31mred"]
