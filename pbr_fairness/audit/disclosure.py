@@ -502,8 +502,9 @@ def _protect(
         for v, what, k in failing:
             progressed |= widen(v, what, k)
         if not progressed:
-            logger.warning("disclosure control: %d checks cannot be met (%s); every hideable cell"
-                           " is suppressed", len(failing), failing[:5])
+            logger.warning("disclosure control: %d suppressed values could not be protected by"
+                           " suppressing more single cells; every cell of the table is"
+                           " suppressed", len(failing))
             hidden |= published & hideable
             break
     return hidden, primary
