@@ -24,8 +24,8 @@ estimate (memory, time or size) and the way round: smaller pieces, ``pbr-fairnes
 - Fees of a contract: :data:`MAX_FEE_GBP` each (the Work Programme's largest payment is about
   GBP 14,000); a contract's budget: :data:`MAX_BUDGET_GBP`; fee ratios: :data:`MAX_FEE_RATIO`.
 - Hours of support of one person: :data:`MAX_HOURS`; provider settings:
-  :data:`MAX_COST_PER_HOUR`, :data:`MAX_INFORMATION_NOISE`; the planner's
-  :data:`MAX_SOCIAL_VALUE_GBP`; seeds: 0 to :data:`MAX_SEED`.
+  :data:`MAX_CAPACITY_HOURS`, :data:`MAX_COST_PER_HOUR`, :data:`MAX_INFORMATION_NOISE`; the
+  planner's :data:`MAX_SOCIAL_VALUE_GBP`; seeds: 0 to :data:`MAX_SEED`.
 
 Examples
 --------
@@ -51,6 +51,7 @@ __all__ = [
     "BYTES_PER_PERSON",
     "MAX_BOOTSTRAP",
     "MAX_BUDGET_GBP",
+    "MAX_CAPACITY_HOURS",
     "MAX_COST_PER_HOUR",
     "MAX_FEE_GBP",
     "MAX_FEE_RATIO",
@@ -107,6 +108,9 @@ MAX_YAML_BYTES = 1_000_000
 MAX_FEE_GBP = 1_000_000.0
 #: Hours of support one person can receive: every hour of a 24-month window (730 h a month).
 MAX_HOURS = 17_520.0
+#: A provider's capacity, hours per person on average: far above any caseload's need, so that
+#: ``1e6`` can stand for "no capacity constraint", yet finite sums stay finite.
+MAX_CAPACITY_HOURS = 1e9
 #: Cost of an hour of support, pounds (a provider's hour costs about GBP 20-60).
 MAX_COST_PER_HOUR = 10_000.0
 #: Standard deviation of the provider's logit noise (10 already makes its estimate random).

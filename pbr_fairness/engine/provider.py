@@ -18,7 +18,13 @@ import yaml
 from numpy.typing import NDArray
 
 from pbr_fairness.errors import InputError, Problem, show_value
-from pbr_fairness.limits import MAX_COST_PER_HOUR, MAX_HOURS, MAX_INFORMATION_NOISE, read_limited
+from pbr_fairness.limits import (
+    MAX_CAPACITY_HOURS,
+    MAX_COST_PER_HOUR,
+    MAX_HOURS,
+    MAX_INFORMATION_NOISE,
+    read_limited,
+)
 
 __all__ = [
     "PROVIDER_SOURCES",
@@ -156,7 +162,7 @@ class ProviderSettings:
         problems = [
             check_setting("cost_per_hour", self.cost_per_hour, 0.0, MAX_COST_PER_HOUR,
                           open_low=True),
-            check_setting("capacity_hours", self.capacity_hours, 0.0, MAX_HOURS),
+            check_setting("capacity_hours", self.capacity_hours, 0.0, MAX_CAPACITY_HOURS),
             check_setting("minimum_hours", self.minimum_hours, 0.0, MAX_HOURS),
             check_setting("information_noise", self.information_noise, 0.0,
                           MAX_INFORMATION_NOISE),
