@@ -341,3 +341,16 @@ def test_hostile_values_give_an_input_error_naming_the_key_or_a_valid_contract(w
     assert c.families  # whatever validated is a usable contract
 
 
+
+
+def test_the_sources_table_lists_the_instrument_figures():
+    from pbr_fairness import reporting
+
+    c = load_contract("work_programme_2011_by_year")
+    table = reporting.contract_sources(c)
+    inst = table[table["tariff"] == "instruments"]
+    assert len(inst) == 9 * 4  # nine payment groups, four contract years
+    assert "attachment_by_year_by_cell.PG7[0]" in set(inst["figure"])
+    assert (inst["source"].str.len() > 0).all()
+    wp = reporting.contract_sources(load_contract("work_programme_2011"))
+    assert len(table) == len(wp) + len(inst)

@@ -201,6 +201,27 @@ class Contract:
         return needs_prediction(self.basis)
 
     @property
+    def terms_need_prediction(self) -> bool:
+        """Whether :meth:`terms` needs the commissioner's predicted probabilities.
+
+        Band or smooth fees, or instruments that price on a probability (a value-added shape,
+        ``distance_band`` cells), unless the contract prices on an independent assessment.
+
+        Examples
+        --------
+        >>> load_contract("funded_hours_by_need").terms_need_prediction
+        True
+        >>> load_contract("funded_hours_by_need").needs_prediction  # the fees alone
+        False
+        """
+        inst = self.spec.instruments
+        if inst is None:
+            return self.needs_prediction
+        if inst.priced_on == "assessment":
+            return False
+        return self.needs_prediction or inst.uses_probability
+
+    @property
     def families(self) -> tuple[str, ...]:
         """The instrument families the contract uses (empty without ``instruments``)."""
         return () if self.spec.instruments is None else self.spec.instruments.families
@@ -470,8 +491,7 @@ class Contract:
         inst = self.spec.instruments
         assert inst is not None
         if inst.priced_on == "model":
-            used = inst.uses_probability or self.needs_prediction
-            if predicted is None or not used:
+            if predicted is None or not self.terms_need_prediction:
                 return None
             return _probabilities(predicted, n, "predicted", self.source)
         if "assessment" in caseload:
