@@ -92,7 +92,8 @@ def simulate(
         typer.Option(
             "--contract",
             help="Preset name (work_programme_2011, work_programme_2014, flat, "
-            "distance_bands_example, smooth_example) or a contract YAML file.",
+            "distance_bands_example, smooth_example, or one with instruments such as "
+            "yardstick_primes; docs/contracts.md lists them) or a contract YAML file.",
         ),
     ] = "work_programme_2011",
     provider_file: ProviderFile = None,

@@ -9,7 +9,10 @@ simulator uses: attachment fee ``A``, job-outcome fee ``J``, sustainment fee per
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +24,22 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import ValidationError
 
 from pbr_fairness.contracts.spec import (
-    BandSpec,
+    UNION_TAGS,
+    CellKind,
     ContractSpec,
     Figure,
     SmoothSpec,
     TariffSpec,
     Unit,
+    band_key,
+)
+from pbr_fairness.contracts.terms import (
+    Cells,
+    ContractTerms,
+    attachment_by_year,
+    distance_band_codes,
+    draw_assessment,
+    instrument_arrays,
 )
 from pbr_fairness.engine.prediction import needs_prediction
 from pbr_fairness.errors import InputError, LimitError, Problem, show_value
@@ -188,8 +201,43 @@ class Contract:
 
     @property
     def needs_prediction(self) -> bool:
-        """Whether the tariff depends on a predicted probability of a job outcome."""
+        """Whether the tariff depends on a predicted probability of a job outcome.
+
+        The fees only (:func:`~pbr_fairness.engine.prediction.needs_prediction` of the basis);
+        :meth:`terms` also asks for a prediction when an instrument prices on one.
+        """
         return needs_prediction(self.basis)
+
+    @property
+    def terms_need_prediction(self) -> bool:
+        """Whether :meth:`terms` needs the commissioner's predicted probabilities.
+
+        Band or smooth fees, or instruments that price on a probability (a value-added shape,
+        ``distance_band`` cells), unless the contract prices on an independent assessment.
+
+        Examples
+        --------
+        >>> load_contract("funded_hours_by_need").terms_need_prediction
+        True
+        >>> load_contract("funded_hours_by_need").needs_prediction  # the fees alone
+        False
+        """
+        inst = self.spec.instruments
+        if inst is None:
+            return self.needs_prediction
+        if inst.priced_on == "assessment":
+            return False
+        return self.needs_prediction or inst.uses_probability
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The instrument families the contract uses (empty without ``instruments``)."""
+        return () if self.spec.instruments is None else self.spec.instruments.families
+
+    @property
+    def referral_year(self) -> int:
+        """The contract year the cohort is referred in (1 unless the file says)."""
+        return self.spec.referral_year or 1
 
     @property
     def tariffs(self) -> dict[str, Tariff]:
@@ -197,7 +245,7 @@ class Contract:
         if self.spec.groups is not None:
             return {g: Tariff.from_spec(t) for g, t in self.spec.groups.items()}
         if self.spec.bands is not None:
-            return {_band_label(b): Tariff.from_spec(b) for b in self.spec.bands}
+            return {band_key(b): Tariff.from_spec(b) for b in self.spec.bands}
         assert self.spec.smooth is not None
         return {"base": Tariff.from_spec(self.spec.smooth.base)}
 
@@ -334,6 +382,158 @@ class Contract:
             )
         return self.tariff_by_probability(q)
 
+    def terms(
+        self,
+        caseload: Any,
+        predicted: ArrayLike | None = None,
+        *,
+        rng: np.random.Generator | int | None = None,
+    ) -> ContractTerms:
+        """Price a caseload under the whole contract: fees and instruments, as arrays.
+
+        Without an ``instruments`` section this is :meth:`tariff_per_person` and nothing
+        else. With one: the referral year's attachment fee and the delivery fee in ``A``; the
+        fees of a band or smooth tariff priced on ``instruments.priced_on``; and the engine's
+        :class:`~pbr_fairness.engine.instruments.Instruments` for the caseload's cells
+        (:mod:`pbr_fairness.contracts.terms`).
+
+        Parameters
+        ----------
+        caseload : pandas.DataFrame or mapping
+            ``payment_group`` (for payment-group cells); ``true_p0`` where a benchmark, a
+            performance level or a drawn assessment needs the no-support rate; optionally
+            ``assessment`` (the commissioner's own assessment, used by ``priced_on:
+            assessment`` instead of a draw).
+        predicted : array-like, optional
+            The commissioner's predicted probability per person (``priced_on: model``).
+        rng : numpy.random.Generator or int, optional
+            Draws the assessment (``priced_on: assessment`` without an ``assessment``
+            column).
+
+        Returns
+        -------
+        ContractTerms
+
+        Raises
+        ------
+        InputError
+            If the caseload lacks what the contract prices on (naming the key).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> cl = pd.DataFrame({"person_id": [1, 2], "payment_group": ["PG1", "PG2"]})
+        >>> t = load_contract("work_programme_2011_by_year").terms(cl)
+        >>> t.tariff["A"].tolist(), t.families
+        ([400.0, 400.0], ('attachment_by_year',))
+        """
+        inst = self.spec.instruments
+        if inst is None:
+            return ContractTerms(self.tariff_per_person(caseload, predicted))
+        n = _size(caseload, predicted)
+        p0 = _column(caseload, "true_p0", n, self.source)
+        q = self._priced_probability(caseload, predicted, n, p0, rng)
+        if self.basis == "payment_group":
+            tariff = self.tariff_per_person(caseload)
+            own = _group_cells(caseload, tuple(self.tariffs))
+        else:
+            priced = self._needs(q, "basis")
+            tariff = self.tariff_by_probability(priced)
+            own = Cells(
+                self.band_codes(priced).astype(np.int64)
+                if self.spec.bands is not None
+                else np.zeros(n, dtype=np.int64),
+                self.spec.tariff_keys(),
+            )
+        found: dict[str, Cells] = {"contract": own}
+
+        def cells(section: str, kind: CellKind) -> Cells:
+            if kind not in found:
+                if kind == "payment_group":
+                    labels = tuple(np.unique(np.asarray(caseload["payment_group"]).astype(str)))
+                    found[kind] = _group_cells(caseload, labels)
+                else:
+                    assert inst is not None and inst.distance_bands is not None
+                    where = f"instruments.{section}.cells"
+                    cuts = [f.value for f in inst.distance_bands]
+                    found[kind] = Cells(
+                        distance_band_codes(self._needs(q, where), cuts), inst.band_labels
+                    )
+            return found[kind]
+
+        factor = None
+        va = inst.value_added
+        if va is not None and va.shape is not None:
+            sh = va.shape
+            factor = smooth_multiplier(
+                self._needs(q, "instruments.value_added.shape"),
+                sh.reference_probability.value,
+                sh.elasticity.value,
+                sh.probability_floor.value,
+                sh.max_factor.value,
+            )
+        instruments = instrument_arrays(
+            inst, cells, n=n, p0=p0, value_added_factor=factor, source=self.source
+        )
+        tariff = dict(tariff)
+        attach = attachment_by_year(inst, self.referral_year, own)
+        if attach is not None:
+            tariff["A"] = attach
+        fee = 0.0 if inst.delivery_fee is None else float(inst.delivery_fee.value)
+        if inst.delivery_fee is not None:
+            tariff["A"] = np.asarray(tariff["A"], dtype=float) + fee
+        return ContractTerms(
+            tariff, instruments, inst.families, inst.priced_on, q, attach, fee,
+            self.referral_year,
+        )
+
+    def _priced_probability(
+        self,
+        caseload: Any,
+        predicted: ArrayLike | None,
+        n: int,
+        p0: NDArray[np.float64] | None,
+        rng: np.random.Generator | int | None,
+    ) -> NDArray[np.float64] | None:
+        """Return the probability the contract prices on: the prediction or the assessment."""
+        inst = self.spec.instruments
+        assert inst is not None
+        if inst.priced_on == "model":
+            if predicted is None or not self.terms_need_prediction:
+                return None
+            return _probabilities(predicted, n, "predicted", self.source)
+        if "assessment" in caseload:
+            return _probabilities(caseload["assessment"], n, "assessment", self.source)
+        if p0 is None:
+            raise InputError(
+                [
+                    Problem(
+                        "priced_on: assessment needs an 'assessment' column in the caseload, "
+                        "or true_p0 to draw one from",
+                        column="instruments.priced_on",
+                    )
+                ],
+                source=self.source,
+            )
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        assert inst.assessment_noise is not None
+        return draw_assessment(p0, inst.assessment_noise.value, gen)
+
+    def _needs(self, q: NDArray[np.float64] | None, column: str) -> NDArray[np.float64]:
+        if q is None:
+            raise InputError(
+                [
+                    Problem(
+                        "prices on the commissioner's predicted probabilities: give them (a "
+                        "model or a predicted column), or set instruments.priced_on: "
+                        "assessment",
+                        column=column,
+                    )
+                ],
+                source=self.source,
+            )
+        return q
+
     def tariff_by_group(self, groups: ArrayLike) -> dict[str, NDArray[np.float64]]:
         """Per-person tariff arrays from payment-group labels (``basis="payment_group"``)."""
         assert self.spec.groups is not None
@@ -418,6 +618,12 @@ class Contract:
                 f"({sm.reference_probability.value:g} / "
                 f"max(q, {sm.probability_floor.value:g}))^{sm.elasticity.value:g})"
             )
+        inst = self.spec.instruments
+        if inst is not None:
+            priced = inst.uses_probability or self.needs_prediction
+            on = "an independent assessment" if inst.priced_on == "assessment" else "the model"
+            used = ", ".join(inst.families)
+            lines.append(f"instruments: {used}" + (f" (priced on {on})" if priced else ""))
         lines.append(
             f"{'tariff':<14}{'attach':>8}{'outcome':>9}{'trigger':>8}{'sust/4wk':>9}{'max':>5}"
         )
@@ -462,8 +668,47 @@ def smooth_factor(predicted: ArrayLike, smooth: SmoothSpec) -> NDArray[np.float6
     )
 
 
-def _band_label(band: BandSpec) -> str:
-    return band.label or f"d{band.min_distance:g}-{band.max_distance:g}"
+def _size(caseload: Any, predicted: ArrayLike | None) -> int:
+    for key in ("person_id", "payment_group", "true_p0"):
+        if key in caseload:
+            return len(caseload[key])
+    if predicted is not None:
+        return int(np.asarray(predicted).size)
+    raise InputError([Problem("the caseload has no person_id column", column="person_id")])
+
+
+def _column(caseload: Any, key: str, n: int, source: str) -> NDArray[np.float64] | None:
+    """Return a numeric column of the caseload as floats, or ``None`` when absent."""
+    if key not in caseload:
+        return None
+    x = np.asarray(caseload[key], dtype=float)
+    if x.shape != (n,) or not np.all(np.isfinite(x)):
+        raise InputError([Problem(f"must hold {n} finite numbers", column=key)], source=source)
+    return x
+
+
+def _probabilities(values: Any, n: int, key: str, source: str) -> NDArray[np.float64]:
+    q = np.asarray(values, dtype=float)
+    if q.shape != (n,):
+        raise InputError([Problem(f"has {q.size} values for {n} people", column=key)],
+                         source=source)
+    if q.size and (not np.all(np.isfinite(q)) or q.min() < 0 or q.max() > 1):
+        raise InputError([Problem("probabilities must lie in [0, 1]", column=key)],
+                         source=source)
+    return q
+
+
+def _group_cells(caseload: Any, labels: tuple[str, ...]) -> Cells:
+    """Each person's payment group as a code into ``labels`` (``-1``: not among them)."""
+    if "payment_group" not in caseload:
+        raise InputError(
+            [Problem("the caseload has no payment_group column", column="payment_group")]
+        )
+    groups = np.asarray(caseload["payment_group"]).astype(str)
+    present, inverse = np.unique(groups, return_inverse=True)
+    index = {g: i for i, g in enumerate(labels)}
+    codes = np.array([index.get(g, -1) for g in present], dtype=np.int64)[inverse]
+    return Cells(codes.reshape(-1), labels)
 
 
 def _estimate_figure(value: float, unit: str, description: str, reason: str) -> dict[str, Any]:
@@ -479,6 +724,8 @@ def _estimate_figure(value: float, unit: str, description: str, reason: str) -> 
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if part in UNION_TAGS:
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -486,11 +733,59 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+#: A message of a whole-file check that starts with the key it is about: ``"key.path: ..."``.
+_KEYED = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*): (.+)$", re.DOTALL)
+
+#: Keys a file built on a preset (``based_on``) never takes from it.
+_OWN_KEYS = ("name", "description", "based_on")
+_TARIFF_SECTIONS = ("groups", "bands", "smooth")
+
+
+def _inherit(data: dict[str, Any], source: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Resolve ``based_on``: the preset's keys that the file does not set, then the file's.
+
+    A file that sets ``basis`` takes no tariff section (groups, bands, smooth) from the preset.
+    """
+    base = data.get("based_on")
+    if base is None:
+        return data
+    if not isinstance(base, str) or base not in PRESETS:
+        raise InputError(
+            [
+                Problem(
+                    f"no preset called {base!r}; presets: {', '.join(PRESETS)}",
+                    column="based_on",
+                )
+            ],
+            source=source,
+        )
+    if base in seen:
+        raise InputError(
+            [Problem(f"presets built on each other: {' -> '.join((*seen, base))}",
+                     column="based_on")],
+            source=source,
+        )
+    path = PRESETS[base]
+    raw = copy.deepcopy(_preset_data(path, path.stat().st_mtime_ns))
+    parent = _inherit(raw, f"preset:{base}", (*seen, base))
+    skip = _OWN_KEYS + (_TARIFF_SECTIONS if "basis" in data else ())
+    merged = {k: v for k, v in parent.items() if k not in skip}
+    merged.update(data)
+    return merged
+
+
+@functools.lru_cache(maxsize=32)
+def _preset_data(path: Path, mtime_ns: int) -> Any:
+    """Parse a preset file once per version (``mtime_ns`` keys the cache)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def _validate(data: Any, *, source: str) -> ContractSpec:
     if not isinstance(data, dict):
         raise InputError(
             [Problem("a contract file must hold a mapping of keys to values")], source=source
         )
+    data = _inherit(data, source)
     try:
         return ContractSpec.model_validate(data)
     except ValidationError as exc:
@@ -500,6 +795,10 @@ def _validate(data: Any, *, source: str) -> ContractSpec:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (not allowed here)"
+            keyed = _KEYED.match(msg)
+            if keyed:  # a check of a section names the key it is about first
+                key = f"{key}.{keyed.group(1)}" if key else keyed.group(1)
+                msg = keyed.group(2)
             problems.append(Problem(msg, column=key))
         raise InputError(problems, source=source) from None
 
@@ -603,6 +902,8 @@ def contract_from_yaml(data: bytes | str, *, source: str = "contract") -> Contra
     except yaml.YAMLError as exc:
         raise InputError([Problem(f"not valid YAML: {exc}")], source=source) from None
     spec = _validate(loaded, source=source)
+    if spec.based_on is not None:  # the hash of what the file resolves to, base included
+        return Contract(spec, source=source)
     return Contract(spec, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
 

@@ -53,7 +53,8 @@ def contract_sources(contract: Contract) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``tariff``, ``figure``, ``value``, ``unit``, ``confidence``, ``source`` (reference
-        titles, or ``"estimate: <reason>"``) and ``links``.
+        titles, or ``"estimate: <reason>"``) and ``links``; the figures of an ``instruments``
+        section have ``tariff`` ``"instruments"`` and their dotted key as ``figure``.
     """
     spec = contract.spec
     rows = []
@@ -71,9 +72,30 @@ def contract_sources(contract: Contract) -> pd.DataFrame:
     for where, t in tariffs:
         for name in _FIGURE_FIELDS:
             rows.append(_figure_row(where, name, getattr(t, name)))
+    inst = getattr(spec, "instruments", None)
+    if inst is not None:
+        rows += [_figure_row("instruments", name, fig) for name, fig in _figures_of(inst)]
     return pd.DataFrame(
         rows, columns=["tariff", "figure", "value", "unit", "confidence", "source", "links"]
     )
+
+
+def _figures_of(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every figure under a section of a contract file, with its dotted key."""
+    if all(hasattr(node, k) for k in ("value", "unit", "description", "reference")):
+        return [(path, node)]
+    out: list[tuple[str, Any]] = []
+    if isinstance(node, Mapping):
+        items: list[tuple[str, Any]] = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, tuple | list):
+        return [f for i, v in enumerate(node) for f in _figures_of(v, f"{path}[{i}]")]
+    elif hasattr(type(node), "model_fields"):
+        items = [(k, getattr(node, k)) for k in type(node).model_fields]
+    else:
+        return out
+    for key, value in items:
+        out += _figures_of(value, f"{path}.{key}" if path else key)
+    return out
 
 
 def _leaf_value(node: Mapping[str, Any]) -> str:

@@ -174,6 +174,17 @@ def _check_inputs(contract: Contract, breakdowns: Sequence[str]) -> None:
             ],
             source=contract.source,
         )
+    if contract.families:
+        raise InputError(
+            [
+                Problem(
+                    "a national run prices the fees only; contract instruments "
+                    f"({', '.join(contract.families)}) need simulate_contract",
+                    column="instruments",
+                )
+            ],
+            source=contract.source,
+        )
     bad = [b for b in breakdowns if b not in NATIONAL_BREAKDOWNS]
     if bad:
         raise InputError(

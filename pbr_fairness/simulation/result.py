@@ -14,7 +14,19 @@ from pbr_fairness.engine.measures import MEASURES
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.simulation.gaps import characteristic_gaps
 
-__all__ = ["JSON_SECTIONS", "SimulationResult"]
+__all__ = ["INSTRUMENT_LABELS", "JSON_SECTIONS", "SimulationResult"]
+
+#: How :meth:`SimulationResult.summary` names each instrument family.
+INSTRUMENT_LABELS: dict[str, str] = {
+    "attachment_by_year": "attachment fees by contract year",
+    "delivery_fee": "delivery fees",
+    "value_added": "value-added payments",
+    "accelerator": "accelerator payments",
+    "yardstick": "yardstick payments (net across primes)",
+    "market_share_shift": "market-share shift (value to primes, not spend)",
+    "cost_sharing": "cost-sharing of verified hours",
+    "funded_hours": "funded hours",
+}
 
 #: Breakdown of the tidy table -> key of the JSON document.
 JSON_SECTIONS: dict[str, str] = {
@@ -54,6 +66,12 @@ class SimulationResult:
     monthly : pandas.DataFrame or None
         Monte Carlo only: ``month, payments, payments_lower, payments_upper, job_outcomes``.
     replications : int or None
+    instrument_payments : dict of str to float
+        Expected payment of each instrument family the contract uses (pounds, undiscounted;
+        empty without instruments): ``attachment_by_year``, ``delivery_fee``,
+        ``value_added``, ``accelerator``, ``yardstick``, ``market_share_shift`` (its value to
+        the primes, not a government payment), ``cost_sharing``, ``funded_hours``. Every one
+        but the market-share shift is in the government spend.
     """
 
     contract: str
@@ -66,6 +84,7 @@ class SimulationResult:
     monthly: pd.DataFrame | None = None
     replications: int | None = None
     planner: dict[str, float] = field(default_factory=dict)
+    instrument_payments: dict[str, float] = field(default_factory=dict)
     _gap_inputs: Any = field(default=None, repr=False)
 
     @cached_property
@@ -123,6 +142,8 @@ class SimulationResult:
             "n": self.n,
             "overall": {m: _num(v) for m, v in self.overall.items()},
         }
+        if self.instrument_payments:
+            doc["instruments"] = {k: _num(v) for k, v in self.instrument_payments.items()}
         present = set(self.table["breakdown"])
         for bd, key in JSON_SECTIONS.items():
             if bd in present or key != "by_decile_predicted":
@@ -173,6 +194,7 @@ class SimulationResult:
             f"  parked share         {o['parked_share']:.3f}   creaming index "
             f"{o['creaming_index']:.3f}   planner gap {o['planner_gap']:.3f}",
         ]
+        lines += self._instrument_lines()
         if "payment_group" in set(self.table["breakdown"]):
             wide = self.by("payment_group")
             cols = [
@@ -197,6 +219,20 @@ class SimulationResult:
                     + (f"{cpa:>10,.0f}" if np.isfinite(cpa) else f"{'-':>10}")
                 )
         return "\n".join(lines)
+
+    def _instrument_lines(self) -> list[str]:
+        """One line per instrument family: its expected payment in pounds."""
+        if not self.instrument_payments:
+            return []
+        year = self.provenance.get("referral_year", 1)
+        labels = INSTRUMENT_LABELS | {
+            "attachment_by_year": f"attachment fees, referral year {year}"
+        }
+        lines = ["  instruments (expected payments, undiscounted):"]
+        for key, value in self.instrument_payments.items():
+            pounds = f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
+            lines.append(f"    {labels.get(key, key):<48}{pounds:>14}")
+        return lines
 
     def __repr__(self) -> str:
         return (

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.contracts.terms import ContractTerms
 from pbr_fairness.engine.evaluation import breakdown_measures, evaluate
 from pbr_fairness.engine.measures import MEASURES
 from pbr_fairness.engine.montecarlo import simulate_months
@@ -22,6 +23,7 @@ from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.limits import MAX_PERSON_REPLICATIONS, MAX_REPLICATIONS, check_count, check_rng
 from pbr_fairness.simulation.flat import flat_contract
 from pbr_fairness.simulation.gaps import characteristic_gaps
+from pbr_fairness.simulation.instrument_families import payments_by_family
 from pbr_fairness.simulation.population import BREAKDOWNS, prepare_population
 from pbr_fairness.simulation.result import SimulationResult
 from pbr_fairness.version import package_version
@@ -117,7 +119,9 @@ def simulate_contract(
     replications : int, default 100
         Monte Carlo replications.
     rng : numpy.random.Generator or int, optional
-        Seed or generator for the information noise and the Monte Carlo draws.
+        Seed or generator for the information noise, the commissioner's assessment (a
+        contract with ``instruments.priced_on: assessment`` on a caseload without an
+        ``assessment`` column) and the Monte Carlo draws, in that order.
     planner : PlannerSettings, optional
         The planner's equity weights.
     population : Population, optional
@@ -129,6 +133,9 @@ def simulate_contract(
     Returns
     -------
     SimulationResult
+        With a contract's ``instruments`` (:meth:`~pbr_fairness.contracts.Contract.terms`),
+        the provider responds to them too; their expected payments by family are in
+        ``instrument_payments`` (and in the government spend and the provider's revenue).
 
     Raises
     ------
@@ -198,13 +205,17 @@ def simulate_contract(
         )
     else:
         pop = population
-    tariff = contract.tariff_per_person(caseload, predicted)
+    terms = contract.terms(caseload, predicted, rng=gen)
+    tariff = terms.tariff
+    if terms.instruments is not None:
+        _check_primes(terms, pop, contract.source)
     ev = evaluate(
         pop,
         tariff,
         provider,
         minimum_hours=contract.minimum_hours,
         window_months=contract.window_months,
+        instruments=terms.instruments,
     )
     inputs = _breakdown_inputs(pop)
 
@@ -267,6 +278,12 @@ def simulate_contract(
         persons.insert(2, "provider_id", np.asarray(bd.labels, dtype=object)[bd.codes])
     if pop.predicted is not None:
         persons["predicted"] = pop.predicted
+    if ev.instrument_payment is not None:
+        persons["instrument_payment"] = ev.instrument_payment
+    if ev.reimbursement is not None:
+        persons["reimbursement"] = ev.reimbursement
+    if terms.priced_on == "assessment" and terms.probability is not None:
+        persons["assessment"] = terms.probability
 
     provenance = {
         "package_version": package_version(),
@@ -279,6 +296,12 @@ def simulate_contract(
         "provider_knows": provider_knows,
         "minimum_hours": ev.minimum,
     }
+    if terms.families:
+        provenance |= {
+            "instruments": list(terms.families),
+            "priced_on": terms.priced_on,
+            "referral_year": terms.referral_year,
+        }
     return SimulationResult(
         contract=contract.name,
         mode=mode,
@@ -290,8 +313,25 @@ def simulate_contract(
         monthly=monthly,
         replications=int(replications) if mode == "monte_carlo" else None,
         planner=planner.to_dict(),
+        instrument_payments=payments_by_family(pop, ev, terms, provider.cost_per_hour),
         _gap_inputs=(pop, ev),
     )
+
+
+def _check_primes(terms: ContractTerms, pop: Population, source: str) -> None:
+    """Check that a yardstick has primes to compare: the caseload needs at least two."""
+    inst = terms.instruments
+    if inst is not None and inst.has_yardstick and len(pop.provider_index) < 2:
+        raise InputError(
+            [
+                Problem(
+                    "compares each prime with the others in its cell: the caseload needs at "
+                    "least two primes (provider_id)",
+                    column="instruments.yardstick",
+                )
+            ],
+            source=source,
+        )
 
 
 def _tidy(
