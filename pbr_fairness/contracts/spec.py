@@ -25,7 +25,6 @@ from pydantic import (
 )
 
 from pbr_fairness.engine.prediction import needs_prediction
-
 from pbr_fairness.limits import MAX_FEE_GBP, MAX_HOURS
 
 #: Most sustainment payments of one tariff: the 4-week periods of a 120-month window.
