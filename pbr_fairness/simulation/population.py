@@ -18,7 +18,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.caseload.schema import AGE_BANDS, PROTECTED_CHARACTERISTICS, age_band
-from pbr_fairness.engine.information import perceived_chances
+from pbr_fairness.engine.information import (
+    perceived_chances,
+    posterior_chances,
+    prior_from_prediction,
+)
 from pbr_fairness.engine.planner import PlannerSettings, planner_weights
 from pbr_fairness.engine.population import Breakdown, Population, decile_codes, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows, needs_prediction
@@ -100,6 +104,19 @@ def bool_labels(values: Any) -> NDArray[Any]:
     return out
 
 
+def _provider_prior(
+    caseload: pd.DataFrame, log_odds: NDArray[np.float64], predicted: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | float]:
+    """The provider's prior for ``logit(p0)``: on the prediction, else the payment group's."""
+    if predicted is not None:
+        return prior_from_prediction(log_odds, logit(predicted))
+    codes, _labels = pd.factorize(caseload["payment_group"].astype(str))
+    n = np.bincount(codes).astype(float)
+    mean = np.bincount(codes, weights=log_odds) / n
+    var = np.bincount(codes, weights=log_odds**2) / n - mean**2
+    return mean[codes], np.sqrt(np.maximum(var, 1e-12))[codes]
+
+
 def prepare_population(
     caseload: pd.DataFrame,
     provider: ProviderSettings | None = None,
@@ -121,10 +138,14 @@ def prepare_population(
         Its ``information_noise`` is used here.
     predicted : array-like, optional
         Model prediction of the probability of a job outcome per person.
-    provider_knows : {"truth", "model"}, default "truth"
+    provider_knows : {"truth", "model", "posterior"}, default "truth"
         ``"truth"``: the provider sees ``logit(p0) + N(0, information_noise)``; ``"model"``:
         it sees the prediction (then ``pmax`` is perceived as
-        ``sigmoid(logit(predicted) + delta_i)``, ``delta_i = logit(pmax_i) - logit(p0_i)``).
+        ``sigmoid(logit(predicted) + delta_i)``, ``delta_i = logit(pmax_i) - logit(p0_i)``);
+        ``"posterior"``: it acts on the posterior expectation after a first meeting whose
+        signal has noise ``provider.signal_noise``, from a prior on the prediction (or, with
+        no prediction, on the payment group) (:func:`~pbr_fairness.engine.information.
+        posterior_chances`).
     planner : PlannerSettings, optional
         The planner's weights.
     rng : numpy.random.Generator or int, optional
@@ -149,6 +170,12 @@ def prepare_population(
     if provider_knows == "model":
         assert q is not None
         perceived_p0, perceived_gain = perceived_chances(logit(q), delta)
+    elif provider_knows == "posterior":
+        prior_mean, prior_sd = _provider_prior(caseload, logit(p0), q)
+        perceived_p0, perceived_gain = posterior_chances(
+            logit(p0), delta, prior_mean=prior_mean, prior_sd=prior_sd,
+            signal_noise=provider.signal_noise, rng=gen,
+        )
     elif provider.information_noise > 0:
         perceived_p0, perceived_gain = perceived_chances(
             logit(p0), delta, noise=provider.information_noise, rng=gen
