@@ -20,7 +20,7 @@ help:
 	@echo "make test     set up and run every test"
 	@echo "make bench    run every benchmarks/bench_*.py"
 	@echo "make lint     ruff check"
-	@echo "make prepare  create the default caseload and model if missing"
+	@echo "make prepare  create the default caseload, model and first results if missing"
 	@echo "make clean    remove caches and generated files (keeps .venv)"
 
 venv: $(STAMP)
@@ -36,6 +36,7 @@ $(STAMP): pyproject.toml
 
 prepare: $(STAMP)
 	$(BIN)/python -m pbr_fairness.prepare
+	$(BIN)/python -m pbr_fairness.recipes
 
 app: $(STAMP) prepare
 	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1
@@ -58,4 +59,5 @@ lint: $(STAMP)
 clean:
 	rm -rf .pytest_cache .ruff_cache .hypothesis .bench build dist tests/artifacts artifacts
 	rm -f data/synthetic/default_caseload.parquet
+	rm -rf data/prepared
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

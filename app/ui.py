@@ -1,74 +1,152 @@
-"""Small display helpers shared by the pages: error messages, missing parts, downloads.
+"""Small display helpers shared by the pages: errors, formatted tables, help with a glossary link.
 
-No computation lives here: only how things are shown.
+No computation lives here: only how things are shown. Labels, units and formats come from
+:mod:`pbr_fairness.labels`, definitions from :mod:`pbr_fairness.glossary`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
-from typing import TYPE_CHECKING
 
+import pandas as pd
 import streamlit as st
 
 from pbr_fairness.errors import InputError
+from pbr_fairness.glossary import anchor, glossary
+from pbr_fairness.labels import SUPPRESSED, SUPPRESSED_LEGEND, group_label, heading, measure
 
-if TYPE_CHECKING:  # pandas is imported when first needed: the Home page loads without it
-    import pandas as pd
+__all__ = ["group_label", "guard", "help_text", "show_input_error", "table"]
 
 log = logging.getLogger("pbr_fairness.app")
 
-#: How the columns of a tariff table are shown (and edited) on every page.
+#: A cell that holds a figure (right-aligned in tables).
+_FIGURE = re.compile(r"^(?:[-+<]?\s?£?[\d,.]+(?:m|%| points)?(?: \(.*\))?|–|\[c\]|no change)$")
+
+#: The glossary page's address (see ``streamlit_app.py``).
+GLOSSARY_PATH = "glossary"
+
+#: How the columns of a tariff table are shown (and edited) on every page: short headers
+#: with the unit, the full meaning in the help.
 TARIFF_COLUMNS = {
-    "tariff": st.column_config.TextColumn("Group or band", disabled=True),
+    "label": st.column_config.TextColumn(
+        "Group or band", disabled=True, width=250, help="Payment group, or band of predicted "
+        "distance from work (band 1 = furthest from work)"
+    ),
+    "tariff": None,
     "attachment_fee": st.column_config.NumberColumn(
-        "Attachment fee", help="Paid at referral", min_value=0.0, step=50.0, format="£%.0f"
+        "Attachment £", help="Attachment fee (£): paid when a person is referred", min_value=0.0,
+        step=50.0, format="£%,.0f", width=114,
     ),
     "job_outcome_fee": st.column_config.NumberColumn(
-        "Job-outcome fee",
-        help="Paid when a job outcome is reached",
-        min_value=0.0,
-        step=50.0,
-        format="£%.0f",
+        "Outcome £", help="Job-outcome fee (£): paid when a job outcome is reached",
+        min_value=0.0, step=50.0, format="£%,.0f", width=114,
     ),
     "trigger_weeks": st.column_config.NumberColumn(
-        "Trigger (weeks)",
-        help="Weeks in work before the job-outcome fee is paid",
-        min_value=1.0,
-        step=1.0,
-        format="%.0f",
+        "Trigger wks", help="Trigger (weeks): weeks in work before the job-outcome fee is paid",
+        min_value=1.0, step=1.0, format="%.0f", width=114,
     ),
     "sustainment_fee": st.column_config.NumberColumn(
-        "Sustainment fee / 4 weeks",
-        help="Paid for each further 4 weeks in work",
-        min_value=0.0,
-        step=10.0,
-        format="£%.0f",
+        "Sustain £", help="Sustainment fee (£): paid for each further 4 weeks in work",
+        min_value=0.0, step=10.0, format="£%,.0f", width=114,
     ),
     "max_sustainment_payments": st.column_config.NumberColumn(
-        "Max sustainment payments", min_value=0, step=1, format="%d"
+        "Most sust.", help="Most 4-weekly sustainment payments after one job outcome",
+        min_value=0, step=1, format="%d", width=114,
     ),
 }
 
+#: Page-wide style: headline cards and table headers wrap instead of being cut off.
+_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  font-size: clamp(1.35rem, 1.9vw, 2.1rem) !important; line-height: 1.2 !important;
+}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stTable"] th, [data-testid="stTable"] td {
+  white-space: normal !important; overflow-wrap: anywhere; word-break: normal;
+}
+[data-testid="stTable"] th { vertical-align: bottom; }
+</style>
+"""
+
+
+def style() -> None:
+    """Add the page-wide style (call once per run, from the router)."""
+    st.html(_CSS)
+
+
+def _terms() -> set[str]:
+    return {t.name for t in glossary()}
+
+
+def glossary_link(term: str) -> str:
+    """Return a Markdown link to a term's glossary entry (empty when there is none)."""
+    if term not in _terms():
+        return ""
+    return f"[Glossary: {term.lower()}](/{GLOSSARY_PATH}#{anchor(term)})"
+
+
+def help_text(key: str, extra: str = "") -> str:
+    """Return a measure's help: its definition, what good looks like, and a glossary link."""
+    m = measure(key)
+    parts = [m.description]
+    if m.good:
+        parts.append(f"Good: {m.good}")
+    if extra:
+        parts.append(extra)
+    link = glossary_link(m.term)
+    if link:
+        parts.append(link)
+    return "  \n".join(p for p in parts if p)
+
+
+def table(frame: pd.DataFrame, *, caption: str | None = None) -> None:
+    """Show a formatted table (strings only) that wraps rather than cuts off its headers.
+
+    Columns of figures are right-aligned; the first column (what each row is) and columns
+    of words stay left-aligned.
+    """
+    figures = [c for c in frame.columns[1:] if frame[c].astype(str).map(_is_figure).all()]
+    styled = frame.style.set_properties(subset=figures, **{"text-align": "right"})
+    st.table(styled, hide_index=True)
+    legend = []
+    if frame.isin([SUPPRESSED]).to_numpy().any():
+        legend.append(SUPPRESSED_LEGEND)
+    if caption:
+        legend.insert(0, caption)
+    if legend:
+        st.caption(" ".join(legend))
+
+
+def _is_figure(text: str) -> bool:
+    return bool(_FIGURE.match(text))
+
 
 def problems_frame(error: InputError) -> pd.DataFrame:
-    """Return the problems of an InputError as a table (row, column, problem)."""
-    import pandas as pd
-
+    """Return the problems of an InputError as a table (row, column, problem), by row."""
+    problems = sorted(
+        error.problems, key=lambda p: (p.row is not None, p.row or 0, p.column or "")
+    )
     return pd.DataFrame(
         {
-            "row": [p.row if p.row is not None else "" for p in error.problems],
-            "column": [p.column or "" for p in error.problems],
-            "problem": [p.message for p in error.problems],
+            "Row": [str(p.row) if p.row is not None else "" for p in problems],
+            "Column": [p.column or "" for p in problems],
+            "Problem": [p.message for p in problems],
         }
-    ).astype({"row": "string", "column": "string", "problem": "string"})
+    ).astype("string")
 
 
 def show_input_error(error: InputError, *, what: str = "The input") -> None:
-    """Show an InputError as a message and a table of its problems."""
+    """Show an InputError as a message and a table of its problems (sorted by row)."""
     source = f" ({error.source})" if error.source else ""
     n = len(error.problems)
     first = "; ".join(str(p) for p in error.problems[:3])
@@ -100,34 +178,6 @@ def guard(what: str = "This page") -> Iterator[None]:
         )
 
 
-def library_part(module: str, *names: str) -> ModuleType | None:
-    """Import a part of the library; say so on the page when it is not available yet."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        log.warning("library part %s missing: %s", module, exc)
-        mod = None
-    missing = [n for n in names if mod is None or not hasattr(mod, n)]
-    if mod is None or missing:
-        st.info(
-            f"This page needs `{module}` ({', '.join(names)}), which is not available in this "
-            "installation yet."
-        )
-        return None
-    return mod
-
-
-def fmt_number(value: float, kind: str = "number") -> str:
-    """Format a headline figure for a metric card."""
-    if value is None or value != value:  # None or NaN
-        return "n/a"
-    if kind == "percent":
-        return f"{100 * value:.1f}%"
-    if kind == "money":
-        sign = "-" if value < 0 else ""
-        if abs(value) >= 1e6:
-            return f"{sign}£{abs(value) / 1e6:,.1f}m"
-        return f"{sign}£{abs(value):,.0f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+def column_heading(key: str) -> str:
+    """Return a measure's table heading (label and unit)."""
+    return heading(key)

@@ -143,7 +143,14 @@ def test_headlines_and_comparison() -> None:
     assert heads["parked_share"].lower_is_better
     table = reporting.comparison_table({"a": base, "b": better})
     assert list(table.columns) == ["a", "b"]
-    assert table.loc["Parked share", "b"] == pytest.approx(0.2)
+    assert table.loc["parked_share", "b"] == pytest.approx(0.2)
+    shown = reporting.comparison_display({"a": base, "b": better}).set_index("Measure")
+    assert list(shown.columns) == ["a", "b", "Change: b"]
+    assert shown.loc["Parked share (%)", "b"] == "20.0%"
+    assert shown.loc["Parked share (%)", "Change: b"] == "-20.0 points"
+    assert shown.loc["Government spend (£)", "b"] == "£2,000,000"
+    assert heads["government_spend"].text == "£2.0m"
+    assert heads["parked_share"].change == "-20.0 points"
 
 
 def test_results_csv_neutralises_formulas() -> None:
@@ -200,7 +207,7 @@ def test_report_and_csv_from_real_simulations() -> None:
     assert "edited against baseline" in html
     assert "PG7" in html and html.count("plotly-graph-div") >= 3
     text = reporting.results_csv(results).decode()
-    assert text.splitlines()[0] == "contract,breakdown,group,measure,value,lower,upper"
+    assert text.splitlines()[0] == "contract,breakdown,group,measure,value,lower,upper,label,unit"
     pg7 = {
         name: r.to_frame().query("breakdown == 'payment_group' and group == 'PG7' "
                                  "and measure == 'parked_share'")["value"].iloc[0]

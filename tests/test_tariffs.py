@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pbr_fairness import plots
 from pbr_fairness.caseload.generator import make_caseload
 from pbr_fairness.contracts import load_contract
 from pbr_fairness.errors import InputError
@@ -145,7 +146,7 @@ def test_result_outputs(model_bands) -> None:
     assert np.all(f["government_spend"] <= f["budget"] * (1 + 1e-9))
     # more budget never makes the best reachable parking much worse
     assert np.all(np.diff(f["worst_parked_share_lower_half"]) <= 0.02)
-    assert model_bands.frontier_figure().data
+    assert plots.tariff_frontier_figure(model_bands).data
 
 
 @settings(

@@ -1,13 +1,37 @@
-"""Contract designer: choose or upload a contract, edit its tariff, see what a provider does."""
+"""Contract designer: choose or upload a contract, edit its tariff, see what a provider does.
+
+Widgets -> the session's scenario -> the library's runs (pbr_fairness.recipes.designer) ->
+cached simulations -> formatted tables, one sentence, charts. Everything set here is kept in
+the scenario: across pages, in the address and in the scenario file.
+"""
 
 from __future__ import annotations
 
+import re
+
 import cache
 import pandas as pd
+import state
 import streamlit as st
 import ui
 
-from pbr_fairness.caseload.schema import PAYMENT_GROUP_NAMES
+from pbr_fairness import plots, reporting
+from pbr_fairness.contracts import PRESETS, Contract, contract_to_yaml
+from pbr_fairness.engine import needs_prediction
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.recipes import BASELINE_PREFIX, designer_runs
+from pbr_fairness.scenario import (
+    MAX_COMPARED,
+    MAX_SAVED,
+    VIEWS,
+    ContractChoice,
+    Variant,
+    edits_between,
+    provider_overrides,
+    resolve_contract,
+    scenario_to_yaml,
+)
+from pbr_fairness.simulation import PROVIDER_SOURCES, ProviderSettings
 
 st.title("Contract designer")
 st.markdown(
@@ -16,276 +40,362 @@ st.markdown(
     "it costs, and how far it is from what a fair planner would do with the same hours."
 )
 
-CASELOAD = "default"
 PROVIDER_LABELS = {
-    "cost_per_hour": ("Cost of an hour of support (£)", 1.0),
-    "capacity_hours": ("Hours available per person, on average", 1.0),
-    "minimum_hours": ("Contractual minimum hours for everyone", 0.5),
-    "information_noise": ("Provider's uncertainty about each person's chances (logit sd)", 0.1),
-    "mission_weight": ("Mission weight (0 = pure profit, 1 = planner)", 0.1),
+    "cost_per_hour": ("Cost of an hour of support (£)", 1.0, ""),
+    "capacity_hours": ("Hours available per person, on average", 1.0, ""),
+    "minimum_hours": ("Contractual minimum hours for everyone", 0.5, ""),
+    "information_noise": ("Provider's uncertainty about each person's chances", 0.1,
+                          "Provider's uncertainty"),
+    "mission_weight": ("Mission weight (0 = pure profit, 1 = planner)", 0.1, "Mission weight"),
+    "contact_hours": ("Hours of regular contact in the minimum service", 1.0, ""),
+    "fixed_cost_per_person": ("Fixed cost per participant (£)", 10.0, ""),
+    "discount_rate": ("Provider's yearly discount rate (0.08 = 8%)", 0.01, ""),
 }
+#: Settings between 0 and 1.
+UNIT_INTERVAL = ("mission_weight", "discount_rate")
+STARTS = {"preset": "A preset", "file": "A contract file (YAML)",
+          "proposal": "The fairer tariff's proposal"}
+BY_GROUP = ("parked_share", "hours_per_person", "job_outcome_rate", "no_support_rate",
+            "additional_jobs", "cost_per_additional_job")
 
 
-def _provider_inputs(sim, sources: dict[str, str]) -> tuple[tuple[str, float], ...]:
-    defaults = sim.ProviderSettings().to_dict()
-    values = {}
-    for key, default in defaults.items():
-        label, step = PROVIDER_LABELS.get(key, (key.replace("_", " ").capitalize(), 0.1))
-        kwargs = {"max_value": 1.0} if key == "mission_weight" else {}
-        values[key] = float(
-            st.number_input(
-                label,
-                min_value=0.0,
-                value=float(default),
-                step=step,
-                help=sources.get(key),
-                key=f"provider_{key}",
-                **kwargs,
-            )
+def _words(message: str) -> str:
+    """A provider setting's message in the page's words (labels, not keys)."""
+    for key, (label, _, _) in PROVIDER_LABELS.items():
+        message = message.replace(key, f"'{label}'")
+    return message
+
+
+def _contract_section(scn, model_ok: bool) -> tuple[ContractChoice, Contract]:
+    """The contract chooser and tariff editor; returns the new choice and its base contract."""
+    cur = scn.designer.current.contract
+    usable = [n for n in PRESETS if model_ok or not needs_prediction(cache.preset(n))]
+    origins = ["preset", "file"]
+    proposal = cur.spec if cur.origin == "proposal" else st.session_state.get("proposal_spec")
+    if proposal is not None:
+        origins.append("proposal")
+    state.seed("designer_start", cur.origin if cur.origin in origins else "preset")
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    with left:
+        origin = st.radio(
+            "Start from", origins, format_func=STARTS.get, horizontal=True, key="designer_start"
         )
-    sim.ProviderSettings(**values)  # validates (raises InputError naming the setting)
-    return tuple(sorted(values.items()))
+    if origin == "preset":
+        state.seed("designer_preset", cur.preset if cur.preset in usable else usable[0])
+        with right:
+            name = st.selectbox(
+                "Preset contract", usable, key="designer_preset",
+                help="Shipped contracts; every figure's source is on the About page.",
+            )
+        choice = cur if cur.origin == "preset" and cur.preset == name else ContractChoice(
+            preset=name)
+        base = cache.preset(name)
+    elif origin == "file":
+        with right:
+            upload = st.file_uploader(
+                "Contract file (YAML)", type=["yaml", "yml"], key="designer_upload",
+                help="A contract in the format of the presets (download one below to start "
+                "from). Fees may be plain numbers: they are recorded as estimates.",
+            )
+        if upload is not None and st.session_state.get("designer_upload_seen") != upload.file_id:
+            st.session_state["designer_upload_seen"] = upload.file_id
+            loaded = cache.uploaded_contract(upload.getvalue(), upload.name)
+            cur = ContractChoice(origin="file", spec=loaded.spec, file_name=upload.name)
+        if cur.origin != "file":
+            st.info("Upload a contract YAML file, or start from a preset.")
+            st.stop()
+        st.caption(f"From your file **{cur.file_name or cur.spec.name}**.")
+        choice = cur
+        base = resolve_contract(cur.model_copy(update={"edits": {}}))
+    else:
+        choice = cur if cur.origin == "proposal" else ContractChoice(
+            origin="proposal", spec=proposal)
+        base = resolve_contract(choice.model_copy(update={"edits": {}}))
+    if not model_ok and needs_prediction(base):
+        st.error(
+            f"This contract pays by {base.basis.replace('_', ' ')}, which needs the distance "
+            "model; run `make prepare` to train it."
+        )
+        st.stop()
+    basis = {"payment_group": "payment group", "distance_band": "band of predicted distance "
+             "(band 1 = furthest from work)", "smooth": "a smooth function of the predicted "
+             "chance (the base tariff below is scaled per person)"}[base.basis]
+    st.caption(f"Tariff basis: **{basis}**. Edit any fee in the table; the results follow.")
+    editor_key = "tariffs_" + re.sub(r"\W+", "_", f"{origin}_{base.sha256[:12]}")
+    if editor_key not in st.session_state:  # (re)created: show the scenario's edits
+        shown = resolve_contract(choice)
+        table = reporting.tariff_table(shown, furthest_first=True)
+        labels = reporting.tariff_labels(base, short=True)
+        table.insert(0, "label", [labels[k] for k in table["tariff"]])
+        st.session_state[editor_key + "__data"] = table
+    edited = st.data_editor(
+        st.session_state[editor_key + "__data"], key=editor_key, hide_index=True,
+        column_config=ui.TARIFF_COLUMNS, num_rows="fixed", width="stretch",
+    )
+    st.caption(
+        "Attachment £: paid at referral. Outcome £: the job-outcome fee, paid after the trigger "
+        "weeks in work. Sustain £: paid for each further 4 weeks in work, up to the most "
+        "sustainment payments (Most sust.). " + ui.glossary_link("Sustainment fee")
+    )
+    try:
+        designed = reporting.contract_from_table(base, edited.drop(columns=["label"]))
+    except InputError as exc:
+        ui.show_input_error(exc, what="The tariff table")
+        st.caption("The results below are those of the last valid tariff.")
+        return choice, base
+    return choice.model_copy(update={"edits": edits_between(base, designed)}), base
+
+
+def _provider_section(variant: Variant, model_ok: bool) -> tuple[dict[str, float], str]:
+    defaults = ProviderSettings().to_dict()
+    current = {**defaults, **variant.provider}
+    values: dict[str, float] = {}
+    cols = st.columns(2)
+    for i, key in enumerate(defaults):
+        label, step, _ = PROVIDER_LABELS.get(key, (key.replace("_", " ").capitalize(), 0.1, ""))
+        state.seed(f"provider_{key}", float(current[key]))
+        with cols[i % 2]:
+            values[key] = float(
+                st.number_input(
+                    label, min_value=0.0, step=step, key=f"provider_{key}",
+                    max_value=1.0 if key in UNIT_INTERVAL else None,
+                    help=_provider_help(key),
+                )
+            )
+    knows_options = [k for k in ("truth", "model") if model_ok or not needs_prediction(None, k)]
+    state.seed("provider_knows", variant.provider_knows if variant.provider_knows in
+               knows_options else "truth")
+    knows = st.radio(
+        "What the provider knows of each person's chances", knows_options,
+        format_func={"truth": "Their true chances", "model": "Only the model's prediction"}.get,
+        horizontal=True, key="provider_knows",
+        help="A provider that knows more than the commissioner can cream within any price band.",
+    )
+    try:
+        settings = ProviderSettings(**values)
+    except InputError as exc:
+        problems = [Problem(_words(p.message), column=PROVIDER_LABELS.get(p.column or "", (
+            p.column,))[0]) for p in exc.problems]
+        ui.show_input_error(InputError(problems), what="These provider settings")
+        st.caption("The results below use the last valid provider settings.")
+        return dict(variant.provider), knows
+    return provider_overrides(settings), knows
+
+
+def _provider_help(key: str) -> str:
+    term = PROVIDER_LABELS.get(key, ("", 0, ""))[2]
+    link = ui.glossary_link(term) if term else ""
+    return "  \n".join(x for x in (PROVIDER_SOURCES.get(key, ""), link) if x)
+
+
+def _save_variant() -> None:
+    scn = state.current()
+    name = " ".join(str(st.session_state.get("designer_variant_name", "")).split())
+    if not name:
+        st.session_state["designer_notice"] = "Give the variant a name first."
+        return
+    if name == scn.designer.current.name or name.startswith(BASELINE_PREFIX) or name in PRESETS:
+        st.session_state["designer_notice"] = f"'{name}' is taken: choose another name."
+        return
+    saved = [v for v in scn.designer.saved if v.name != name]
+    if len(saved) >= MAX_SAVED:
+        st.session_state["designer_notice"] = (
+            f"At most {MAX_SAVED} variants are kept: forget one first."
+        )
+        return
+    kept = scn.designer.current.model_copy(update={"name": name})
+    designer = scn.designer.model_copy(update={"saved": (*saved, kept)})
+    state.update(scn.model_copy(update={"designer": designer}))
+    st.session_state.pop("designer_variant_name", None)
+    st.session_state["designer_notice"] = f"Saved '{name}': compare it below."
+
+
+def _forget(name: str) -> None:
+    scn = state.current()
+    d = scn.designer
+    designer = d.model_copy(update={
+        "saved": tuple(v for v in d.saved if v.name != name),
+        "compare": tuple(c for c in d.compare if c != name),
+        "baseline": d.baseline if d.baseline != name else "work_programme_2011",
+    })
+    state.replace_keys(("designer_compare", "designer_baseline"))
+    state.update(scn.model_copy(update={"designer": designer}))
+
+
+def _compare_section(scn, model_ok: bool) -> tuple[str, tuple[str, ...]]:
+    d = scn.designer
+    usable = [n for n in PRESETS if model_ok or not needs_prediction(cache.preset(n))]
+    saved = [v.name for v in d.saved]
+    baselines = [*usable, *saved]
+    state.seed("designer_baseline", d.baseline if d.baseline in baselines else usable[0])
+    baseline = st.selectbox(
+        "Baseline for the changes", baselines, key="designer_baseline",
+        help="Every change on this page is measured against this contract, under the same "
+        "provider. " + ui.glossary_link("Baseline"),
+    )
+    options = [n for n in [*saved, *usable] if n != baseline]
+    state.seed("designer_compare", [c for c in d.compare if c in options])
+    compare = st.multiselect(
+        f"Compare with (up to {MAX_COMPARED}: your saved variants or presets)", options,
+        max_selections=MAX_COMPARED, key="designer_compare",
+        help="Shown side by side with this scenario and the baseline, each with its change "
+        "against the baseline.",
+    )
+    st.session_state.setdefault("designer_variant_name", f"Variant {'ABC'[len(saved) % 3]}")
+    st.text_input("Name of a variant to keep", key="designer_variant_name", max_chars=60,
+                  help="Keep the contract and provider as set now under this name, to compare "
+                  "them with later changes.")
+    st.button("Save this scenario as a variant", on_click=_save_variant, key="designer_save",
+              width="stretch")
+    notice = st.session_state.pop("designer_notice", None)
+    if notice:
+        st.caption(notice)
+    if d.saved:
+        st.caption("Saved: " + ", ".join(f"**{v.name}**" for v in d.saved))
+        cols = st.columns(len(d.saved))
+        for col, v in zip(cols, d.saved, strict=True):
+            col.button(f"Forget {v.name}", key=f"designer_forget_{v.name}", on_click=_forget,
+                       args=(v.name,), type="tertiary")
+    return baseline, tuple(compare)
 
 
 def _metrics(result, baseline, baseline_name: str) -> None:
-    from pbr_fairness.reporting import headlines
-
     cols = st.columns(5)
-    for col, h in zip(cols, headlines(result, baseline), strict=True):
-        delta = None
-        if h.delta is not None and abs(h.delta) > 1e-12 * max(1.0, abs(h.value)):
-            if h.kind == "percent":
-                delta = f"{100 * h.delta:+.1f} points"
-            else:
-                delta = ("+" if h.delta > 0 else "") + ui.fmt_number(h.delta, h.kind)
+    for col, h in zip(cols, reporting.headlines(result, baseline), strict=True):
         col.metric(
-            h.label,
-            ui.fmt_number(h.value, h.kind),
-            delta=delta,
+            h.label, h.text, delta=h.change,
             delta_color="inverse" if h.lower_is_better else "normal",
-            help=f"Change against the baseline, {baseline_name}, under the same provider.",
+            help=ui.help_text(h.measure, f"Change: against the baseline, {baseline_name}, "
+                              "under the same provider."),
             border=True,
         )
 
 
 with ui.guard("The contract designer"):
-    contracts = ui.library_part("pbr_fairness.contracts", "load_contract", "contract_to_yaml")
-    sim = ui.library_part("pbr_fairness.simulation", "simulate_contract", "ProviderSettings")
-    if contracts is None or sim is None:
-        st.stop()
-    from pbr_fairness import plots, reporting
+    scn = state.current()
+    model_ok = cache.data().model_available()
 
-    model_ok = cache.model_available()
-    presets = cache.preset_names()
-    usable = [n for n in presets if model_ok or cache.preset_contract(n).basis == "payment_group"]
-    default_preset = "work_programme_2011" if "work_programme_2011" in usable else usable[0]
-
+    st.subheader("1. The contract")
+    choice, base = _contract_section(scn, model_ok)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.subheader("1. The contract")
-        starts = ["A preset", "My contract file (YAML)"]
-        proposed = st.session_state.get("proposed_contract")
-        if proposed is not None:
-            starts.append("The fairer tariff's proposal")
-        start = st.radio("Start from", starts, horizontal=True, key="designer_start")
-        if start == "The fairer tariff's proposal":
-            origin = "proposal"
-            base = cache.contract(proposed, source="fairer tariff proposal")
-        elif start == "A preset":
-            origin = st.selectbox(
-                "Preset contract",
-                usable,
-                index=usable.index(default_preset),
-                key="designer_preset",
-                help="Shipped contracts; every figure's source is on the About page.",
-            )
-            base = cache.preset_contract(origin)
-        else:
-            upload = st.file_uploader(
-                "Contract file (YAML)",
-                type=["yaml", "yml"],
-                key="designer_upload",
-                help="A contract in the format of the presets; download one below to start from.",
-            )
-            if upload is None:
-                st.info("Upload a contract YAML file, or start from a preset.")
-                st.stop()
-            origin = upload.name
-            base = cache.contract(upload.getvalue(), source=upload.name)
-        if not model_ok and base.basis != "payment_group":
-            st.error(
-                f"This contract pays by {base.basis.replace('_', ' ')}, which needs the distance "
-                "model; run `make prepare` to train it."
-            )
-            st.stop()
-        st.caption(
-            f"Tariff basis: **{base.basis.replace('_', ' ')}**. Edit any fee in the table; the "
-            "results below follow at once."
-        )
-        edited = st.data_editor(
-            reporting.tariff_table(base),
-            key=f"tariffs-{origin}",
-            hide_index=True,
-            column_config=ui.TARIFF_COLUMNS,
-            num_rows="fixed",
-            width="stretch",
-        )
-        designed = reporting.contract_from_table(base, edited)
-
-    with right:
         st.subheader("2. The provider")
-        provider = _provider_inputs(sim, getattr(sim, "PROVIDER_SOURCES", {}))
-        # The fairer-tariff page optimises for the provider described here.
-        st.session_state["designer_provider"] = provider
-        knows_options = ["truth", "model"] if model_ok else ["truth"]
-        knows = st.radio(
-            "What the provider knows of each person's chances",
-            knows_options,
-            format_func={"truth": "Their true chances", "model": "Only the model's prediction"}.get,
-            horizontal=True,
-            key="provider_knows",
-            help="A provider that knows more than the commissioner can cream within any price "
-            "band.",
-        )
-        st.subheader("3. Compare with")
-        baseline_name = st.selectbox(
-            "Baseline for the changes",
-            usable,
-            index=usable.index(default_preset),
-            key="designer_baseline",
-        )
-        others = st.multiselect(
-            "Also compare (one more preset: three contracts side by side)",
-            [n for n in usable if n != baseline_name],
-            max_selections=1,
-            key="designer_compare",
-        )
+        provider, knows = _provider_section(scn.designer.current, model_ok)
+    current = scn.designer.current.model_copy(
+        update={"contract": choice, "provider": provider, "provider_knows": knows}
+    )
+    scn = scn.model_copy(update={"designer": scn.designer.model_copy(update={"current": current})})
+    state.update(scn)
+    with right:
+        st.subheader("3. Compare")
+        baseline_name, compare = _compare_section(scn, model_ok)
+    scn = scn.model_copy(update={"designer": scn.designer.model_copy(
+        update={"baseline": baseline_name, "compare": compare})})
+    state.update(scn)
 
-    designed_yaml = cache.contract_yaml(designed)
-    label = "This contract" if designed.name == origin else f"This contract ({designed.name})"
-    parsed = {label: designed, f"Baseline: {baseline_name}": cache.preset_contract(baseline_name)}
-    configs: dict[str, str] = {
-        label: designed_yaml,
-        f"Baseline: {baseline_name}": cache.preset_yaml(baseline_name),
-    }
-    for name in others:
-        configs[name] = cache.preset_yaml(name)
-        parsed[name] = cache.preset_contract(name)
+    runs = designer_runs(scn)
+    names = list(runs)
+    me, base_key = names[0], names[1]
     with st.spinner("Simulating the provider's best response..."):
-        results = {
-            name: cache.simulate(CASELOAD, text, provider, knows, contract_obj=parsed[name])
-            for name, text in configs.items()
-        }
-    result = results[label]
-    baseline = results[f"Baseline: {baseline_name}"]
+        results = {name: cache.simulate(run, mode=scn.mode, seed=scn.seed)
+                   for name, run in runs.items()}
+    result, baseline = results[me], results[base_key]
 
     st.divider()
     st.subheader("What the provider does under this contract")
-    n_people = len(result.persons)
+    sentence = reporting.change_sentence(
+        result, baseline,
+        contract=runs[me].contract, baseline_contract=runs[base_key].contract,
+        provider=runs[me].provider.to_dict(), baseline_provider=runs[base_key].provider.to_dict(),
+        baseline_name=baseline_name,
+    )
+    st.info(sentence, icon=":material/summarize:")
+    changed = reporting.provider_changes(ProviderSettings().to_dict(), runs[me].provider.to_dict())
+    notes = [
+        f"{words} {reporting.setting_text(new, unit)} "
+        f"(default {reporting.setting_text(old, unit)})"
+        for words, old, new, unit in changed
+    ]
+    provider_note = f" Provider: {'; '.join(notes)}." if notes else ""
     st.caption(
-        f"{n_people:,} synthetic people from the default caseload "
-        f"({cache.default_caseload_source()})."
+        f"{len(result.persons):,} synthetic people from the default caseload "
+        f"({cache.data().caseload_source()}). Changes are against the baseline, "
+        f"{baseline_name}, under the same provider.{provider_note}"
     )
     _metrics(result, baseline, baseline_name)
 
     tidy = reporting.comparison_frame(results)
-    same_as_baseline = designed_yaml == configs[f"Baseline: {baseline_name}"]
-    if same_as_baseline:
-        st.caption(
-            f"This contract is the same as the baseline ({baseline_name}): no changes shown."
-        )
-    hours = pd.concat(
-        [
-            reporting.hours_by_decile(r.persons).assign(contract=n)
-            for n, r in results.items()
-            if n == label or not same_as_baseline
-        ],
-        ignore_index=True,
-    )
-    views = [
-        "Hours by distance",
-        "Parked by group",
-        "Outcomes by group",
-        "Gaps by characteristic",
-        "Side by side",
-    ]
+    same = runs[me].contract == runs[base_key].contract and len(results) == 2
+    state.seed("designer_view", scn.designer.view)
     view = st.segmented_control(
-        "Show", views, default=views[0], key="designer_view", label_visibility="collapsed"
-    )
-    if view == "Hours by distance":
+        "Show", list(VIEWS), format_func=VIEWS.get, key="designer_view", required=True,
+        label_visibility="collapsed",
+    ) or scn.designer.view
+    scn = scn.model_copy(update={"designer": scn.designer.model_copy(update={"view": view})})
+    state.update(scn)
+    shown = {n: r for n, r in results.items() if not same or n == me}
+    if view == "hours":
+        hours = pd.concat(
+            [reporting.hours_by_decile(r.persons).assign(contract=n) for n, r in shown.items()],
+            ignore_index=True,
+        )
         st.plotly_chart(plots.hours_by_decile_figure(hours), key="fig_hours")
         st.caption(
             "Solid: the provider's hours; dashed: what a planner would give with the same total "
-            "hours, weighting those furthest from work more (proportionate universalism)."
+            "hours, weighting those furthest from work more (proportionate universalism). "
+            "Decile 1 is the tenth of people furthest from work."
         )
-    elif view == "Parked by group":
-        st.plotly_chart(
-            plots.parked_share_figure(tidy, group_labels=PAYMENT_GROUP_NAMES), key="fig_parked"
-        )
-    elif view == "Outcomes by group":
-        st.plotly_chart(
-            plots.outcome_with_without_support_figure(tidy, contract=label), key="fig_outcomes"
-        )
-    elif view == "Gaps by characteristic":
-        st.plotly_chart(plots.gaps_figure(tidy), key="fig_gaps")
-    elif view == "Side by side":
-        st.dataframe(reporting.comparison_table(results), key="designer_compare_table")
+    elif view == "parked":
+        st.plotly_chart(plots.parked_share_figure(reporting.comparison_frame(shown)),
+                        key="fig_parked")
+    elif view == "outcomes":
+        st.plotly_chart(plots.outcome_with_without_support_figure(tidy, contract=me),
+                        key="fig_outcomes")
+    elif view == "gaps":
+        st.plotly_chart(plots.gaps_figure(reporting.comparison_frame(shown)), key="fig_gaps")
+    else:
+        order = {base_key: baseline, **{n: r for n, r in results.items() if n != base_key}}
+        ui.table(reporting.comparison_display(order, reference=base_key))
+        for name in names[2:]:
+            st.markdown(f"**{name}**: " + reporting.change_sentence(
+                results[name], baseline, contract=runs[name].contract,
+                baseline_contract=runs[base_key].contract,
+                provider=runs[name].provider.to_dict(),
+                baseline_provider=runs[base_key].provider.to_dict(),
+                baseline_name=baseline_name))
 
-    st.markdown("**Results by payment group** (this contract)")
-    by_group = (
-        tidy[(tidy["breakdown"] == "payment_group") & (tidy["contract"] == label)]
-        .pivot_table(index="group", columns="measure", values="value", observed=True)
-        .reindex(
-            columns=["parked_share", "hours_per_person", "job_outcome_rate", "no_support_rate"]
-        )
-        .reset_index()
-    )
-    st.dataframe(
-        by_group,
-        hide_index=True,
-        key="designer_by_group",
-        column_config={
-            "group": "Payment group",
-            "parked_share": st.column_config.NumberColumn("Parked share", format="percent"),
-            "hours_per_person": st.column_config.NumberColumn("Hours per person", format="%.1f"),
-            "job_outcome_rate": st.column_config.NumberColumn("Job-outcome rate", format="percent"),
-            "no_support_rate": st.column_config.NumberColumn(
-                "Rate without support", format="percent"
-            ),
-        },
-    )
+    st.markdown(f"**Results by payment group** ({me})")
+    ui.table(reporting.group_display(tidy, breakdown="payment_group", measures=BY_GROUP,
+                                     contract=me))
+    with st.expander("Results by decile of distance from work (decile 1 = furthest)"):
+        ui.table(reporting.group_display(tidy, breakdown="decile_true_p0", measures=BY_GROUP,
+                                         contract=me))
 
     st.markdown("**Downloads**")
-    d1, d2, d3 = st.columns(3)
-    with d1:
-        st.download_button(
-            "Download the contract (YAML)",
-            designed_yaml,
-            file_name="contract.yaml",
-            mime="application/x-yaml",
-            on_click="ignore",
-            key="download_contract",
-        )
-    with d2:
-        st.download_button(
-            "Download the results (CSV)",
-            lambda: reporting.results_csv(results),
-            file_name="results.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key="download_results",
-        )
-    with d3:
-        st.download_button(
-            "Download the report (HTML)",
-            lambda: reporting.designer_report_html(
-                results,
-                contracts=parsed,
-                baseline=f"Baseline: {baseline_name}",
-                caseload_description=cache.default_caseload_source().replace("`", ""),
-            ),
-            file_name="contract_report.html",
-            mime="text/html",
-            on_click="ignore",
-            key="download_report",
-        )
+    d1, d2 = st.columns(2)
+    d3, d4 = st.columns(2)
+    designed = runs[me].contract
+    contracts = {n: r.contract for n, r in runs.items()}
+    d1.download_button(
+        "Download the contract (YAML)", contract_to_yaml(designed), file_name="contract.yaml",
+        mime="application/x-yaml", on_click="ignore", key="download_contract",
+    )
+    d2.download_button(
+        "Download the results (CSV)", lambda: reporting.results_csv(results),
+        file_name="results.csv", mime="text/csv", on_click="ignore", key="download_results",
+    )
+    d3.download_button(
+        "Download the report (HTML)",
+        lambda: reporting.designer_report_html(
+            results, contracts=contracts, baseline=base_key,
+            caseload_description=cache.data().caseload_source().replace("`", ""),
+        ),
+        file_name="contract_report.html", mime="text/html", on_click="ignore",
+        key="download_report",
+    )
+    d4.download_button(
+        "Download the scenario (YAML)", scenario_to_yaml(scn), file_name="scenario.yaml",
+        mime="application/x-yaml", on_click="ignore", key="download_scenario",
+        help="Everything set on the pages; open it again from the sidebar, or run it with "
+        "`pbr-fairness simulate --scenario scenario.yaml`.",
+    )

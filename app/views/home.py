@@ -49,7 +49,11 @@ fairer tariffs at the same budget, and audits a real provider caseload for evide
 2. **Ask for a fairer tariff** on the *Fairer tariff* page: same budget, no group written off;
    open the proposal in the designer to compare it with the original.
 3. **Audit a caseload** on the *Caseload audit* page: upload a CSV or Parquet file (or try the
-   sample), map its columns, and download the HTML report.
+   sample), match its columns and values, and download the HTML report.
+
+Everything you set is kept as you move between pages and in the page's address: copy the
+address to share a scenario, or save it as a file from the sidebar. Words you do not know are
+in the *Glossary*.
 """
         )
 
@@ -57,12 +61,12 @@ fairer tariffs at the same budget, and audits a real provider caseload for evide
     model_text = (
         "the shipped model in `models/default/` (a calibrated LightGBM classifier; its model "
         "card is on the *Distance model* and *About* pages)"
-        if cache.model_available()
+        if cache.data().model_available()
         else "not prepared yet: run `make prepare` to train it (`models/default/`)"
     )
     st.markdown(
         f"""
-- **Default caseload** for the designer and the optimiser: {cache.default_caseload_source()}.
+- **Default caseload** for the designer and the optimiser: {cache.data().caseload_source()}.
   It is *synthetic*: people and their chances are drawn from a generator calibrated to the
   Work Programme's published outcome rates (see *About*). No real person is in it.
 - **Sample caseload** for the audit: `data/synthetic/sample_caseload.csv` (2,000 synthetic

@@ -19,14 +19,19 @@ import pandas as pd
 
 from pbr_fairness.audit.statistics import Z_95, Z_998
 from pbr_fairness.audit.svg import Chart, Series, palette
+from pbr_fairness.labels import (
+    SUPPRESSED,
+    SUPPRESSED_LEGEND,
+    column_descriptions,
+    decile_label,
+    format_value,
+    heading,
+)
 
 if TYPE_CHECKING:
     from pbr_fairness.audit.audit import AuditResult
 
 __all__ = ["render_html", "write_tables"]
-
-_GREY = "#b0b0b0"
-
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,7 +51,10 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
-    """Write every table of an audit as ``<name>.csv`` into ``directory`` (created).
+    """Write every table of an audit as ``audit_<name>.csv`` into ``directory`` (created).
+
+    Beside them, ``audit_columns.csv`` describes every column of every file (heading, unit
+    and meaning, from :mod:`pbr_fairness.labels`).
 
     Returns
     -------
@@ -56,16 +64,23 @@ def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    described = []
     for name, table in result.tables.items():
         path = out / f"audit_{name}.csv"
         _neutralise(table).to_csv(path, index=False)
+        paths.append(path)
+        columns = column_descriptions([str(c) for c in table.columns], table=name)
+        described.append(columns.assign(file=path.name)[["file", *columns.columns]])
+    if described:  # what each column of each file holds, from pbr_fairness.labels
+        path = out / "audit_columns.csv"
+        _neutralise(pd.concat(described, ignore_index=True)).to_csv(path, index=False)
         paths.append(path)
     return paths
 
 
 def _fmt(value: Any, digits: int = 3, percent: bool = False) -> str:
     if value is None or value is pd.NA:
-        return "suppressed"
+        return SUPPRESSED
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     try:
@@ -120,16 +135,12 @@ def _parking_chart(result: AuditResult) -> Chart | None:
                   "Decile of expected probability (1 = furthest from work)",
                   "Share on minimal support", y_range=(0.0, 1.0),
                   x_ticks=list(range(1, 11)))
-    i = 1
-    for name, g in t.groupby("provider_id", sort=True):
+    # every provider its own colour; a flagged one is drawn thicker and named as parking
+    for i, (name, g) in enumerate(t.groupby("provider_id", sort=True)):
         share = pd.to_numeric(g["parked_share"], errors="coerce").to_numpy(dtype=float)
-        if name in flagged:
-            chart.add(Series(g["decile"], share, label=f"{name} (parking)", colour=palette(i),
-                             width=2.5))
-            i += 1
-        else:
-            chart.add(Series(g["decile"], share, colour=_GREY, width=1))
-    chart.series.insert(0, Series([], [], label="other providers", colour=_GREY))
+        is_flagged = name in flagged
+        chart.add(Series(g["decile"], share, label=f"{name} (parking)" if is_flagged else str(name),
+                         colour=palette(i), width=3.0 if is_flagged else 1.5))
     return chart
 
 
@@ -179,6 +190,14 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = _fmt
     env.filters["pct"] = lambda v: _fmt(v, percent=True)
+    # the labels and formats of pbr_fairness.labels, shared with the app
+    env.filters["pvalue"] = lambda v: SUPPRESSED if v is None or v is pd.NA else format_value(
+        "p_value", v
+    )
+    env.filters["heading"] = heading
+    env.filters["decile"] = decile_label
+    env.globals["suppressed"] = SUPPRESSED
+    env.globals["suppressed_legend"] = SUPPRESSED_LEGEND
     return env
 
 

@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 
 __all__ = ["Chart", "Series"]
 
-_PALETTE = ("#1b6ca8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#7f8c8d")
+#: Colour-blind-safe colours (Okabe and Ito 2008), the app's palette too.
+_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
 
 
 def _fmt(v: float) -> str:

@@ -68,7 +68,22 @@ def _predictions(frame: Any, model: Path | None, column: str | None) -> Any:
 
 @app.command("simulate")
 def simulate(
-    caseload: Annotated[Path, typer.Option("--caseload", help="Caseload CSV or Parquet file.")],
+    caseload: Annotated[
+        Path | None,
+        typer.Option(
+            "--caseload",
+            help="Caseload CSV or Parquet file (with --scenario: default the prepared "
+            "default caseload).",
+        ),
+    ] = None,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario file saved from the app: its contract, fees, provider and seed "
+            "(options given here override it).",
+        ),
+    ] = None,
     contract: Annotated[
         str,
         typer.Option(
@@ -85,7 +100,9 @@ def simulate(
     mission_weight: MissionWeight = None,
     mode: Annotated[str, typer.Option(help="expected or monte_carlo.")] = "expected",
     replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 100,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default 0, or the scenario's).")
+    ] = None,
     provider_knows: ProviderKnows = "truth",
     model: Annotated[
         Path | None, typer.Option("--model", help="Distance model directory, for predictions.")
@@ -110,6 +127,29 @@ def simulate(
         raise InputError([Problem("must be expected or monte_carlo", column="--mode")])
     if provider_knows not in ("truth", "model"):
         raise InputError([Problem("must be truth or model", column="--provider-knows")])
+    if scenario_file is not None:
+        _simulate_scenario(
+            scenario_file,
+            caseload,
+            provider_file=provider_file,
+            changes={
+                "cost_per_hour": cost_per_hour,
+                "capacity_hours": capacity_hours,
+                "minimum_hours": minimum_hours,
+                "information_noise": information_noise,
+                "mission_weight": mission_weight,
+            },
+            seed=seed,
+            model=model,
+            predicted_column=predicted_column,
+            json_file=json_file,
+            persons_file=persons_file,
+            quiet=quiet,
+        )
+        return
+    if caseload is None:
+        raise InputError([Problem("give the caseload file", column="--caseload")])
+    seed = 0 if seed is None else seed
     settings = load_provider_settings(provider_file) if provider_file else ProviderSettings()
     settings = settings.replace(
         cost_per_hour=cost_per_hour,
@@ -137,18 +177,28 @@ def simulate(
     predicted = _predictions(frame, model, predicted_column)
     if con is None:
         con = flat_contract(
-            frame, settings, predicted=predicted, provider_knows=provider_knows, rng=seed
+            frame,
+            settings,
+            predicted=predicted,
+            provider_knows=provider_knows,  # type: ignore[arg-type]
+            rng=seed,
         )
     res = simulate_contract(
         frame,
         con,
         settings,
-        mode=mode,
-        predicted=predicted,  # type: ignore[arg-type]
+        mode=mode,  # type: ignore[arg-type]
+        predicted=predicted,
         provider_knows=provider_knows,  # type: ignore[arg-type]
         replications=replications,
         rng=seed,
     )
+    _write(res, caseload, json_file=json_file, persons_file=persons_file, quiet=quiet)
+
+
+def _write(
+    res: Any, caseload: Path, *, json_file: Path | None, persons_file: Path | None, quiet: bool
+) -> None:
     if not quiet:
         typer.echo(res.summary())
     if json_file is not None:
@@ -160,3 +210,62 @@ def simulate(
 
         out = res.persons.loc[:, list(PERSON_COLUMNS)]
         neutralise_formulas(out).to_csv(persons_file, index=False)
+
+
+def _simulate_scenario(
+    path: Path,
+    caseload: Path | None,
+    *,
+    provider_file: Path | None,
+    changes: dict[str, float | None],
+    seed: int | None,
+    model: Path | None,
+    predicted_column: str | None,
+    json_file: Path | None,
+    persons_file: Path | None,
+    quiet: bool,
+) -> None:
+    """``simulate --scenario FILE``: the scenario's current contract, fees and provider."""
+    from pbr_fairness.prepare import default_caseload_path, default_model_dir
+    from pbr_fairness.recipes import designer_runs, simulate_scenario
+    from pbr_fairness.scenario import load_scenario
+    from pbr_fairness.simulation import load_provider_settings
+
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": int(seed)})
+    run = designer_runs(scenario)[scenario.designer.current.name]
+    settings = load_provider_settings(provider_file) if provider_file else run.provider
+    settings = settings.replace(**changes)
+    if caseload is None:
+        caseload = default_caseload_path()
+        if not caseload.is_file():
+            raise InputError(
+                [
+                    Problem(
+                        "the scenario uses the default caseload, which is not prepared: run "
+                        "make prepare, or give --caseload FILE",
+                        column="--caseload",
+                    )
+                ]
+            )
+    if not caseload.exists():
+        raise FileNotFoundError(2, "No such file", str(caseload))
+    if run.needs_prediction and model is None and predicted_column is None:
+        shipped = default_model_dir()
+        if not shipped.is_dir():
+            raise InputError(
+                [
+                    Problem(
+                        "this scenario needs predicted probabilities: give --model DIR or "
+                        "--predicted-column NAME",
+                        column="--model",
+                    )
+                ]
+            )
+        model = shipped
+    frame = _read_caseload(caseload)
+    predicted = _predictions(frame, model, predicted_column) if run.needs_prediction else None
+    res = simulate_scenario(scenario, frame, predicted=predicted, provider=settings)
+    res.provenance["scenario_file"] = str(path)
+    _write(res, caseload, json_file=json_file, persons_file=persons_file, quiet=quiet)

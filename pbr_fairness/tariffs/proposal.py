@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.contracts import BandSpec, Contract, ContractSpec, Figure, SmoothSpec, Tariff
 from pbr_fairness.contracts.spec import Unit
+from pbr_fairness.distance import band_label
 from pbr_fairness.engine.value import outcome_value
 
 __all__ = ["BaseTariff", "band_contract", "band_edges", "group_contract", "smooth_contract"]
@@ -97,8 +98,11 @@ def band_contract(
     """Build a ``distance_band`` contract: one tariff per band of predicted distance."""
     edges = np.asarray(edges, dtype=float)
     bands = []
+    n = len(tariffs)
     for i, t in enumerate(tariffs):
-        spec = t.to_spec(reason=reason, label=f"band {i + 1} of {len(tariffs)}").model_dump()
+        # The file lists bands closest first; people number them from the furthest (band 1).
+        label = band_label(n - i, edges[1:-1])
+        spec = t.to_spec(reason=reason, label=label).model_dump()
         bands.append(
             BandSpec(**spec, min_distance=float(edges[i]), max_distance=float(edges[i + 1]))
         )

@@ -330,19 +330,6 @@ class TariffResult:
             }
         return doc
 
-    def frontier_figure(self) -> Any:
-        """Return a plotly figure of the frontier with the baseline and the proposal marked."""
-        from pbr_fairness.plots import frontier_figure
-
-        b, p = self.baseline_measures, self.proposed_measures
-        base_spend = b["government_spend"]
-        return frontier_figure(
-            self.frontier,
-            y_title="1 - worst parked share in any decile or payment group",
-            baseline=(1.0, 1.0 - b["worst_parked_share"]),
-            proposed=(p["government_spend"] / base_spend, 1.0 - p["worst_parked_share"]),
-        )
-
     def __repr__(self) -> str:
         p = self.proposed_measures
         return (

@@ -161,6 +161,8 @@ def page(browser, app_url: str) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    """Directory for screenshots (git-ignored test artefacts)."""
+    """Directory for screenshots (git-ignored test artefacts), emptied at the session start."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     return SCREENSHOTS

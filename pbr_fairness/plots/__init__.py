@@ -5,6 +5,9 @@ Each builder takes a tidy table (as made by a result's ``to_frame()`` or by
 shows them and a script can save them (``fig.write_html(...)``). Builders compute nothing
 beyond reshaping: the numbers come from the library's results.
 
+The audit's figures are in :mod:`pbr_fairness.plots.audit` (imported on its own, so that
+drawing a simulation does not load the audit's statistics).
+
 Tidy simulation tables have the columns ``breakdown``, ``group``, ``measure``, ``value`` and
 optionally ``lower``, ``upper`` (Monte Carlo intervals) and ``contract`` (when several
 contracts are compared).
@@ -13,49 +16,53 @@ contracts are compared).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pbr_fairness.labels import MEASURES, category_label, format_value
+from pbr_fairness.labels import label as measure_label
+
+if TYPE_CHECKING:  # annotations only: plots draws results, it never runs the optimiser
+    from pbr_fairness.tariffs import TariffResult
+
 __all__ = [
+    "COLOURS",
+    "LAYOUT",
     "MEASURE_LABELS",
     "PERCENT_MEASURES",
-    "audit_figures",
+    "SYMBOLS",
     "calibration_figure",
-    "creaming_figure",
-    "frontier_figure",
-    "funnel_figure",
     "gaps_figure",
     "hours_by_decile_figure",
     "importance_figure",
     "measure_by_group_figure",
     "outcome_with_without_support_figure",
     "parked_share_figure",
-    "parking_by_decile_figure",
+    "tariff_frontier_figure",
 ]
 
-#: Plain-language labels of the simulation measures.
-MEASURE_LABELS: dict[str, str] = {
-    "job_outcome_rate": "Job-outcome rate",
-    "no_support_rate": "Rate without support",
-    "additional_jobs": "Additional jobs",
-    "deadweight_share": "Deadweight share",
-    "government_spend": "Government spend (£)",
-    "cost_per_additional_job": "Cost per additional job (£)",
-    "provider_profit": "Provider profit (£)",
-    "hours_per_person": "Hours per person",
-    "parked_share": "Parked share",
-    "creaming_index": "Creaming index",
-    "planner_gap": "Planner gap",
-}
-#: Measures shown as percentages.
-PERCENT_MEASURES: frozenset[str] = frozenset(
-    {"job_outcome_rate", "no_support_rate", "deadweight_share", "parked_share", "planner_gap"}
+#: Measures shown as percentages (their unit in :mod:`pbr_fairness.labels` is a share).
+PERCENT_MEASURES: frozenset[str] = frozenset(k for k, m in MEASURES.items() if m.unit == "share")
+#: Plain-language labels of the measures (from :data:`pbr_fairness.labels.MEASURES`).
+MEASURE_LABELS: dict[str, str] = {k: m.heading for k, m in MEASURES.items()}
+#: Colour-blind-safe colours (Okabe and Ito 2008), one per contract or provider in turn.
+COLOURS: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
 )
-_COLOURS = ("#1f5f8b", "#d9822b", "#3b8e5a", "#8e3b6f", "#6b6b6b")
-_LAYOUT = {
+#: Marker symbols, so that series differ in shape as well as colour.
+SYMBOLS: tuple[str, ...] = ("circle", "square", "diamond", "triangle-up", "x", "cross")
+#: The layout every figure shares (white template, legend under the x axis).
+LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 60, "b": 120},
     # legend under the x axis, so that it never covers the title
@@ -65,7 +72,16 @@ _LAYOUT = {
 
 
 def _label(measure: str) -> str:
-    return MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize())
+    return measure_label(measure)
+
+
+def _axis_label(breakdown: str, group: str, labels: dict[str, str] | None = None) -> str:
+    if labels and group in labels:
+        return f"{group}<br>{labels[group]}" if labels[group] != group else group
+    text = category_label(breakdown, group)
+    if breakdown == "payment_group" and text != group:
+        return f"{group}<br>{text.removeprefix(group).strip()}"
+    return text.replace(" (", "<br>(")
 
 
 def _select(frame: pd.DataFrame, breakdown: str, measure: str) -> pd.DataFrame:
@@ -117,7 +133,8 @@ def measure_by_group_figure(
     title : str, optional
         Figure title (default: the measure's label by the breakdown).
     group_labels : dict, optional
-        Display labels for groups (e.g. payment group names).
+        Display labels for groups (default: payment groups with their names, other groups
+        as :func:`pbr_fairness.labels.category_label` writes them).
 
     Returns
     -------
@@ -130,14 +147,12 @@ def measure_by_group_figure(
     for i, contract in enumerate(_contracts(rows)):
         part = rows if contract is None else rows[rows["contract"].astype(str) == contract]
         groups = part["group"].astype(str)
-        x = [
-            f"{g}<br>{group_labels[g]}" if group_labels and g in group_labels else g for g in groups
-        ]
+        x = [_axis_label(breakdown, g, group_labels) for g in groups]
         fig.add_bar(
             x=x,
             y=part["value"].to_numpy(dtype=float) * scale,
             name=contract or _label(measure),
-            marker_color=_COLOURS[i % len(_COLOURS)],
+            marker_color=COLOURS[i % len(COLOURS)],
             error_y=_error_y(part, scale),
             hovertemplate="%{x}: %{y:.1f}"
             + ("%" if pct else "")
@@ -148,7 +163,7 @@ def measure_by_group_figure(
         barmode="group",
         yaxis_title=_label(measure) + (" (%)" if pct else ""),
         showlegend=len(_contracts(rows)) > 1,
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
 
@@ -185,14 +200,14 @@ def outcome_with_without_support_figure(
         x=with_support["group"].astype(str),
         y=100 * with_support["value"].to_numpy(dtype=float),
         name="With the provider's support",
-        marker_color=_COLOURS[0],
+        marker_color=COLOURS[0],
         error_y=_error_y(with_support, 100.0),
     )
     fig.update_layout(
         title="Job-outcome rate with and without support, by payment group",
         barmode="group",
         yaxis_title="Job-outcome rate (%)",
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
 
@@ -214,20 +229,24 @@ def hours_by_decile_figure(table: pd.DataFrame) -> go.Figure:
     contracts = _contracts(table)
     for i, contract in enumerate(contracts):
         part = table if contract is None else table[table["contract"].astype(str) == contract]
-        suffix = f" ({contract})" if contract else ""
+        prefix = f"{contract}: " if contract and len(contracts) > 1 else ""
+        colour = COLOURS[i % len(COLOURS)]
         fig.add_scatter(
             x=part["decile"],
             y=part["provider_hours"],
             mode="lines+markers",
-            name=f"Provider{suffix}",
-            line={"color": _COLOURS[i % len(_COLOURS)], "width": 3},
+            name=f"{prefix}provider" if prefix else "Provider",
+            legendgroup=str(contract),
+            line={"color": colour, "width": 3},
+            marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 8},
         )
         fig.add_scatter(
             x=part["decile"],
             y=part["planner_hours"],
-            mode="lines+markers",
-            name=f"Planner{suffix}",
-            line={"color": _COLOURS[i % len(_COLOURS)], "dash": "dash"},
+            mode="lines",
+            name=f"{prefix}planner" if prefix else "Planner (same total hours)",
+            legendgroup=str(contract),
+            line={"color": colour, "dash": "dash"},
         )
     fig.update_layout(
         title="Hours per person by decile of distance from work",
@@ -236,7 +255,7 @@ def hours_by_decile_figure(table: pd.DataFrame) -> go.Figure:
             "dtick": 1,
         },
         yaxis_title="Hours per person",
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
 
@@ -270,7 +289,7 @@ def gaps_figure(
             x=x,
             y=part["value"].to_numpy(dtype=float) * scale,
             name=contract or _label(measure),
-            marker_color=_COLOURS[i % len(_COLOURS)],
+            marker_color=COLOURS[i % len(COLOURS)],
             error_y=_error_y(part, scale),
         )
     fig.update_layout(
@@ -278,51 +297,79 @@ def gaps_figure(
         barmode="group",
         yaxis_title=_label(measure) + (" (%)" if pct else ""),
         showlegend=len(contracts) > 1,
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
 
 
-def frontier_figure(
-    frontier: pd.DataFrame,
-    *,
-    x: str = "budget_share",
-    y: str = "fairness",
-    x_title: str = "Budget (share of the baseline's spend)",
-    y_title: str = "Fairness reached",
-    baseline: tuple[float, float] | None = None,
-    proposed: tuple[float, float] | None = None,
-) -> go.Figure:
-    """Trade-off curve: the best fairness reachable at each budget."""
+def tariff_frontier_figure(result: TariffResult) -> go.Figure:
+    """Draw the fairer-tariff frontier: the lowest worst parked share at each budget.
+
+    The x axis is the budget in per cent of the baseline's expected spend, with the pounds
+    beneath; the y axis the worst parked share (any payment group or decile) in per cent.
+    The baseline, the proposal and the parked-share cap (when one was set) are marked.
+
+    Parameters
+    ----------
+    result : pbr_fairness.tariffs.TariffResult
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    b, p = result.baseline_measures, result.proposed_measures
+    base_spend = b["government_spend"]
+    f = result.frontier
     fig = go.Figure()
-    fig.add_scatter(
-        x=frontier[x],
-        y=frontier[y],
-        mode="lines+markers",
-        name="Frontier",
-        line={"color": _COLOURS[0], "width": 3},
-    )
-    if baseline is not None:
+    if len(f):
+        x = 100 * f["budget_share"].to_numpy(dtype=float)
+        y = 100 * f["worst_parked_share"].to_numpy(dtype=float)
+        pounds = [format_value("budget", v, compact=True) for v in f["budget"]]
         fig.add_scatter(
-            x=[baseline[0]],
-            y=[baseline[1]],
-            mode="markers",
-            name="Baseline",
-            marker={"color": _COLOURS[1], "size": 14, "symbol": "x"},
+            x=x,
+            y=y,
+            mode="lines+markers",
+            name="Lowest worst parked share reachable",
+            line={"color": COLOURS[0], "width": 3},
+            customdata=pounds,
+            hovertemplate="Budget %{x:.0f}% (%{customdata}): worst parked share %{y:.1f}%"
+            "<extra></extra>",
         )
-    if proposed is not None:
-        fig.add_scatter(
-            x=[proposed[0]],
-            y=[proposed[1]],
-            mode="markers",
-            name="Proposed",
-            marker={"color": _COLOURS[2], "size": 14, "symbol": "star"},
+        tickvals = list(x)
+        ticktext = [f"{v:.0f}%<br>{m}" for v, m in zip(x, pounds, strict=True)]
+    else:
+        tickvals, ticktext = [], []
+    fig.add_scatter(
+        x=[100.0],
+        y=[100 * b["worst_parked_share"]],
+        mode="markers",
+        name=f"Baseline ({result.baseline.name})",
+        marker={"color": COLOURS[1], "size": 14, "symbol": "x"},
+    )
+    fig.add_scatter(
+        x=[100 * p["government_spend"] / base_spend],
+        y=[100 * p["worst_parked_share"]],
+        mode="markers",
+        name="Proposed tariff",
+        marker={"color": COLOURS[2], "size": 15, "symbol": "star"},
+    )
+    cap = result.constraints.get("max_parked_share")
+    if cap is not None:
+        fig.add_hline(
+            y=100 * float(cap),
+            line={"color": COLOURS[4], "dash": "dot", "width": 1.5},
+            annotation_text=f"cap {100 * float(cap):.0f}%",
+            annotation_position="top left",
         )
     fig.update_layout(
-        title="Frontier: fairness against budget",
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        **_LAYOUT,
+        title="Frontier: the worst parked share reachable at each budget",
+        xaxis={
+            "title": "Budget (% of the baseline's expected spend, and pounds)",
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+        },
+        yaxis={"title": "Worst parked share in any group or decile (%)", "rangemode": "tozero"},
+        **LAYOUT,
     )
     return fig
 
@@ -358,13 +405,13 @@ def calibration_figure(
             y=part[observed],
             mode="lines+markers",
             name=g or "All",
-            line={"color": _COLOURS[i % len(_COLOURS)]},
+            line={"color": COLOURS[i % len(COLOURS)]},
         )
     fig.update_layout(
         title="Calibration",
         xaxis_title="Mean predicted probability",
         yaxis_title="Observed rate",
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
 
@@ -376,141 +423,11 @@ def importance_figure(
     rows = table.sort_values(value, ascending=False).head(top).iloc[::-1]
     fig = go.Figure()
     fig.add_bar(
-        x=rows[value], y=rows[feature].astype(str), orientation="h", marker_color=_COLOURS[0]
+        x=rows[value], y=rows[feature].astype(str), orientation="h", marker_color=COLOURS[0]
     )
     fig.update_layout(
         title="What the model relies on (mean |SHAP|)",
         xaxis_title="Mean absolute contribution (percentage points of the chance)",
-        **_LAYOUT,
+        **LAYOUT,
     )
     return fig
-
-
-# --------------------------------------------------------------------------- audit
-def funnel_figure(result: Any) -> go.Figure | None:
-    """Funnel plot of observed / expected job outcomes by provider, from an audit result.
-
-    The 95% and 99.8% limits are ``exp(+-z * sqrt(1 / E + tau^2))`` around 1 (log method,
-    Spiegelhalter 2005) with the audit's overdispersion ``tau^2``; flagged providers are
-    highlighted. Returns ``None`` when the audit holds no funnel data.
-    """
-    from pbr_fairness.audit.statistics import Z_95, Z_998
-
-    data = getattr(result, "plots", {}).get("funnel", {})
-    units = [u for u in data.get("units", []) if u.get("expected") and u.get("oe") is not None]
-    if not units:
-        return None
-    e = np.array([u["expected"] for u in units], dtype=float)
-    oe = np.array([u["oe"] for u in units], dtype=float)
-    tau2 = float(data.get("tau2", 0.0) or 0.0)
-    grid = np.linspace(max(e.min() * 0.5, 0.5), e.max() * 1.15, 120)
-    fig = go.Figure()
-    for z, name, dash in ((Z_95, "95% limits", "dash"), (Z_998, "99.8% limits", "solid")):
-        sd = np.sqrt(1.0 / grid + tau2)
-        for sign, show in ((1.0, True), (-1.0, False)):
-            fig.add_scatter(
-                x=grid,
-                y=np.exp(sign * z * sd),
-                mode="lines",
-                name=name,
-                showlegend=show,
-                legendgroup=name,
-                line={"color": "#777777", "dash": dash, "width": 1},
-                hoverinfo="skip",
-            )
-    flagged = np.array([bool(u.get("flagged")) for u in units])
-    names = np.array([str(u["provider_id"]) for u in units], dtype=object)
-    for sel, colour, label in (
-        (~flagged, _COLOURS[0], "Provider"),
-        (flagged, _COLOURS[1], "Flagged provider"),
-    ):
-        if sel.any():
-            fig.add_scatter(
-                x=e[sel],
-                y=oe[sel],
-                mode="markers+text",
-                text=names[sel],
-                textposition="top center",
-                name=label,
-                marker={"color": colour, "size": 11},
-                hovertemplate="%{text}: O/E %{y:.2f}, expected %{x:.0f}<extra></extra>",
-            )
-    fig.add_hline(y=1.0, line={"color": "#333333", "width": 1})
-    fig.update_layout(
-        title="Funnel plot: observed / expected job outcomes by provider",
-        xaxis_title="Expected job outcomes (case-mix adjusted)",
-        yaxis_title="Observed / expected",
-        **_LAYOUT,
-    )
-    return fig
-
-
-def parking_by_decile_figure(result: Any) -> go.Figure | None:
-    """Share on minimal support by decile of expected probability, one line per provider."""
-    table = getattr(result, "tables", {}).get("parking_by_decile")
-    if table is None or table.empty:
-        return None
-    flagged = {p["provider_id"] for p in result.providers if p["parking"]["flag"]}
-    fig = go.Figure()
-    for i, (name, rows) in enumerate(table.groupby("provider_id", sort=True)):
-        share = pd.to_numeric(rows["parked_share"], errors="coerce").to_numpy(dtype=float)
-        is_flagged = name in flagged
-        fig.add_scatter(
-            x=rows["decile"],
-            y=100 * share,
-            mode="lines+markers",
-            name=f"{name} (parking)" if is_flagged else str(name),
-            line={
-                "color": _COLOURS[1] if is_flagged else _COLOURS[(i % 3) * 2 % len(_COLOURS)],
-                "width": 3 if is_flagged else 1.5,
-            },
-        )
-    fig.update_layout(
-        title="Share on minimal support by decile of expected probability",
-        xaxis={"title": "Decile of expected probability (1 = furthest from work)", "dtick": 1},
-        yaxis={"title": "Share on minimal support (%)", "range": [0, 100]},
-        **_LAYOUT,
-    )
-    return fig
-
-
-def creaming_figure(result: Any) -> go.Figure | None:
-    """Creaming (concentration) index of hours by provider with its interval."""
-    rows = [p for p in getattr(result, "providers", []) if p["creaming"]["index"] is not None]
-    if not rows:
-        return None
-    names = [str(p["provider_id"]) for p in rows]
-    index = np.array([p["creaming"]["index"] for p in rows], dtype=float)
-    ci = np.array([p["creaming"]["ci"] or [np.nan, np.nan] for p in rows], dtype=float)
-    flagged = [bool(p["creaming"]["flag"]) for p in rows]
-    fig = go.Figure()
-    fig.add_scatter(
-        x=index,
-        y=names,
-        mode="markers",
-        name="Creaming index",
-        marker={"color": [_COLOURS[1] if f else _COLOURS[0] for f in flagged], "size": 11},
-        error_x={
-            "type": "data",
-            "symmetric": False,
-            "array": ci[:, 1] - index,
-            "arrayminus": index - ci[:, 0],
-        },
-    )
-    fig.add_vline(x=0.0, line={"color": "#333333", "width": 1})
-    fig.update_layout(
-        title="Creaming index of support hours (> 0: hours go to those closest to work)",
-        xaxis_title="Concentration index of hours ranked by expected probability",
-        showlegend=False,
-        **_LAYOUT,
-    )
-    return fig
-
-
-def audit_figures(result: Any) -> dict[str, go.Figure | None]:
-    """Return the audit's figures: ``funnel``, ``Parking`` and ``Creaming``."""
-    return {
-        "funnel": funnel_figure(result),
-        "Parking": parking_by_decile_figure(result),
-        "Creaming": creaming_figure(result),
-    }
