@@ -47,6 +47,9 @@ TOLERANCE = 1e-7
 MEMORY = 5
 #: Rounds of units moving to a better deviation (see :func:`solve_response`).
 SWITCH_ROUNDS = 6
+#: A threshold this many standard deviations away, at the answer and with its level given
+#: up, is never in play: the deviation checks are skipped.
+SATURATED_Z = 6.0
 #: Deviations each unit is checked against: the chance-dependent part of its incentive
 #: scaled by these factors (0: give up on its cohort's level or on winning its cell).
 DEVIATIONS = (0.0, 0.25, 0.5, 0.8, 1.25, 2.0)
@@ -275,6 +278,18 @@ def solve_response(
         ).astype(float)
         return out
 
+    if not plan.instruments.interacts:
+        # Every threshold far on one side both at the answer and with the level given up:
+        # then each cohort's payment is linear between the two, the problem concave there,
+        # and no deviation can gain (the checks below would find nothing).
+        r0 = _respond(pop, value + discount * linear, provider, minimum, plan)
+        z_here = plan.threshold_z(perceived_p(pop, r.hours[0]))
+        z_gone = plan.threshold_z(perceived_p(pop, r0.hours[0]))
+        if z_here.size and np.all(
+            (np.sign(z_here) == np.sign(z_gone))
+            & (np.minimum(np.abs(z_here), np.abs(z_gone)) >= SATURATED_Z)
+        ):
+            return InstrumentResponse(r, m, iterations, converged, True)
     stable = False
     for _ in range(SWITCH_ROUNDS):
         q = perceived_p(pop, r.hours[0])

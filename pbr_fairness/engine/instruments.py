@@ -388,8 +388,7 @@ class _Cohorts:
     def sums(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum ``x`` over each cohort's people."""
         if self.everyone:
-            out: NDArray[np.float64] = np.bincount(self.code, weights=x, minlength=self.n)
-            return out
+            return np.bincount(self.code, weights=x, minlength=self.n).astype(float, copy=False)
         keep = self.code >= 0
         return np.bincount(self.code[keep], weights=x[keep], minlength=self.n).astype(float)
 
@@ -618,6 +617,36 @@ class InstrumentPlan:
                 bend = np.where(live, z / (2.0 * s1 * np.maximum(self.yard.size, 1.0)), 0.0)
                 cc = code[keep]
                 out[keep] += per[cc] * (1.0 - bend[cc] * (1.0 - 2.0 * p[keep]))
+        return out
+
+    def threshold_z(self, p: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every threshold cohort's distance from its threshold in standard deviations.
+
+        Floored value-added cohorts (net against the floor) and accelerator cohorts (count
+        against the level), concatenated; empty when there are none.
+        """
+        out = []
+        if self.va is not None and self.instruments.value_added_floor is not None:
+            t, b = self._va_terms()
+            mean, var, _third = self._cumulants(self.va, t, p)
+            gap = mean - self.va.sums(t * b) - self.instruments.value_added_floor
+            sd = np.sqrt(var)
+            out.append(np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), np.sign(gap) * np.inf))
+        if self.acc is not None:
+            assert self.acc_level is not None
+            mean, var, _third = self._cumulants(self.acc, np.ones(p.size), p)
+            gap = mean - self.acc_level
+            sd = np.sqrt(var)
+            out.append(np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), np.sign(gap) * np.inf))
+        keep = [x[(c.size > 0)] for x, c in zip(out, self._threshold_cohorts(), strict=True)]
+        return np.concatenate(keep) if keep else np.zeros(0)
+
+    def _threshold_cohorts(self) -> list[_Cohorts]:
+        out = []
+        if self.va is not None and self.instruments.value_added_floor is not None:
+            out.append(self.va)
+        if self.acc is not None:
+            out.append(self.acc)
         return out
 
     def linear_marginal(self) -> NDArray[np.float64]:

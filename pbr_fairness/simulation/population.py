@@ -11,6 +11,7 @@ milliseconds.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from pbr_fairness.engine.population import Breakdown, Population, decile_codes, 
 from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows, needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.maths import logit
+from pbr_fairness.maths import logit, sigmoid
 
 __all__ = [
     "BREAKDOWNS",
@@ -37,6 +38,7 @@ __all__ = [
     "caseload_hash",
     "characteristic_column",
     "prepare_population",
+    "with_demand_shock",
 ]
 
 
@@ -107,7 +109,7 @@ def bool_labels(values: Any) -> NDArray[Any]:
 def _provider_prior(
     caseload: pd.DataFrame, log_odds: NDArray[np.float64], predicted: NDArray[np.float64] | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | float]:
-    """The provider's prior for ``logit(p0)``: on the prediction, else the payment group's."""
+    """Return the provider's prior for ``logit(p0)``: on the prediction, else by group."""
     if predicted is not None:
         return prior_from_prediction(log_odds, logit(predicted))
     codes, _labels = pd.factorize(caseload["payment_group"].astype(str))
@@ -301,3 +303,32 @@ def _characteristics(
         chars[c] = np.array([*labels, None], dtype=object)[codes]  # code -1: missing
         bds[c] = Breakdown(c, codes, labels)
     return chars
+
+
+def with_demand_shock(population: Population, shift: float) -> Population:
+    """Return the population after a labour-demand shock of ``shift`` on the log-odds.
+
+    Every chance, with and without support, moves by ``shift`` on the log-odds scale (the
+    job outcome, the no-support counterfactual, and the provider's own view of them: it sees
+    the labour market it works in); the contract, set before the shock, does not move. A
+    negative shift is a downturn.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cl = pd.DataFrame({"person_id": [1], "payment_group": ["PG1"], "true_p0": [0.5],
+    ...     "true_pmax": [0.6], "true_k": [0.1], "true_exit_hazard": [0.1]})
+    >>> round(float(with_demand_shock(prepare_population(cl), -0.5).p0[0]), 4)
+    0.3775
+    """
+    pop = population
+    pmax_seen = pop.perceived_p0 + pop.perceived_gain
+    p0_seen = sigmoid(logit(pop.perceived_p0) + shift)
+    return replace(
+        pop,
+        p0=sigmoid(logit(pop.p0) + shift),
+        pmax=sigmoid(logit(pop.pmax) + shift),
+        perceived_p0=p0_seen,
+        perceived_gain=np.maximum(sigmoid(logit(pmax_seen) + shift) - p0_seen, 0.0),
+        cache={},
+    )
