@@ -299,3 +299,39 @@ def test_a_tournament_without_a_pure_equilibrium_is_reported(world):
     plan = InstrumentPlan.build(inst, prime_codes(pop), len(pop.provider_index))
     sol = solve_response(pop, np.full(pop.n, 2000.0), provider, 1.0, plan)
     assert sol.converged and not sol.equilibrium
+
+
+def test_posterior_provider_lies_between_the_model_and_the_truth():
+    from pbr_fairness.maths import logit
+    from pbr_fairness.tariffs.prediction import predicted_probability
+
+    cl = make_caseload(4000, rng=21)
+    q = predicted_probability(cl)
+    truth = prepare_population(cl, predicted=q)
+    errors = {}
+    for tau in (0.05, 1.0, 10.0):
+        pop = prepare_population(
+            cl, ProviderSettings(signal_noise=tau), predicted=q, provider_knows="posterior", rng=4
+        )
+        errors[tau] = float(np.mean((logit(pop.perceived_p0) - logit(truth.p0)) ** 2))
+    model = prepare_population(cl, predicted=q, provider_knows="model")
+    model_error = float(np.mean((logit(model.perceived_p0) - logit(truth.p0)) ** 2))
+    assert errors[0.05] < 0.01 < errors[1.0] < errors[10.0]
+    # the posterior is the best guess: with a useless signal it is no worse than the model
+    assert errors[10.0] <= model_error * 1.02
+    # and a meeting as noisy as the prior halves the uncertainty about p0's log-odds
+    assert errors[1.0] == pytest.approx(errors[10.0] / 2, rel=0.25)
+
+
+def test_posterior_expectation_is_not_the_signal_at_face_value():
+    """Acting on the signal itself would add its noise; the posterior shrinks it."""
+    cl = make_caseload(4000, rng=22)
+    face = prepare_population(cl, ProviderSettings(information_noise=1.0), rng=4)
+    post = prepare_population(
+        cl, ProviderSettings(signal_noise=1.0), provider_knows="posterior", rng=4
+    )
+    from pbr_fairness.maths import logit
+
+    err_face = np.mean((logit(face.perceived_p0) - logit(face.p0)) ** 2)
+    err_post = np.mean((logit(post.perceived_p0) - logit(post.p0)) ** 2)
+    assert err_post < 0.75 * err_face

@@ -11,10 +11,10 @@ profit under the normal approximation, solved by Anderson-accelerated iteration 
 
 The provider's problem with a cohort threshold is not concave (it may pay to give up on a
 cohort's level altogether, or a prime far behind in a tournament may give up on winning it),
-so the iteration starts twice, once as if every level were met (``m`` at the chances the most
-support would buy) and once from the fees alone; then each cohort of each prime takes, with
-everyone else held fixed, whichever answer is more profitable *as the prime perceives it*,
-and the fixed point is solved again from there.
+so the iteration starts as if every level were met (``m`` at the chances the most support
+would buy); then each cohort of each prime is checked against giving up on its level or
+pushing harder, with everyone else held fixed, taking whichever is more profitable *as the
+prime perceives it*, and the fixed point is solved again from there.
 
 With a market-share shift, a prime's marginal value depends on the other primes' outcomes;
 the same iteration then runs over all primes at once (a Jacobi iteration on the primes' best
@@ -47,6 +47,9 @@ TOLERANCE = 1e-7
 MEMORY = 5
 #: Rounds of units moving to a better deviation (see :func:`solve_response`).
 SWITCH_ROUNDS = 6
+#: A threshold this many standard deviations away, at the answer and with its level given
+#: up, is never in play: the deviation checks are skipped.
+SATURATED_Z = 6.0
 #: Deviations each unit is checked against: the chance-dependent part of its incentive
 #: scaled by these factors (0: give up on its cohort's level or on winning its cell).
 DEVIATIONS = (0.0, 0.25, 0.5, 0.8, 1.25, 2.0)
@@ -62,10 +65,8 @@ class InstrumentResponse:
     marginal : numpy.ndarray
         ``m_i`` at the fixed point (pounds per unit of outcome probability, undiscounted).
     iterations : int
-        Iterations of the chosen start.
+        Iterations of the fixed point, all rounds together.
     converged : bool
-    start : numpy.ndarray of int
-        Per prime, the start it took (0: every level met; 1: fees alone).
     equilibrium : bool
         Whether no unit of any prime gains by one of the checked deviations with the others
         held fixed (False: the first-order answer stands, but in some cohort a prime would
@@ -77,7 +78,6 @@ class InstrumentResponse:
     marginal: NDArray[np.float64]
     iterations: int
     converged: bool
-    start: NDArray[np.int64]
     equilibrium: bool = True
 
 
@@ -168,7 +168,11 @@ def _iterate(
         if len(hist_f) >= 2:
             df = np.column_stack([hist_f[i + 1] - hist_f[i] for i in range(len(hist_f) - 1)])
             dg = np.column_stack([hist_g[i + 1] - hist_g[i] for i in range(len(hist_g) - 1)])
-            gamma, *_ = np.linalg.lstsq(df, f, rcond=None)
+            # least squares on the normal equations: the memory is a handful of columns
+            gram = df.T @ df
+            gamma = np.linalg.solve(
+                gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), df.T @ f
+            )
             m = g - dg @ gamma
         else:
             m = m + 0.5 * f
@@ -227,8 +231,8 @@ def solve_response(
 ) -> InstrumentResponse:
     """Each prime's best response to fees worth ``value`` plus the contract's instruments.
 
-    The fixed point is found from two starts (every level met; fees alone) and the more
-    profitable kept. Then each unit (one prime's people sharing their cohorts,
+    The fixed point is found from a start as if every level were met. Then each unit (one
+    prime's people sharing their cohorts,
     :meth:`InstrumentPlan.units`) is checked against deviations with everyone else held
     where they are: the part of its incentive that depends on chances scaled by each of
     :data:`DEVIATIONS` (0 gives its cohort's level up). Units that gain move there, and the
@@ -254,24 +258,16 @@ def solve_response(
     InstrumentResponse
     """
     pop = population
-    n_primes = len(pop.provider_index)
     if not _depends_on_outcomes(plan):
         m = plan.marginal(np.zeros(pop.n))
         r = _respond(pop, value + discount * m, provider, minimum, plan)
-        return InstrumentResponse(r, m, 1, True, np.zeros(n_primes, np.int64))
+        return InstrumentResponse(r, m, 1, True)
+    # Start as if every level were met; the deviation checks below then try giving up on
+    # each unit's level (scale 0), which is where a start from the fees alone would go.
     optimistic = plan.marginal(pop.perceived_p0 + pop.perceived_gain)
-    fees_only = _respond(pop, value, provider, minimum, plan)
-    pessimistic = plan.marginal(perceived_p(pop, fees_only.hours[0]))
-    runs = [
-        _iterate(pop, value, m0, discount, provider, minimum, plan)
-        for m0 in (optimistic, pessimistic)
-    ]
-    profits = [
-        float(_person_profit(pop, r.hours[0], value, discount, provider, plan).sum())
-        for r, *_ in runs
-    ]
-    start = int(np.argmax(profits))
-    r, m, iterations, converged = runs[start]
+    r, m, iterations, converged = _iterate(
+        pop, value, optimistic, discount, provider, minimum, plan
+    )
     unit, n_units = plan.units()
     inside = unit >= 0
     linear = plan.linear_marginal()
@@ -282,6 +278,18 @@ def solve_response(
         ).astype(float)
         return out
 
+    if not plan.instruments.interacts:
+        # Every threshold far on one side both at the answer and with the level given up:
+        # then each cohort's payment is linear between the two, the problem concave there,
+        # and no deviation can gain (the checks below would find nothing).
+        r0 = _respond(pop, value + discount * linear, provider, minimum, plan)
+        z_here = plan.threshold_z(perceived_p(pop, r.hours[0]))
+        z_gone = plan.threshold_z(perceived_p(pop, r0.hours[0]))
+        if z_here.size and np.all(
+            (np.sign(z_here) == np.sign(z_gone))
+            & (np.minimum(np.abs(z_here), np.abs(z_gone)) >= SATURATED_Z)
+        ):
+            return InstrumentResponse(r, m, iterations, converged, True)
     stable = False
     for _ in range(SWITCH_ROUNDS):
         q = perceived_p(pop, r.hours[0])
@@ -310,7 +318,7 @@ def solve_response(
             break  # the deviation does not survive the others' response: no pure equilibrium
         r, m, converged = r_new, m_new, ok
     return InstrumentResponse(
-        r, m, iterations, converged, np.full(n_primes, start, np.int64), stable
+        r, m, iterations, converged, stable
     )
 
 

@@ -386,8 +386,20 @@ class _Cohorts:
         return int(self.size.size)
 
     def sums(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sum ``x`` over each cohort's people."""
+        if self.everyone:
+            return np.bincount(self.code, weights=x, minlength=self.n).astype(float, copy=False)
         keep = self.code >= 0
         return np.bincount(self.code[keep], weights=x[keep], minlength=self.n).astype(float)
+
+    @property
+    def everyone(self) -> bool:
+        """Whether every person is in some cohort (no masking needed)."""
+        flag = self.__dict__.get("_everyone")
+        if flag is None:
+            flag = bool(np.all(self.code >= 0))
+            object.__setattr__(self, "_everyone", flag)
+        return bool(flag)
 
     def others_mean(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """Per cohort: the mean of ``x`` over the other primes' people in the same cell."""
@@ -463,17 +475,17 @@ class InstrumentPlan:
         one prime's people in one cell when the families use the same cells. A prime decides
         unit by unit whether a cohort's level is worth going for.
         """
-        parts = [c.code for c in (self.va, self.acc, self.yard) if c is not None]
+        parts = [c for c in (self.va, self.acc, self.yard) if c is not None]
+        out = np.zeros(self.prime.size, dtype=np.int64)
+        inside = np.zeros(self.prime.size, dtype=bool)
+        n = 1
+        for c in parts:  # mixed radix: one code per combination of cohorts (+1: "none")
+            out = out * (c.n + 1) + (c.code + 1)
+            inside |= c.code >= 0
+            n *= c.n + 1
         if not parts:
             return np.full(self.prime.size, -1, dtype=np.int64), 0
-        stacked = np.vstack(parts)
-        inside = np.any(stacked >= 0, axis=0)
-        out = np.full(self.prime.size, -1, dtype=np.int64)
-        if inside.any():
-            _u, inv = np.unique(stacked[:, inside], axis=1, return_inverse=True)
-            out[inside] = np.asarray(inv).reshape(-1)
-            return out, int(_u.shape[1])
-        return out, 0
+        return np.where(inside, out, -1), n
 
     # -- hours: cost-sharing and funded hours ---------------------------------------------
     def costs(self, cost: float) -> NDArray[np.float64] | None:
@@ -489,6 +501,8 @@ class InstrumentPlan:
     def reimbursement(self, hours: NDArray[np.float64], cost: float) -> NDArray[np.float64]:
         """Return the pay for verified hours, ``c h_i + alpha_i c (e_i - h_i)``."""
         inst = self.instruments
+        if inst.funded_hours is None and inst.cost_share is None:
+            return np.zeros(hours.shape)
         funded = (
             np.zeros_like(hours)
             if inst.funded_hours is None
@@ -603,6 +617,36 @@ class InstrumentPlan:
                 bend = np.where(live, z / (2.0 * s1 * np.maximum(self.yard.size, 1.0)), 0.0)
                 cc = code[keep]
                 out[keep] += per[cc] * (1.0 - bend[cc] * (1.0 - 2.0 * p[keep]))
+        return out
+
+    def threshold_z(self, p: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every threshold cohort's distance from its threshold in standard deviations.
+
+        Floored value-added cohorts (net against the floor) and accelerator cohorts (count
+        against the level), concatenated; empty when there are none.
+        """
+        out = []
+        if self.va is not None and self.instruments.value_added_floor is not None:
+            t, b = self._va_terms()
+            mean, var, _third = self._cumulants(self.va, t, p)
+            gap = mean - self.va.sums(t * b) - self.instruments.value_added_floor
+            sd = np.sqrt(var)
+            out.append(np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), np.sign(gap) * np.inf))
+        if self.acc is not None:
+            assert self.acc_level is not None
+            mean, var, _third = self._cumulants(self.acc, np.ones(p.size), p)
+            gap = mean - self.acc_level
+            sd = np.sqrt(var)
+            out.append(np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), np.sign(gap) * np.inf))
+        keep = [x[(c.size > 0)] for x, c in zip(out, self._threshold_cohorts(), strict=True)]
+        return np.concatenate(keep) if keep else np.zeros(0)
+
+    def _threshold_cohorts(self) -> list[_Cohorts]:
+        out = []
+        if self.va is not None and self.instruments.value_added_floor is not None:
+            out.append(self.va)
+        if self.acc is not None:
+            out.append(self.acc)
         return out
 
     def linear_marginal(self) -> NDArray[np.float64]:

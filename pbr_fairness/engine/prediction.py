@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: What the provider's estimate of each person's chances is based on.
-ProviderKnows = Literal["truth", "model"]
+ProviderKnows = Literal["truth", "model", "posterior"]
 PROVIDER_KNOWS: tuple[str, ...] = get_args(ProviderKnows)
 
 

@@ -39,6 +39,7 @@ _FALLBACK = {
     "capacity_hours": 30.0,
     "minimum_hours": 1.0,
     "information_noise": 0.0,
+    "signal_noise": 1.0,
     "mission_weight": 0.0,
     "contact_hours": 0.0,
     "fixed_cost_per_person": 0.0,
@@ -130,7 +131,12 @@ class ProviderSettings:
         Contractual minimum of service ``e_min`` every person receives (a contract's own
         ``minimum_hours`` takes precedence).
     information_noise : float, default 0.0
-        Standard deviation of the logit noise in the provider's estimate of ``p0``.
+        Standard deviation of the logit noise in the provider's estimate of ``p0``, taken at
+        face value (``provider_knows="truth"``).
+    signal_noise : float, default 1.0
+        ``tau``: standard deviation on the log-odds scale of what a first meeting tells the
+        provider about a person's chance, for ``provider_knows="posterior"`` (the provider
+        then acts on the posterior expectation). Estimate (see :data:`PROVIDER_SOURCES`).
     mission_weight : float, default 0.0
         ``m`` in ``[0, 1]``: the provider values a job at ``(1 - m) V_i + m w_i``.
     contact_hours : float
@@ -153,6 +159,7 @@ class ProviderSettings:
     capacity_hours: float = _DEFAULTS["capacity_hours"]
     minimum_hours: float = _DEFAULTS["minimum_hours"]
     information_noise: float = _DEFAULTS["information_noise"]
+    signal_noise: float = _DEFAULTS["signal_noise"]
     mission_weight: float = _DEFAULTS["mission_weight"]
     contact_hours: float = _DEFAULTS["contact_hours"]
     fixed_cost_per_person: float = _DEFAULTS["fixed_cost_per_person"]
@@ -166,6 +173,7 @@ class ProviderSettings:
             check_setting("minimum_hours", self.minimum_hours, 0.0, MAX_HOURS),
             check_setting("information_noise", self.information_noise, 0.0,
                           MAX_INFORMATION_NOISE),
+            check_setting("signal_noise", self.signal_noise, 0.0, 10.0, open_low=True),
             check_setting("mission_weight", self.mission_weight, 0.0, 1.0),
             check_setting("contact_hours", self.contact_hours, 0.0, 10_000.0),
             check_setting("fixed_cost_per_person", self.fixed_cost_per_person, 0.0, 1e6),

@@ -48,7 +48,12 @@ from pbr_fairness.engine import (
 )
 from pbr_fairness.maths import logit, sigmoid
 from pbr_fairness.simulation.flat import flat_contract
-from pbr_fairness.simulation.population import BREAKDOWNS, caseload_hash, prepare_population
+from pbr_fairness.simulation.population import (
+    BREAKDOWNS,
+    caseload_hash,
+    prepare_population,
+    with_demand_shock,
+)
 from pbr_fairness.simulation.result import SimulationResult
 from pbr_fairness.simulation.simulate import characteristic_gaps, simulate_contract
 
@@ -93,4 +98,5 @@ __all__ = [
     "simulate_months",
     "sustainment_factor",
     "trigger_months",
+    "with_demand_shock",
 ]

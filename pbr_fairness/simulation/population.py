@@ -11,6 +11,7 @@ milliseconds.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,13 +19,17 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from pbr_fairness.caseload.schema import AGE_BANDS, PROTECTED_CHARACTERISTICS, age_band
-from pbr_fairness.engine.information import perceived_chances
+from pbr_fairness.engine.information import (
+    perceived_chances,
+    posterior_chances,
+    prior_from_prediction,
+)
 from pbr_fairness.engine.planner import PlannerSettings, planner_weights
 from pbr_fairness.engine.population import Breakdown, Population, decile_codes, fractional_rank
 from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows, needs_prediction
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.maths import logit
+from pbr_fairness.maths import logit, sigmoid
 
 __all__ = [
     "BREAKDOWNS",
@@ -33,6 +38,7 @@ __all__ = [
     "caseload_hash",
     "characteristic_column",
     "prepare_population",
+    "with_demand_shock",
 ]
 
 
@@ -100,6 +106,19 @@ def bool_labels(values: Any) -> NDArray[Any]:
     return out
 
 
+def _provider_prior(
+    caseload: pd.DataFrame, log_odds: NDArray[np.float64], predicted: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | float]:
+    """Return the provider's prior for ``logit(p0)``: on the prediction, else by group."""
+    if predicted is not None:
+        return prior_from_prediction(log_odds, logit(predicted))
+    codes, _labels = pd.factorize(caseload["payment_group"].astype(str))
+    n = np.bincount(codes).astype(float)
+    mean = np.bincount(codes, weights=log_odds) / n
+    var = np.bincount(codes, weights=log_odds**2) / n - mean**2
+    return mean[codes], np.sqrt(np.maximum(var, 1e-12))[codes]
+
+
 def prepare_population(
     caseload: pd.DataFrame,
     provider: ProviderSettings | None = None,
@@ -121,10 +140,14 @@ def prepare_population(
         Its ``information_noise`` is used here.
     predicted : array-like, optional
         Model prediction of the probability of a job outcome per person.
-    provider_knows : {"truth", "model"}, default "truth"
+    provider_knows : {"truth", "model", "posterior"}, default "truth"
         ``"truth"``: the provider sees ``logit(p0) + N(0, information_noise)``; ``"model"``:
         it sees the prediction (then ``pmax`` is perceived as
-        ``sigmoid(logit(predicted) + delta_i)``, ``delta_i = logit(pmax_i) - logit(p0_i)``).
+        ``sigmoid(logit(predicted) + delta_i)``, ``delta_i = logit(pmax_i) - logit(p0_i)``);
+        ``"posterior"``: it acts on the posterior expectation after a first meeting whose
+        signal has noise ``provider.signal_noise``, from a prior on the prediction (or, with
+        no prediction, on the payment group) (:func:`~pbr_fairness.engine.information.
+        posterior_chances`).
     planner : PlannerSettings, optional
         The planner's weights.
     rng : numpy.random.Generator or int, optional
@@ -149,6 +172,12 @@ def prepare_population(
     if provider_knows == "model":
         assert q is not None
         perceived_p0, perceived_gain = perceived_chances(logit(q), delta)
+    elif provider_knows == "posterior":
+        prior_mean, prior_sd = _provider_prior(caseload, logit(p0), q)
+        perceived_p0, perceived_gain = posterior_chances(
+            logit(p0), delta, prior_mean=prior_mean, prior_sd=prior_sd,
+            signal_noise=provider.signal_noise, rng=gen,
+        )
     elif provider.information_noise > 0:
         perceived_p0, perceived_gain = perceived_chances(
             logit(p0), delta, noise=provider.information_noise, rng=gen
@@ -274,3 +303,32 @@ def _characteristics(
         chars[c] = np.array([*labels, None], dtype=object)[codes]  # code -1: missing
         bds[c] = Breakdown(c, codes, labels)
     return chars
+
+
+def with_demand_shock(population: Population, shift: float) -> Population:
+    """Return the population after a labour-demand shock of ``shift`` on the log-odds.
+
+    Every chance, with and without support, moves by ``shift`` on the log-odds scale (the
+    job outcome, the no-support counterfactual, and the provider's own view of them: it sees
+    the labour market it works in); the contract, set before the shock, does not move. A
+    negative shift is a downturn.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cl = pd.DataFrame({"person_id": [1], "payment_group": ["PG1"], "true_p0": [0.5],
+    ...     "true_pmax": [0.6], "true_k": [0.1], "true_exit_hazard": [0.1]})
+    >>> round(float(with_demand_shock(prepare_population(cl), -0.5).p0[0]), 4)
+    0.3775
+    """
+    pop = population
+    pmax_seen = pop.perceived_p0 + pop.perceived_gain
+    p0_seen = sigmoid(logit(pop.perceived_p0) + shift)
+    return replace(
+        pop,
+        p0=sigmoid(logit(pop.p0) + shift),
+        pmax=sigmoid(logit(pop.pmax) + shift),
+        perceived_p0=p0_seen,
+        perceived_gain=np.maximum(sigmoid(logit(pmax_seen) + shift) - p0_seen, 0.0),
+        cache={},
+    )

@@ -1,0 +1,453 @@
+"""Propose a contract built from instrument families: the search, its checks and its report.
+
+:func:`optimise_instruments` (reached through :func:`pbr_fairness.tariffs.optimise_tariff`
+with ``instruments=[...]`` and ``pbr-fairness optimise --instruments``) searches the families
+of :mod:`pbr_fairness.tariffs.instrument_designs` at equal expected spend
+(:mod:`pbr_fairness.tariffs.instrument_search`), re-evaluates the best of each family and the
+best combination under the robustness checks (:mod:`pbr_fairness.tariffs.instrument_checks`)
+and measures the provider's revenue risk by Monte Carlo.
+
+A yardstick needs two or more primes in each area. When the caseload has one provider, the
+search allocates its people at random between ``primes`` primes (as the Work Programme
+allocated referrals between the primes of a contract package area), seeded, for every
+evaluation including the baseline's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows
+from pbr_fairness.engine.provider import ProviderSettings
+from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.simulation import PlannerSettings, evaluate, prepare_population
+from pbr_fairness.tariffs.instrument_checks import (
+    CHECKS,
+    SPEND_BAND,
+    RevenueRisk,
+    prepare_checks,
+    revenue_risk,
+    run_checks,
+)
+from pbr_fairness.tariffs.instrument_designs import (
+    FAMILY_LABELS,
+    DesignSpace,
+    check_families,
+)
+from pbr_fairness.tariffs.instrument_search import (
+    Candidate,
+    InstrumentConstraints,
+    Scorer,
+    families_in,
+    search_families,
+)
+from pbr_fairness.tariffs.measures import TARGET_MEASURE, tariff_measures
+from pbr_fairness.tariffs.prediction import predicted_probability
+
+__all__ = ["InstrumentResult", "allocate_primes", "optimise_instruments"]
+
+#: Most primes an area may be split between.
+MAX_PRIMES = 10
+#: Proposals per family checked for revenue risk (Monte Carlo) before scaling one back.
+MAX_RISK_CHECKS = 3
+
+
+def allocate_primes(
+    caseload: pd.DataFrame, primes: int, rng: np.random.Generator | int | None
+) -> pd.DataFrame:
+    """Return the caseload with its people allocated at random between ``primes`` primes.
+
+    A caseload that already has two or more providers in ``provider_id`` is returned as it is
+    (the caseload says how people were allocated).
+
+    Examples
+    --------
+    >>> from pbr_fairness.caseload.generator import make_caseload
+    >>> sorted(allocate_primes(make_caseload(300, rng=1), 3, 0).provider_id.unique())
+    ['P1', 'P2', 'P3']
+    """
+    if "provider_id" in caseload and caseload["provider_id"].nunique() >= 2:
+        return caseload
+    if not isinstance(primes, int | np.integer) or not 2 <= primes <= MAX_PRIMES:
+        raise InputError(
+            [Problem(f"must be a whole number 2..{MAX_PRIMES}, got {primes!r}", column="primes")]
+        )
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    out = caseload.copy()
+    labels = np.array([f"P{i + 1}" for i in range(int(primes))])
+    out["provider_id"] = labels[gen.integers(0, int(primes), len(out))]
+    return out
+
+
+@dataclass(eq=False)
+class InstrumentResult:
+    """What the instrument search found, beside the baseline, with its checks.
+
+    Attributes
+    ----------
+    families : tuple of str
+        The families the search could use.
+    per_family : dict of str to Candidate
+        The best proposal of each family on its own.
+    best : Candidate
+        The best proposal found (one family or a combination).
+    baseline : dict of str to float
+        The baseline's measures on the same people.
+    baseline_risk : RevenueRisk
+        The baseline primes' revenue risk (Monte Carlo).
+    risk : dict of str to RevenueRisk
+        The same for each finalist (keyed by family, and ``"best"``).
+    margin_floor : float or None
+        The provider margin the proposals had to keep.
+    provider_knows : str
+    robust : bool
+        Whether proposals were ranked on their worst case over the checks.
+    evaluations : int
+        Provider best responses computed.
+    seconds : float
+        Wall time of the search.
+    notes : list of str
+    """
+
+    families: tuple[str, ...]
+    per_family: dict[str, Candidate]
+    best: Candidate
+    baseline: dict[str, float]
+    baseline_risk: RevenueRisk
+    risk: dict[str, RevenueRisk]
+    margin_floor: float | None
+    provider_knows: str
+    robust: bool
+    evaluations: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def finalists(self) -> dict[str, Candidate]:
+        """Return the best of each family and the best overall (``"best"``)."""
+        return {**self.per_family, "best": self.best}
+
+    def table(self) -> pd.DataFrame:
+        """One row per finalist and the baseline: spend, jobs, equity jobs, margin, risk."""
+        b = self.baseline
+        rows = [
+            {
+                "proposal": "baseline",
+                "design": "the baseline contract",
+                "worst_parked_lower_half": b[TARGET_MEASURE],
+                "government_spend": b["government_spend"],
+                "additional_jobs": b["additional_jobs"],
+                "additional_jobs_ratio": 1.0,
+                "equity_weighted_jobs_ratio": 1.0,
+                "provider_margin": b["provider_margin"],
+                "revenue_cv": self.baseline_risk.cv,
+                "revenue_sd_ratio": 1.0,
+                "feasible": True,
+                "meets_floors": True,
+            }
+        ]
+        for key, c in self.finalists().items():
+            m = c.measures
+            risk = self.risk.get(key)
+            sd = float("nan") if risk is None else risk.sd
+            cv = float("nan") if risk is None else risk.cv
+            rows.append(
+                {
+                    "proposal": key,
+                    "design": c.design.label(),
+                    "worst_parked_lower_half": m[TARGET_MEASURE],
+                    "government_spend": m["government_spend"],
+                    "additional_jobs": m["additional_jobs"],
+                    "additional_jobs_ratio": m["additional_jobs"] / b["additional_jobs"],
+                    "equity_weighted_jobs_ratio": m["equity_weighted_additional_jobs"]
+                    / b["equity_weighted_additional_jobs"],
+                    "provider_margin": m["provider_margin"],
+                    "revenue_cv": cv,
+                    "revenue_sd_ratio": sd / self.baseline_risk.sd
+                    if self.baseline_risk.sd > 0
+                    else float("nan"),
+                    "feasible": c.feasible,
+                    "meets_floors": c.meets_floors,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def checks_table(self) -> pd.DataFrame:
+        """Every finalist under every check: worst parked, spend ratio, jobs, equity jobs."""
+        rows = []
+        b = self.baseline
+        for key, c in self.finalists().items():
+            for name in CHECKS:
+                m = c.checks.get(name)
+                if m is None:
+                    continue
+                rows.append(
+                    {
+                        "proposal": key,
+                        "check": name,
+                        "worst_parked_lower_half": m[TARGET_MEASURE],
+                        "spend_ratio": m["spend_ratio"],
+                        "additional_jobs_ratio": m["additional_jobs"] / b["additional_jobs"],
+                        "equity_weighted_jobs_ratio": m["equity_weighted_additional_jobs"]
+                        / b["equity_weighted_additional_jobs"],
+                        "provider_margin": m["provider_margin"],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def to_markdown(self) -> str:
+        """Return the results and the checks as Markdown tables, with the notes."""
+        t = self.table()
+        lines = [
+            f"Provider knows: {self.provider_knows}; margin floor "
+            + ("none" if self.margin_floor is None else f"{self.margin_floor:.1%}")
+            + ("; ranked on the worst case over the checks" if self.robust else ""),
+            "",
+            "| proposal | design | worst parked, lower half | spend | additional jobs (x) "
+            "| equity-weighted jobs (x) | margin | revenue SD / revenue (x baseline) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in t.itertuples():
+            flag = "" if r.feasible and r.meets_floors else " (misses a floor)"
+            lines.append(
+                f"| {r.proposal}{flag} | {r.design} | {r.worst_parked_lower_half:.1%} "
+                f"| £{r.government_spend / 1e6:,.2f}m | {r.additional_jobs:,.0f} "
+                f"({r.additional_jobs_ratio:.2f}) | {r.equity_weighted_jobs_ratio:.2f} "
+                f"| {r.provider_margin:.1%} | {r.revenue_cv:.2%} ({r.revenue_sd_ratio:.2f}) |"
+            )
+        c = self.checks_table()
+        if not c.empty:
+            lines += [
+                "",
+                "| proposal | check | worst parked, lower half | spend / budget "
+                "| equity-weighted jobs (x) | margin |",
+                "|---|---|---:|---:|---:|---:|",
+            ]
+            for r in c.itertuples():
+                lines.append(
+                    f"| {r.proposal} | {r.check} | {r.worst_parked_lower_half:.1%} "
+                    f"| {r.spend_ratio:.2f} | {r.equity_weighted_jobs_ratio:.2f} "
+                    f"| {r.provider_margin:.1%} |"
+                )
+        if self.notes:
+            lines += ["", *[f"- {n}" for n in self.notes]]
+        return "\n".join(lines)
+
+
+def optimise_instruments(
+    caseload: pd.DataFrame,
+    baseline: Contract | str = "work_programme_2011",
+    provider: ProviderSettings | None = None,
+    *,
+    families: str | Sequence[str] = "all",
+    provider_knows: ProviderKnows = "truth",
+    predicted: Any = None,
+    planner: PlannerSettings | None = None,
+    constraints: InstrumentConstraints | None = None,
+    robust: bool = False,
+    primes: int = 3,
+    n_bands: int = 10,
+    assessment_noise: float = 0.75,
+    replications: int = 40,
+    rng: np.random.Generator | int | None = 0,
+    progress: Callable[[float, str], None] | None = None,
+) -> InstrumentResult:
+    """Search instrument families for a contract that serves those furthest from work.
+
+    Parameters
+    ----------
+    caseload : pandas.DataFrame
+        A caseload with the truth columns (a synthetic caseload).
+    baseline : Contract or str, default "work_programme_2011"
+    provider : ProviderSettings, optional
+    families : "all", str or sequence of str
+        Instrument families the proposal may use
+        (:data:`~pbr_fairness.tariffs.instrument_designs.FAMILIES`).
+    provider_knows : {"truth", "model", "posterior"}, default "truth"
+    predicted : array-like, optional
+        The commissioner's pricing probability; default the lawful pricing model's
+        (:func:`~pbr_fairness.tariffs.predicted_probability`).
+    planner : PlannerSettings, optional
+    constraints : InstrumentConstraints, optional
+    robust : bool, default False
+        Rank proposals on their worst case over the robustness checks.
+    primes : int, default 3
+        Primes to allocate a one-provider caseload between (for yardsticks).
+    n_bands : int, default 10
+    assessment_noise : float, default 0.75
+        Standard deviation on the log-odds of the independent assessment (an estimate: the
+        value the first prototype tried, ``shared/reference/instruments.md``).
+    replications : int, default 40
+        Monte Carlo replications for the revenue risk.
+    rng : numpy.random.Generator or int, default 0
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    InstrumentResult
+
+    Examples
+    --------
+    >>> from pbr_fairness.caseload.generator import make_caseload
+    >>> res = optimise_instruments(make_caseload(2000, rng=3), families="cost_sharing",
+    ...                            replications=5)
+    >>> res.best.measures["government_spend"] <= res.baseline["government_spend"] * 1.000001
+    True
+    """
+    started = time.perf_counter()
+    fams = check_families(families)
+    knows = as_provider_knows(provider_knows)
+    constraints = constraints or InstrumentConstraints()
+    problems = []
+    if not isinstance(n_bands, int | np.integer) or not 2 <= n_bands <= 50:
+        problems.append(Problem(f"must be a whole number 2..50, got {n_bands!r}",
+                                column="n_bands"))
+    if not isinstance(replications, int | np.integer) or not 2 <= replications <= 1000:
+        problems.append(Problem(f"must be a whole number 2..1000, got {replications!r}",
+                                column="replications"))
+    if not (isinstance(assessment_noise, int | float) and 0 < assessment_noise <= 5):
+        problems.append(Problem(f"must be in (0, 5], got {assessment_noise!r}",
+                                column="assessment_noise"))
+    if problems:
+        raise InputError(problems, source="optimise_instruments")
+    seed = int(rng.integers(0, 2**31 - 1)) if isinstance(rng, np.random.Generator) else rng
+    provider = provider or ProviderSettings()
+    planner = planner or PlannerSettings()
+    if "yardstick" in fams:
+        caseload = allocate_primes(caseload, primes, seed)
+    base = load_contract(baseline) if isinstance(baseline, str) else baseline
+    q = (
+        np.asarray(predicted, dtype=float)
+        if predicted is not None
+        else np.asarray(predicted_probability(caseload), dtype=float)
+    )
+    pop = prepare_population(
+        caseload, provider, predicted=q, provider_knows=knows, planner=planner, rng=seed
+    )
+    tb = base.tariff_per_person(caseload, q)
+    minimum = provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
+    ev0 = evaluate(pop, tb, provider, minimum_hours=minimum, window_months=base.window_months,
+                   with_planner=False)
+    m0 = tariff_measures(pop, ev0, social_value_per_job=planner.social_value_per_job)
+    budget = constraints.budget if constraints.budget is not None else m0["government_spend"]
+    floor: float | None
+    if constraints.min_margin == "baseline":
+        floor = float(m0["provider_margin"])
+    elif constraints.min_margin is None:
+        floor = None
+    else:
+        floor = float(constraints.min_margin)
+    space = DesignSpace.build(
+        pop, tb, q, n_bands=int(n_bands), assessment_noise=float(assessment_noise), rng=seed
+    )
+    scorer = Scorer(
+        pop, space, provider, minimum, base.window_months, planner.social_value_per_job,
+        float(budget), floor, m0, constraints,
+    )
+    worlds = prepare_checks(
+        caseload, scorer, predicted=q, provider=provider, planner=planner, central=knows,
+        seed=seed,
+    )
+
+    def checks(c: Candidate) -> None:
+        run_checks(scorer, worlds, c)
+
+    ranked_by_family, ranked = search_families(
+        scorer, fams, robust_checks=checks if robust else None, progress=progress
+    )
+    notes: list[str] = []
+    mc: dict[str, Any] = {
+        "window_months": base.window_months,
+        "replications": int(replications),
+        "provider_discount_rate": provider.discount_rate,
+    }
+
+    def risk_of(c: Candidate) -> RevenueRisk:
+        tariff, _inst = space.arrays(c.design, pop)
+        return revenue_risk(
+            pop, c.evaluation, tariff, c.topup, rng=np.random.default_rng(seed), **mc
+        )
+
+    base_risk = revenue_risk(pop, ev0, tb, 0.0, rng=np.random.default_rng(seed), **mc)
+    cap = constraints.max_revenue_cv
+    risks: dict[int, RevenueRisk] = {}
+
+    def within_cap(c: Candidate) -> bool:
+        if id(c) not in risks:
+            risks[id(c)] = risk_of(c)
+        return cap is None or risks[id(c)].cv <= cap
+
+    def first_within_cap(cands: Sequence[Candidate], label: str) -> Candidate:
+        for c in cands[:MAX_RISK_CHECKS]:
+            if within_cap(c):
+                return c
+        top = cands[0]
+        lo, hi, kept = 0.0, top.design.scale, None
+        for _ in range(6):  # scale the best back until its revenue risk is within the cap
+            mid = 0.5 * (lo + hi)
+            c = scorer.score(top.design.at(mid))
+            if within_cap(c):
+                lo, kept = mid, c
+            else:
+                hi = mid
+        notes.append(
+            f"{label}: every proposal's revenue SD exceeded {cap:.0%} of a prime's revenue; "
+            + ("its best was scaled back to keep within it" if kept else "shown unscaled")
+        )
+        out = kept or top
+        if robust or kept is not None:
+            checks(out)
+        return out
+
+    per_family = {
+        fam: first_within_cap(cands, FAMILY_LABELS[fam]) for fam, cands in ranked_by_family.items()
+    }
+    best = first_within_cap(ranked, "best")
+    for c in [*per_family.values(), best]:
+        if not c.checks:
+            checks(c)
+        within_cap(c)
+    if not (best.feasible and best.meets_floors):
+        notes.append(
+            "no proposal met every floor (margin, jobs and equity-weighted jobs); the one shown "
+            "comes closest"
+        )
+    used = families_in(best.design)
+    notes.append(
+        "best proposal uses: " + ", ".join(FAMILY_LABELS[f] for f in used)
+        + f"; attachment top-up £{best.topup:,.0f} per person"
+    )
+    shock = best.checks.get("demand_shock")
+    if shock is not None:
+        lo_band, hi_band = SPEND_BAND
+        notes.append(
+            f"under the demand shock spend is {shock['spend_ratio']:.2f}x the budget "
+            f"({'within' if shock['spend_in_band'] else 'outside'} {lo_band:g}-{hi_band:g}x) "
+            f"and the worst lower-half parked share {shock[TARGET_MEASURE]:.1%}"
+        )
+    if floor is not None and math.isfinite(floor):
+        notes.append(f"margin floor {floor:.1%}")
+    risk = {key: risks[id(c)] for key, c in {**per_family, "best": best}.items()}
+    return InstrumentResult(
+        families=fams,
+        per_family=per_family,
+        best=best,
+        baseline=m0,
+        baseline_risk=base_risk,
+        risk=risk,
+        margin_floor=floor,
+        provider_knows=knows,
+        robust=bool(robust),
+        evaluations=scorer.evaluations,
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )
+
