@@ -108,6 +108,11 @@ def test_optimise_budget_and_payment_groups(caseload_csv: Path, tmp_path: Path) 
     [
         (["--basis", "postcode"], "--basis"),
         (["--predicted-column", "nope", "--basis", "smooth"], "nope"),
+        (["--instruments", "value_added,bogus"], "'bogus'"),
+        (["--instruments", "all", "--min-margin", "high"], "--min-margin"),
+        (["--instruments", "all", "--primes", "1"], "--primes"),
+        (["--instruments", "all", "--budget-share", "0.9"], "--budget-share"),
+        (["--provider-knows", "everything"], "--provider-knows"),
     ],
 )
 def test_optimise_user_mistakes_exit_2(
@@ -119,3 +124,33 @@ def test_optimise_user_mistakes_exit_2(
     assert res.returncode == 2
     assert needle in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_optimise_with_instruments_writes_a_contract_simulate_runs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "one_provider.csv"
+    make_caseload(2000, rng=12).to_csv(path, index=False)  # one provider: split into primes
+    out, js = tmp_path / "proposal.yaml", tmp_path / "proposal.json"
+    res = _run(
+        "optimise", "--caseload", str(path), "--out", str(out), "--json", str(js),
+        "--instruments", "yardstick,funded_hours", "--min-margin", "0.25",
+        "--replications", "4",
+    )
+    assert res.returncode == 0, res.stderr
+    assert "demand_shock" in res.stdout and "yardstick" in res.stdout
+    assert "[" in res.stderr  # progress
+    doc = json.loads(js.read_text())
+    assert doc["proposals"][0]["proposal"] == "baseline"
+    assert {r["check"] for r in doc["checks"]} >= {"demand_shock", "benchmark_low"}
+    assert doc["settings"]["margin_floor"] == 0.25
+    text = out.read_text()
+    assert "instruments:" in text and "funded_hours" in text
+    # the written proposal is a contract the simulator reads (yardstick: two primes or more)
+    three = tmp_path / "three.csv"
+    frame = make_caseload(900, rng=3, providers=3)
+    frame.to_csv(three, index=False)
+    pricing = Path(__file__).resolve().parents[1] / "models" / "pricing"
+    sim = _run("simulate", "--caseload", str(three), "--contract", str(out),
+               "--model", str(pricing))
+    assert sim.returncode == 0, sim.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -137,6 +137,36 @@ def optimise(
         typer.Option("--reference/--no-reference", help="Search the p_hat^-beta reference tariff."),
     ] = True,
     name: Annotated[str, typer.Option(help="Name of the proposed contract.")] = "fairer_tariff",
+    instruments: Annotated[
+        str | None,
+        typer.Option(
+            "--instruments",
+            help="Search contract instruments too: all, or a comma-separated list of "
+            "value_added, accelerator, yardstick, cost_sharing, funded_hours, assessment "
+            "(docs/instruments.md). The proposal is then a contract with an instruments "
+            "section; --basis, --objective, the caps, the frontier and the reference tariff "
+            "do not apply.",
+        ),
+    ] = None,
+    robust: Annotated[
+        bool,
+        typer.Option("--robust", help="With --instruments: rank proposals on their worst case "
+                     "over the checks (demand shock, benchmark 1 point off, provider "
+                     "information)."),
+    ] = False,
+    min_margin: Annotated[
+        str,
+        typer.Option(help="With --instruments: least provider margin, a share (0.25) or "
+                     "'baseline' (the baseline's margin) or 'none'."),
+    ] = "baseline",
+    primes: Annotated[
+        int, typer.Option(help="With --instruments: primes a one-provider caseload is split "
+                          "between at random (a yardstick needs two or more).")
+    ] = 3,
+    replications: Annotated[
+        int, typer.Option(help="With --instruments: Monte Carlo replications for the "
+                          "provider's revenue risk.")
+    ] = 40,
     json_file: JsonFile = None,
     quiet: Quiet = False,
 ) -> None:
@@ -150,8 +180,23 @@ def optimise(
         problems.append(Problem(f"must be one of {', '.join(BASES)}", column="--basis"))
     if objective not in OBJECTIVES:
         problems.append(Problem(f"must be one of {', '.join(OBJECTIVES)}", column="--objective"))
-    if provider_knows not in ("truth", "model"):
-        problems.append(Problem("must be truth or model", column="--provider-knows"))
+    if provider_knows not in ("truth", "model", "posterior"):
+        problems.append(Problem("must be truth, model or posterior", column="--provider-knows"))
+    margin = collect(problems, _min_margin, min_margin)
+    families = None
+    if instruments is not None:
+        from pbr_fairness.tariffs.instrument_designs import check_families
+
+        families = collect(problems, check_families, instruments)
+        if budget_share is not None:
+            problems.append(Problem("give --budget with --instruments (the search spends the "
+                                    "baseline's budget by default)", column="--budget-share"))
+        if not 2 <= replications <= 1000:
+            problems.append(Problem(f"must be a whole number 2..1000, got {replications}",
+                                    column="--replications"))
+        if not 2 <= primes <= 10:
+            problems.append(Problem(f"must be a whole number 2..10, got {primes}",
+                                    column="--primes"))
     if pricing_features not in ("lawful", "all"):
         problems.append(Problem("must be lawful or all", column="--pricing-features"))
     if budget is not None and budget_share is not None:
@@ -194,18 +239,25 @@ def optimise(
         raise InputError(problems)
     assert base is not None
     frame = read_caseload(caseload)
+    if families is not None:
+        predicted = _predicted(frame, model, predicted_column, True, pricing_features)
+        _optimise_instruments(
+            frame, base, settings, families, provider_knows, predicted, cons, margin, robust,
+            primes, n_bands, replications, seed, name, out, json_file, quiet, caseload,
+        )
+        return
     needed = needs_prediction([basis, base], provider_knows)
     predicted = _predicted(frame, model, predicted_column, needed, pricing_features)
     res = optimise_tariff(
         frame,
         base,
         settings,
-        basis=basis,  # type: ignore[arg-type]
-        objective=objective,  # type: ignore[arg-type]
+        basis=cast(Any, basis),
+        objective=cast(Any, objective),
         constraints=cons,
         n_bands=n_bands,
         structure=structure,
-        provider_knows=provider_knows,  # type: ignore[arg-type]
+        provider_knows=cast(Any, provider_knows),
         predicted=predicted,
         rng=seed,
         frontier_shares=None if not frontier else (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3),
@@ -222,4 +274,71 @@ def optimise(
         doc["provenance"]["tariff_file"] = str(out)
         if predicted_column is None and predicted is not None:
             doc["provenance"]["pricing_features"] = pricing_features
+        write_json(json_file, doc)
+
+
+def _min_margin(value: str) -> float | str | None:
+    text = value.strip().lower()
+    if text in ("baseline", "none"):
+        return None if text == "none" else "baseline"
+    try:
+        x = float(text)
+    except ValueError:
+        x = float("nan")
+    if not -1 < x < 1:
+        raise InputError(
+            [Problem(f"must be a share in (-1, 1), 'baseline' or 'none', got {value!r}",
+                     column="--min-margin")]
+        )
+    return x
+
+
+def _optimise_instruments(
+    frame: Any, base: Any, settings: Any, families: Any, provider_knows: str, predicted: Any,
+    cons: Any, margin: Any, robust: bool, primes: int, n_bands: int, replications: int,
+    seed: int, name: str, out: Path, json_file: Path | None, quiet: bool, caseload: Path,
+) -> None:
+    """Run the instrument search and write its proposal, report and JSON."""
+    from pbr_fairness.tariffs import optimise_tariff
+    from pbr_fairness.tariffs.instrument_designs import FAMILY_LABELS
+    from pbr_fairness.tariffs.measures import TARGET_MEASURE
+
+    def progress(fraction: float, message: str) -> None:
+        if not quiet:
+            typer.echo(f"[{fraction:4.0%}] {message}", err=True)
+
+    res = optimise_tariff(
+        frame, base, settings, instruments=families, robust=robust, min_margin=margin,
+        primes=primes, replications=replications, n_bands=n_bands,
+        provider_knows=cast(Any, provider_knows),
+        predicted=predicted, budget=cons.budget, rng=seed, progress=progress,
+    )
+    key = res.writable()
+    res.save(out, key, name=name)
+    if not quiet:
+        typer.echo(res.to_markdown())
+        written = "the best proposal" if key == "best" else (
+            f"the best proposal a contract file can hold ({FAMILY_LABELS.get(key, key)}); "
+            "the best overall prices fees on an independent assessment, which the contract "
+            "language cannot write yet"
+        )
+        typer.echo(f"{written} written to {out}")
+    if json_file is not None:
+        table = res.table()
+        checks = res.checks_table()
+        doc = {
+            "settings": {
+                "families": list(res.families), "provider_knows": res.provider_knows,
+                "robust": res.robust, "margin_floor": res.margin_floor,
+                "primes": primes, "replications": replications, "seed": seed,
+            },
+            "proposals": table.to_dict("records"),
+            "checks": checks.to_dict("records"),
+            "target_measure": TARGET_MEASURE,
+            "written": key,
+            "notes": res.notes,
+            "evaluations": res.evaluations,
+            "seconds": res.seconds,
+            "provenance": {"caseload_file": str(caseload), "tariff_file": str(out)},
+        }
         write_json(json_file, doc)

@@ -461,19 +461,22 @@ class Contract:
                     )
             return found[kind]
 
-        factor = None
-        va = inst.value_added
-        if va is not None and va.shape is not None:
-            sh = va.shape
-            factor = smooth_multiplier(
-                self._needs(q, "instruments.value_added.shape"),
+        def factor(section: str) -> NDArray[np.float64] | None:
+            part = getattr(inst, section)
+            sh = None if part is None else part.shape
+            if sh is None:
+                return None
+            return smooth_multiplier(
+                self._needs(q, f"instruments.{section}.shape"),
                 sh.reference_probability.value,
                 sh.elasticity.value,
                 sh.probability_floor.value,
                 sh.max_factor.value,
             )
+
         instruments = instrument_arrays(
-            inst, cells, n=n, p0=p0, value_added_factor=factor, source=self.source
+            inst, cells, n=n, p0=p0, value_added_factor=factor("value_added"),
+            yardstick_factor=factor("yardstick"), source=self.source,
         )
         tariff = dict(tariff)
         attach = attachment_by_year(inst, self.referral_year, own)

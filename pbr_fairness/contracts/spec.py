@@ -382,11 +382,14 @@ class YardstickSpec(_Strict):
     people in the person's cell (random allocation makes them comparable, as in the Work
     Programme); ``share_shift_value`` is what winning a cell is worth to a prime, in pounds per
     person of its cohort (the Work Programme moved referrals to the better primes, payment group
-    by payment group). A per-cell mapping names the cells in the scheme.
+    by payment group). A per-cell mapping names the cells in the scheme. With a ``shape``
+    the rate is ``rate`` times the shape factor of the commissioner's probability, person by
+    person (as a value-added payment's).
     """
 
     cells: CellKind = "contract"
     rate: GBPFigure | None = None
+    shape: ShapeSpec | None = None
     share_shift_value: GBPFigure | None = None
     share_shift_value_by_cell: dict[str, GBPFigure] | None = None
 
@@ -397,6 +400,8 @@ class YardstickSpec(_Strict):
             self.share_shift_value_by_cell
         ):
             raise ValueError("needs 'rate' or a share shift ('share_shift_value...')")
+        if self.shape is not None and self.rate is None:
+            raise ValueError("a 'shape' needs a 'rate' to shape")
         return self
 
     @property
@@ -539,9 +544,9 @@ class InstrumentsSpec(_Strict):
 
     @property
     def uses_probability(self) -> bool:
-        """Whether an instrument prices on ``q`` (a value-added shape, distance-band cells)."""
-        va = self.value_added
-        return (va is not None and va.shape is not None) or any(
+        """Whether an instrument prices on ``q`` (a shape, distance-band cells)."""
+        shaped = [self.value_added, self.yardstick]
+        return any(s is not None and s.shape is not None for s in shaped) or any(
             s.cells == "distance_band" for s in self.sections().values()
         )
 

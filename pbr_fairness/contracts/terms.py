@@ -251,11 +251,14 @@ def _accelerator(
     }
 
 
-def _yardstick(ys: YardstickSpec, cells: Cells) -> dict[str, Any]:
+def _yardstick(
+    ys: YardstickSpec, cells: Cells, factor: NDArray[np.float64] | None
+) -> dict[str, Any]:
     cells = cells.within(ys.scheme_cells)
     out: dict[str, Any] = {"yardstick_cell": cells.codes}
     if ys.rate is not None:
-        out["yardstick_rate"] = np.where(cells.codes >= 0, ys.rate.value, 0.0)
+        rate = ys.rate.value if factor is None else ys.rate.value * factor
+        out["yardstick_rate"] = np.where(cells.codes >= 0, rate, 0.0)
     if ys.share_shift_value is not None or ys.share_shift_value_by_cell is not None:
         out["share_shift_value"] = cells.per_cell(
             ys.share_shift_value, ys.share_shift_value_by_cell
@@ -270,6 +273,7 @@ def instrument_arrays(
     n: int,
     p0: NDArray[np.float64] | None,
     value_added_factor: NDArray[np.float64] | None = None,
+    yardstick_factor: NDArray[np.float64] | None = None,
     source: str = "contract",
 ) -> Instruments | None:
     """Lay the instruments out on a caseload as the engine's arrays (``None``: none needed).
@@ -286,8 +290,8 @@ def instrument_arrays(
     p0 : numpy.ndarray or None
         True no-support probability per person (the comparison group's rate per cell, the
         research-only benchmark and the performance levels need it).
-    value_added_factor : numpy.ndarray, optional
-        The value-added ``shape`` factor per person (``None``: no shape).
+    value_added_factor, yardstick_factor : numpy.ndarray, optional
+        The value-added and yardstick ``shape`` factors per person (``None``: no shape).
     source : str
         Named in error messages.
 
@@ -313,7 +317,8 @@ def instrument_arrays(
         acc = spec.accelerator
         kw |= _accelerator(acc, cells("accelerator", acc.cells), p0, source)
     if spec.yardstick is not None:
-        kw |= _yardstick(spec.yardstick, cells("yardstick", spec.yardstick.cells))
+        ys = spec.yardstick
+        kw |= _yardstick(ys, cells("yardstick", ys.cells), yardstick_factor)
     if spec.cost_sharing is not None:
         cs = spec.cost_sharing
         c = cells("cost_sharing", cs.cells).within(cs.scheme_cells)

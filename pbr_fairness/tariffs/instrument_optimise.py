@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pbr_fairness.contracts import Contract, load_contract
+from pbr_fairness.contracts import Contract, load_contract, save_contract
 from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows
 from pbr_fairness.engine.provider import ProviderSettings
 from pbr_fairness.errors import InputError, Problem
@@ -37,6 +37,7 @@ from pbr_fairness.tariffs.instrument_checks import (
     revenue_risk,
     run_checks,
 )
+from pbr_fairness.tariffs.instrument_contract import WRITABLE_FAMILIES, design_contract
 from pbr_fairness.tariffs.instrument_designs import (
     FAMILY_LABELS,
     DesignSpace,
@@ -129,6 +130,48 @@ class InstrumentResult:
     evaluations: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: What the proposals are laid out on, and the contract they improve on (for writing a
+    #: proposal as a contract file).
+    space: DesignSpace | None = field(default=None, repr=False)
+    baseline_contract: Contract | None = field(default=None, repr=False)
+    #: The caseload as the search saw it (people allocated between primes when it had one).
+    caseload: pd.DataFrame | None = field(default=None, repr=False)
+
+    def proposal(self, key: str = "best", *, name: str = "instrument_proposal") -> Contract:
+        """Return a finalist (``"best"`` or a family) as a contract (:func:`design_contract`).
+
+        Raises
+        ------
+        InputError
+            For an unknown key, or a proposal the contract language cannot hold (fees on an
+            independent assessment).
+        """
+        found = self.finalists()
+        if key not in found:
+            raise InputError(
+                [Problem(f"no proposal {key!r}; choose from {', '.join(found)}",
+                         column="proposal")]
+            )
+        if self.space is None or self.baseline_contract is None:
+            raise InputError([Problem("this result keeps no design space to write from")])
+        c = found[key]
+        return design_contract(
+            c.design, self.space, self.baseline_contract, topup=c.topup, name=name
+        )
+
+    def writable(self) -> str:
+        """Return the best finalist that a contract file can hold (``"best"`` when it can)."""
+        order = sorted(self.finalists().items(), key=lambda kv: kv[1].rank(self.robust))
+        for key, c in order:
+            if set(families_in(c.design)) <= set(WRITABLE_FAMILIES):
+                return key
+        raise InputError(
+            [Problem("no proposal can be written as a contract file", column="instruments")]
+        )
+
+    def save(self, path: Any, key: str | None = None, *, name: str = "instrument_proposal") -> Any:
+        """Write a finalist (default: the best one a contract file can hold) as YAML."""
+        return save_contract(self.proposal(key or self.writable(), name=name), path)
 
     def finalists(self) -> dict[str, Candidate]:
         """Return the best of each family and the best overall (``"best"``)."""
@@ -449,5 +492,8 @@ def optimise_instruments(
         evaluations=scorer.evaluations,
         seconds=time.perf_counter() - started,
         notes=notes,
+        space=space,
+        baseline_contract=base,
+        caseload=caseload,
     )
 

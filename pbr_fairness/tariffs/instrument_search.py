@@ -244,7 +244,7 @@ def with_topup(measures: dict[str, float], topup: float, n: int) -> dict[str, fl
     ...      "provider_revenue": 850.0, "provider_cost": 600.0, "provider_profit": 250.0,
     ...      "provider_margin": 250 / 850}
     >>> round(with_topup(m, 1.0, 100)["provider_margin"], 4)
-    0.4
+    0.3684
     """
     out = dict(measures)
     extra = topup * n

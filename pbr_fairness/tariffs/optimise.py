@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,8 @@ from pbr_fairness.limits import check_rng
 from pbr_fairness.simulation import PlannerSettings, ProviderSettings, simulate_contract
 from pbr_fairness.tariffs.constraints import OBJECTIVES, TariffConstraints
 from pbr_fairness.tariffs.frontier import FRONTIER_SHARES, tariff_frontier
+from pbr_fairness.tariffs.instrument_optimise import InstrumentResult, optimise_instruments
+from pbr_fairness.tariffs.instrument_search import InstrumentConstraints
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
 from pbr_fairness.tariffs.prediction import (
     PricingFeatures,
@@ -42,6 +44,68 @@ log = logging.getLogger(__name__)
 Objective = Literal["equity_weighted_jobs", "planner_gap"]
 
 
+@overload
+def optimise_tariff(
+    caseload: pd.DataFrame,
+    baseline: Contract | str = "work_programme_2011",
+    provider: ProviderSettings | None = None,
+    *,
+    basis: Literal["payment_group", "distance_band", "smooth"] = "distance_band",
+    objective: Objective = "equity_weighted_jobs",
+    budget: float | None = None,
+    constraints: TariffConstraints | None = None,
+    n_bands: int = 10,
+    provider_knows: ProviderKnows = "truth",
+    predicted: Any = None,
+    model: Any = None,
+    pricing_features: PricingFeatures = "lawful",
+    planner: PlannerSettings | None = None,
+    rng: np.random.Generator | int | None = 0,
+    frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
+    with_reference: bool = True,
+    beat_reference: bool = True,
+    structure: str = "search",
+    name: str = ...,
+    progress: Progress | None = ...,
+    instruments: None = ...,
+    robust: bool = ...,
+    min_margin: float | str | None = ...,
+    primes: int = ...,
+    replications: int = ...,
+) -> TariffResult: ...
+
+
+@overload
+def optimise_tariff(
+    caseload: pd.DataFrame,
+    baseline: Contract | str = "work_programme_2011",
+    provider: ProviderSettings | None = None,
+    *,
+    basis: Literal["payment_group", "distance_band", "smooth"] = "distance_band",
+    objective: Objective = "equity_weighted_jobs",
+    budget: float | None = None,
+    constraints: TariffConstraints | None = None,
+    n_bands: int = 10,
+    provider_knows: ProviderKnows = "truth",
+    predicted: Any = None,
+    model: Any = None,
+    pricing_features: PricingFeatures = "lawful",
+    planner: PlannerSettings | None = None,
+    rng: np.random.Generator | int | None = 0,
+    frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
+    with_reference: bool = True,
+    beat_reference: bool = True,
+    structure: str = "search",
+    name: str = ...,
+    progress: Progress | None = ...,
+    instruments: str | Sequence[str],
+    robust: bool = ...,
+    min_margin: float | str | None = ...,
+    primes: int = ...,
+    replications: int = ...,
+) -> InstrumentResult: ...
+
+
 def optimise_tariff(
     caseload: pd.DataFrame,
     baseline: Contract | str = "work_programme_2011",
@@ -64,7 +128,12 @@ def optimise_tariff(
     structure: str = "search",
     name: str = "fairer_tariff",
     progress: Progress | None = None,
-) -> TariffResult:
+    instruments: str | Sequence[str] | None = None,
+    robust: bool = False,
+    min_margin: float | str | None = "baseline",
+    primes: int = 3,
+    replications: int = 40,
+) -> TariffResult | InstrumentResult:
     """Propose a tariff whose provider best response serves those furthest from work.
 
     The proposal pays outcome fees (job outcome and sustainment, in the baseline's
@@ -128,10 +197,26 @@ def optimise_tariff(
         Name of the proposed contract.
     progress : callable, optional
         ``progress(fraction, message)`` as the work advances.
+    instruments : "all", str or sequence of str, optional
+        Search contract instruments too (value-added payments, accelerators, yardsticks,
+        cost-sharing, funded hours, fees on an assessment: ``"all"`` or some of
+        :data:`~pbr_fairness.tariffs.instrument_designs.FAMILIES`) with
+        :func:`~pbr_fairness.tariffs.instrument_optimise.optimise_instruments`; the result
+        is then an :class:`~pbr_fairness.tariffs.instrument_optimise.InstrumentResult`.
+        ``basis``, ``objective``, the caps of ``constraints``, the frontier and the reference
+        tariff do not apply to that search; ``budget`` does.
+    robust : bool, default False
+        With ``instruments``: rank proposals on their worst case over the robustness checks.
+    min_margin : float, "baseline" or None, default "baseline"
+        With ``instruments``: the least provider margin (``"baseline"``: the baseline's).
+    primes : int, default 3
+        With ``instruments``: primes a single-provider caseload is allocated between.
+    replications : int, default 40
+        With ``instruments``: Monte Carlo replications for the revenue risk.
 
     Returns
     -------
-    TariffResult
+    TariffResult or InstrumentResult
 
     Raises
     ------
@@ -152,6 +237,16 @@ def optimise_tariff(
     """
     _check_options(objective, structure, pricing_features)
     check_rng(rng)
+    if instruments is not None:
+        return optimise_instruments(
+            caseload, baseline, provider, families=instruments, provider_knows=provider_knows,
+            predicted=predicted if predicted is not None
+            else PricingPredictor(model, pricing_features).predict_proba(caseload)[:, 1],
+            planner=planner,
+            constraints=InstrumentConstraints(budget=budget, min_margin=min_margin),
+            robust=robust, primes=primes, n_bands=n_bands, replications=replications,
+            rng=rng, progress=progress,
+        )
     if not isinstance(caseload, pd.DataFrame) or len(caseload) == 0:
         raise InputError([Problem("the caseload has no rows" if isinstance(caseload, pd.DataFrame)
                                   else "the caseload must be a table (pandas.DataFrame)",
