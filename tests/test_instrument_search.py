@@ -139,3 +139,26 @@ def test_slack_is_negative_beyond_the_budget_or_below_the_floor():
     assert slack(scorer, inside) == pytest.approx(min(5.0 / 10.0, 0.1))
     assert slack(scorer, over_budget) == pytest.approx(-0.5)
     assert slack(scorer, below) == pytest.approx(-0.05)
+
+
+def test_a_search_on_a_sample_measures_the_finalists_on_everyone():
+    cl = make_caseload(3000, rng=6)
+    res = optimise_instruments(
+        cl, families="funded_hours,cost_sharing", replications=4, search_people=1000,
+        constraints=InstrumentConstraints(min_margin=0.25),
+    )
+    assert any("random sample of 1,000 of the 3,000" in n for n in res.notes)
+    assert len(res.caseload) == 3000
+    budget = res.baseline["government_spend"]
+    for c in res.finalists().values():
+        assert c.evaluation.hours.size == 3000  # measured on everyone
+        assert c.measures["government_spend"] == pytest.approx(budget, rel=1e-9)
+        assert c.measures["provider_margin"] >= 0.25 - 1e-9 or not c.feasible
+    full = optimise_instruments(
+        cl, families="funded_hours,cost_sharing", replications=4, search_people=None,
+        constraints=InstrumentConstraints(min_margin=0.25),
+    )
+    # the sample's proposal is close to the one found on everyone
+    assert res.best.measures[TARGET_MEASURE] <= full.best.measures[TARGET_MEASURE] + 0.05
+    with pytest.raises(InputError, match="search_people"):
+        optimise_instruments(cl, families="funded_hours", search_people=10)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from pbr_fairness.contracts import Contract, load_contract, save_contract
 from pbr_fairness.engine.prediction import ProviderKnows, as_provider_knows
@@ -136,6 +137,9 @@ class InstrumentResult:
     baseline_contract: Contract | None = field(default=None, repr=False)
     #: The caseload as the search saw it (people allocated between primes when it had one).
     caseload: pd.DataFrame | None = field(default=None, repr=False)
+    #: The baseline the checks are measured against (the sample's, when the search ran on a
+    #: sample; else the baseline's).
+    check_baseline: dict[str, float] | None = field(default=None, repr=False)
 
     def proposal(self, key: str = "best", *, name: str = "instrument_proposal") -> Contract:
         """Return a finalist (``"best"`` or a family) as a contract (:func:`design_contract`).
@@ -225,7 +229,7 @@ class InstrumentResult:
     def checks_table(self) -> pd.DataFrame:
         """Every finalist under every check: worst parked, spend ratio, jobs, equity jobs."""
         rows = []
-        b = self.baseline
+        b = self.check_baseline or self.baseline
         for key, c in self.finalists().items():
             for name in CHECKS:
                 m = c.checks.get(name)
@@ -301,6 +305,7 @@ def optimise_instruments(
     replications: int = 40,
     rng: np.random.Generator | int | None = 0,
     progress: Callable[[float, str], None] | None = None,
+    search_people: int | None = 15_000,
 ) -> InstrumentResult:
     """Search instrument families for a contract that serves those furthest from work.
 
@@ -332,6 +337,12 @@ def optimise_instruments(
     rng : numpy.random.Generator or int, default 0
     progress : callable, optional
         ``progress(fraction, message)``.
+    search_people : int or None, default 15,000
+        Search, check and measure revenue risk on a random sample of this many people when
+        the caseload is larger (seeded); the finalists are then measured on everyone, the
+        budget spent exactly on everyone (``None``: search on everyone). On the default
+        50,000-person caseload the sample's best proposal differs from the whole caseload's
+        by less than the search's own tolerance (``docs/instruments.md``).
 
     Returns
     -------
@@ -359,6 +370,11 @@ def optimise_instruments(
     if not (isinstance(assessment_noise, int | float) and 0 < assessment_noise <= 5):
         problems.append(Problem(f"must be in (0, 5], got {assessment_noise!r}",
                                 column="assessment_noise"))
+    if search_people is not None and not (
+        isinstance(search_people, int | np.integer) and 1_000 <= search_people <= 1_000_000
+    ):
+        problems.append(Problem(f"must be None or a whole number 1,000..1,000,000, got "
+                                f"{search_people!r}", column="search_people"))
     if problems:
         raise InputError(problems, source="optimise_instruments")
     seed = int(rng.integers(0, 2**31 - 1)) if isinstance(rng, np.random.Generator) else rng
@@ -372,29 +388,50 @@ def optimise_instruments(
         if predicted is not None
         else np.asarray(predicted_probability(caseload), dtype=float)
     )
-    pop = prepare_population(
-        caseload, provider, predicted=q, provider_knows=knows, planner=planner, rng=seed
-    )
-    tb = base.tariff_per_person(caseload, q)
-    minimum = provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
-    ev0 = evaluate(pop, tb, provider, minimum_hours=minimum, window_months=base.window_months,
-                   with_planner=False)
-    m0 = tariff_measures(pop, ev0, social_value_per_job=planner.social_value_per_job)
-    budget = constraints.budget if constraints.budget is not None else m0["government_spend"]
-    floor: float | None
-    if constraints.min_margin == "baseline":
-        floor = float(m0["provider_margin"])
-    elif constraints.min_margin is None:
-        floor = None
-    else:
-        floor = float(constraints.min_margin)
-    space = DesignSpace.build(
-        pop, tb, q, n_bands=int(n_bands), assessment_noise=float(assessment_noise), rng=seed
-    )
-    scorer = Scorer(
-        pop, space, provider, minimum, base.window_months, planner.social_value_per_job,
-        float(budget), floor, m0, constraints,
-    )
+    full = caseload
+    q_full = q
+    sample = len(caseload) if search_people is None else int(search_people)
+    sampled = len(caseload) > sample
+    if sampled:
+        pick = np.sort(
+            np.random.default_rng(seed).choice(len(caseload), sample, replace=False)
+        )
+        caseload = caseload.iloc[pick].reset_index(drop=True)
+        q = q[pick]
+
+    def world(frame: pd.DataFrame, qq: NDArray[np.float64]) -> tuple[Scorer, Any]:
+        pop = prepare_population(
+            frame, provider, predicted=qq, provider_knows=knows, planner=planner, rng=seed
+        )
+        tb = base.tariff_per_person(frame, qq)
+        minimum = (
+            provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
+        )
+        ev0 = evaluate(pop, tb, provider, minimum_hours=minimum,
+                       window_months=base.window_months, with_planner=False)
+        m0 = tariff_measures(pop, ev0, social_value_per_job=planner.social_value_per_job)
+        budget = m0["government_spend"]
+        if constraints.budget is not None:
+            budget = constraints.budget * len(frame) / len(full)
+        floor: float | None
+        if constraints.min_margin == "baseline":
+            floor = float(m0["provider_margin"])
+        elif constraints.min_margin is None:
+            floor = None
+        else:
+            floor = float(constraints.min_margin)
+        space = DesignSpace.build(
+            pop, tb, qq, n_bands=int(n_bands), assessment_noise=float(assessment_noise),
+            rng=seed,
+        )
+        scorer = Scorer(
+            pop, space, provider, minimum, base.window_months, planner.social_value_per_job,
+            float(budget), floor, m0, constraints,
+        )
+        return scorer, (ev0, tb)
+
+    scorer, (ev0, tb) = world(caseload, q)
+    pop, space, m0, floor = scorer.population, scorer.space, scorer.baseline, scorer.margin_floor
     worlds = prepare_checks(
         caseload, scorer, predicted=q, provider=provider, planner=planner, central=knows,
         seed=seed,
@@ -422,11 +459,14 @@ def optimise_instruments(
     base_risk = revenue_risk(pop, ev0, tb, 0.0, rng=np.random.default_rng(seed), **mc)
     cap = constraints.max_revenue_cv
     risks: dict[int, RevenueRisk] = {}
+    # a prime's revenue is a sum over its people: its CV falls as 1/sqrt(people), so the
+    # sample's CV is scaled to the whole caseload's before it meets the cap
+    cv_scale = math.sqrt(len(caseload) / len(full))
 
     def within_cap(c: Candidate) -> bool:
         if id(c) not in risks:
             risks[id(c)] = risk_of(c)
-        return cap is None or risks[id(c)].cv <= cap
+        return cap is None or risks[id(c)].cv * cv_scale <= cap
 
     def first_within_cap(cands: Sequence[Candidate], label: str) -> Candidate:
         for c in cands[:MAX_RISK_CHECKS]:
@@ -479,6 +519,38 @@ def optimise_instruments(
     if floor is not None and math.isfinite(floor):
         notes.append(f"margin floor {floor:.1%}")
     risk = {key: risks[id(c)] for key, c in {**per_family, "best": best}.items()}
+    evaluations = scorer.evaluations
+    check_baseline = m0
+    if sampled:
+        # the finalists on every person: the budget spent exactly on the whole caseload; the
+        # checks and the revenue risk stay those of the sample
+        whole, (whole_ev0, whole_tb) = world(full, q_full)
+        rescored = {}
+        for key, c in {**per_family, "best": best}.items():
+            r = whole.score(c.design)
+            for cut in (0.02, 0.05, 0.1, 0.2, 0.4):
+                if r.feasible or not c.feasible:
+                    break
+                # the bound moved a little on everyone: step the scaled amount back to it
+                r = whole.score(c.design.at(c.design.scale * (1.0 - cut)))
+            r.checks = c.checks
+            rescored[key] = r
+            risk[key] = revenue_risk(
+                whole.population, r.evaluation, whole.space.arrays(r.design, whole.population)[0],
+                r.topup, rng=np.random.default_rng(seed), **mc,
+            )
+        best = rescored.pop("best")
+        per_family = rescored
+        notes.append(
+            f"searched and checked on a random sample of {sample:,} of the "
+            f"{len(full):,} people; the proposals' measures and revenue risk are on everyone"
+        )
+        if not (best.feasible and best.meets_floors):
+            notes.append("on everyone, the best proposal misses a floor it met on the sample")
+        evaluations += whole.evaluations
+        base_risk = revenue_risk(whole.population, whole_ev0, whole_tb, 0.0,
+                                 rng=np.random.default_rng(seed), **mc)
+        space, m0, floor, caseload = whole.space, whole.baseline, whole.margin_floor, full
     return InstrumentResult(
         families=fams,
         per_family=per_family,
@@ -489,11 +561,12 @@ def optimise_instruments(
         margin_floor=floor,
         provider_knows=knows,
         robust=bool(robust),
-        evaluations=scorer.evaluations,
+        evaluations=evaluations,
         seconds=time.perf_counter() - started,
         notes=notes,
         space=space,
         baseline_contract=base,
         caseload=caseload,
+        check_baseline=check_baseline,
     )
 
