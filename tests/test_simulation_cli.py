@@ -117,3 +117,38 @@ def test_simulate_with_a_model_and_a_provider_file(caseload_file, tmp_path):
     assert doc["provider"]["information_noise"] == 0.5
     assert doc["provenance"]["provider_knows"] == "model"
     assert set(doc["by_decile_predicted"]) == {f"D{i}" for i in range(1, 11)}
+
+
+def test_discount_rate_and_fixed_cost_reach_the_provider(caseload_file, tmp_path):
+    docs = {}
+    for name, extra in {
+        "default": [],
+        "no_discount": ["--discount-rate", "0"],
+        "dear": ["--fixed-cost", "400"],
+    }.items():
+        out = tmp_path / f"{name}.json"
+        r = run("simulate", "--caseload", caseload_file, "--contract", "work_programme_2011",
+                "--json", out, "--quiet", *extra)
+        assert r.returncode == 0, r.stderr
+        docs[name] = json.loads(out.read_text())["overall"]
+    assert docs["dear"]["provider_cost"] > docs["default"]["provider_cost"]
+    assert docs["dear"]["provider_margin"] < docs["default"]["provider_margin"]
+    # without discounting, later payments are worth more to the provider: no fewer hours
+    assert docs["no_discount"]["hours_per_person"] >= docs["default"]["hours_per_person"]
+    assert docs["no_discount"] != docs["default"]
+    bad = run("simulate", "--caseload", caseload_file, "--discount-rate", "-0.5")
+    assert bad.returncode == 2 and "discount_rate" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_synth_response_scenarios(tmp_path):
+    files = {}
+    for name in ("evidence", "gain_rises"):
+        files[name] = tmp_path / f"{name}.csv"
+        r = run("synth", "--n", 600, "--seed", 3, "--out", files[name], "--response", name,
+                "--json", tmp_path / f"{name}.json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads((tmp_path / f"{name}.json").read_text())["response"] == name
+    a, b = (pd.read_csv(files[k]) for k in ("evidence", "gain_rises"))
+    assert (a["true_pmax"] != b["true_pmax"]).any()
+    bad = run("synth", "--n", 10, "--out", tmp_path / "x.csv", "--response", "bogus")
+    assert bad.returncode == 2 and "--response" in bad.stderr and "evidence" in bad.stderr

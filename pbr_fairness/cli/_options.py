@@ -43,6 +43,8 @@ def provider_settings(path: Path | None, **overrides: float | None) -> Any:
 __all__ = [
     "CapacityHours",
     "CostPerHour",
+    "DiscountRate",
+    "FixedCost",
     "InformationNoise",
     "JsonFile",
     "MinimumHours",
@@ -78,8 +80,20 @@ InformationNoise = Annotated[
 MissionWeight = Annotated[
     float | None, typer.Option(help="0 = pure profit, 1 = the planner's values (default 0).")
 ]
+DiscountRate = Annotated[
+    float | None,
+    typer.Option(help="Provider's annual discount rate on payments that arrive later "
+                 "(default 0.08, estimate; 0 switches discounting off)."),
+]
+FixedCost = Annotated[
+    float | None,
+    typer.Option("--fixed-cost", help="Provider's fixed cost per participant, GBP (premises, "
+                 "management, IT; default 150, estimate)."),
+]
 ProviderKnows = Annotated[
-    str, typer.Option(help="truth (noisy true p0) or model (the model's prediction).")
+    str, typer.Option(help="truth (noisy true p0), model (the model's prediction) or "
+                      "posterior (a noisy signal after the first meeting, acted on as its "
+                      "posterior expectation).")
 ]
 PredictedColumn = Annotated[
     str | None,

@@ -134,6 +134,16 @@ def synth_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write a summary as JSON to this file.")
     ] = None,
+    response: Annotated[
+        str | None,
+        typer.Option(
+            "--response",
+            help="How support moves each person's chances: evidence (the default: the lower "
+            "half gains at least 80% of what the upper half gains, at more hours per point), "
+            "gain_falls or gain_rises (with distance from work); each recalibrated to the "
+            "same targets (docs/calibration.md).",
+        ),
+    ] = None,
 ) -> int:
     """Generate a synthetic caseload calibrated to the Work Programme and write it to a file."""
     import numpy as np
@@ -149,19 +159,28 @@ def synth_command(
     check_count(providers, maximum=MAX_PROVIDERS, option="--providers", what="providers",
                 way_round="use fewer providers")
     check_people(n, option="--n")
+    if response is not None:
+        from pbr_fairness.caseload.generator import response_scenario
+        from pbr_fairness.caseload.parameters import load_generator_parameters
+
+        try:
+            response_scenario(load_generator_parameters(), response)
+        except ValueError as exc:
+            raise InputError([Problem(str(exc), column="--response")]) from None
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     try:
         from pbr_fairness.caseload.generator import make_caseload
     except ImportError:  # pragma: no cover - the generator ships with the package
         raise InputError(["the synthetic generator is not installed"], "synth") from None
-    frame = make_caseload(n, rng=seed, providers=providers)
+    frame = make_caseload(n, rng=seed, providers=providers, response=response)
     write_caseload(frame, out)
     summary = {
         "file": str(out),
         "people": len(frame),
         "seed": seed,
         "providers": providers,
+        "response": response or "evidence",
         "job_outcome_rate": float(frame["job_outcome"].mean()),
         "payment_groups": {
             str(k): int(v) for k, v in frame["payment_group"].value_counts(sort=False).items()

@@ -12,6 +12,8 @@ from pbr_fairness.cli._app import app
 from pbr_fairness.cli._options import (
     CapacityHours,
     CostPerHour,
+    DiscountRate,
+    FixedCost,
     InformationNoise,
     JsonFile,
     MinimumHours,
@@ -102,6 +104,8 @@ def simulate(
     minimum_hours: MinimumHours = None,
     information_noise: InformationNoise = None,
     mission_weight: MissionWeight = None,
+    discount_rate: DiscountRate = None,
+    fixed_cost: FixedCost = None,
     mode: Annotated[str, typer.Option(help="expected or monte_carlo.")] = "expected",
     replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 100,
     seed: Annotated[
@@ -126,8 +130,8 @@ def simulate(
     problems = []
     if mode not in ("expected", "monte_carlo"):
         problems.append(Problem("must be expected or monte_carlo", column="--mode"))
-    if provider_knows not in ("truth", "model"):
-        problems.append(Problem("must be truth or model", column="--provider-knows"))
+    if provider_knows not in ("truth", "model", "posterior"):
+        problems.append(Problem("must be truth, model or posterior", column="--provider-knows"))
     if not 2 <= replications <= MAX_REPLICATIONS:
         problems.append(Problem(f"must be a whole number from 2 to {MAX_REPLICATIONS:,}, got"
                                 f" {replications}", column="--replications"))
@@ -154,6 +158,8 @@ def simulate(
                 "minimum_hours": minimum_hours,
                 "information_noise": information_noise,
                 "mission_weight": mission_weight,
+                "discount_rate": discount_rate,
+                "fixed_cost_per_person": fixed_cost,
             },
             seed=seed,
             model=model,
@@ -173,6 +179,8 @@ def simulate(
         minimum_hours=minimum_hours,
         information_noise=information_noise,
         mission_weight=mission_weight,
+        discount_rate=discount_rate,
+        fixed_cost_per_person=fixed_cost,
     )
     # cheap checks first: the contract and the files, before the caseload is read
     con = None if contract == "flat" else collect(problems, load_contract, contract)

@@ -111,6 +111,12 @@ def national_command(
     minimum_hours: float | None = typer.Option(None, "--minimum-hours"),
     information_noise: float | None = typer.Option(None, "--information-noise"),
     mission_weight: float | None = typer.Option(None, "--mission-weight"),
+    discount_rate: float | None = typer.Option(
+        None, "--discount-rate", help="Provider's annual discount rate (0: none)."
+    ),
+    fixed_cost: float | None = typer.Option(
+        None, "--fixed-cost", help="Provider's fixed cost per participant, GBP."
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Write the tidy measures (CSV or Parquet by extension)."
     ),
@@ -146,6 +152,8 @@ def national_command(
         minimum_hours=minimum_hours,
         information_noise=information_noise,
         mission_weight=mission_weight,
+        discount_rate=discount_rate,
+        fixed_cost_per_person=fixed_cost,
     )
     res = simulate_national(
         n,

@@ -13,6 +13,8 @@ from pbr_fairness.cli._app import app
 from pbr_fairness.cli._options import (
     CapacityHours,
     CostPerHour,
+    DiscountRate,
+    FixedCost,
     InformationNoise,
     JsonFile,
     MinimumHours,
@@ -113,6 +115,8 @@ def optimise(
     minimum_hours: MinimumHours = None,
     information_noise: InformationNoise = None,
     mission_weight: MissionWeight = None,
+    discount_rate: DiscountRate = None,
+    fixed_cost: FixedCost = None,
     provider_knows: ProviderKnows = "truth",
     model: Annotated[
         Path | None,
@@ -224,6 +228,8 @@ def optimise(
         minimum_hours=minimum_hours,
         information_noise=information_noise,
         mission_weight=mission_weight,
+        discount_rate=discount_rate,
+        fixed_cost_per_person=fixed_cost,
     )
     cons = collect(
         problems, TariffConstraints,
