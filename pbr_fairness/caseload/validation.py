@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pbr_fairness.caseload.mapping import suggest_mapping
 from pbr_fairness.caseload.schema import COLUMNS, PAYMENT_GROUPS, ColumnSpec
 from pbr_fairness.errors import Problem
 
@@ -393,8 +394,6 @@ def _duplicates(ids: pd.Series, issues: _Issues) -> None:
 
 
 def _missing_column_message(name: str, columns: Sequence[str]) -> str:
-    from pbr_fairness.caseload.mapping import suggest_mapping
-
     hint = ""
     for source, target in suggest_mapping(columns).items():
         if target == name:

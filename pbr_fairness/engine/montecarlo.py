@@ -45,8 +45,8 @@ from pbr_fairness.engine.measures import measures_from_sums
 from pbr_fairness.engine.population import Population
 from pbr_fairness.engine.value import (
     GREEN_BOOK_RATE,
-    PERIOD_MONTHS,
     monthly_discount,
+    sustainment_factor,
     trigger_months,
 )
 
@@ -100,13 +100,12 @@ def _draw_one(
 def _discounted_sustainment(
     s_fee: NDArray[np.float64], count: NDArray[np.int64], rate: float
 ) -> NDArray[np.float64]:
-    """``S * sum_{m=1..count} rho^(12 m / 13)``: realised sustainment payments, discounted."""
-    log_q = -PERIOD_MONTHS * np.log1p(rate) / 12.0  # in log form: no 0/0 at tiny rates
-    out: NDArray[np.float64]
-    if log_q == 0:  # no discounting (or a rate too small to matter)
-        out = s_fee * count
-    else:
-        out = s_fee * np.exp(log_q) * np.expm1(count * log_q) / np.expm1(log_q)
+    """``S * sum_{m=1..count} rho^m``: realised sustainment payments, discounted.
+
+    The count is realised, so nobody leaves work within it: the engine's
+    :func:`~pbr_fairness.engine.value.sustainment_factor` at an exit hazard of 0.
+    """
+    out: NDArray[np.float64] = s_fee * sustainment_factor(0.0, count, rate)
     return out
 
 

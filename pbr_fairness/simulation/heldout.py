@@ -31,6 +31,7 @@ from pbr_fairness.caseload.generator import (
 )
 from pbr_fairness.caseload.parameters import load_generator_parameters
 from pbr_fairness.contracts import load_contract
+from pbr_fairness.engine.curve import response_from_gain
 from pbr_fairness.engine.evaluation import Evaluation, evaluate
 from pbr_fairness.engine.information import perceived_chances
 from pbr_fairness.engine.population import Population
@@ -80,7 +81,9 @@ def _plan_at_bid(
         )
         ev = evaluate(believed, tariff, provider, with_planner=False)
         # the outcome rate the provider expects from its own plan
-        expected = perceived_p0 + np.maximum(perceived_gain, 0.0) * -np.expm1(-pop.k * ev.hours)
+        expected = response_from_gain(
+            ev.hours, perceived_p0, np.maximum(perceived_gain, 0.0), pop.k
+        )
         return ev, expected
 
     for key, group, members in (

@@ -131,7 +131,8 @@ def design_contract(
         by payment group.
     """
     fams = dict(design.families)
-    if "assessment" in fams or baseline.basis != "payment_group":
+    by_group = baseline.spec.groups is not None
+    if "assessment" in fams or not by_group:
         what = (
             "fees on an independent assessment shape the payment-group fees person by person"
             if "assessment" in fams
