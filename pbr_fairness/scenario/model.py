@@ -24,6 +24,8 @@ __all__ = [
     "MAX_COMPARED",
     "MAX_SAVED",
     "SCENARIO_KIND",
+    "SEARCH_FAMILIES",
+    "SEARCH_PEOPLE",
     "VIEWS",
     "AuditState",
     "ContractChoice",
@@ -188,6 +190,8 @@ class InstrumentSearchState(_Strict):
         Rank proposals on their worst case over the robustness checks.
     people : int
         People of the caseload the search runs on (a random sample when fewer).
+    run : bool
+        Whether the user asked for the search.
     """
 
     families: tuple[SearchFamily, ...] = Field(default=SEARCH_FAMILIES, min_length=1)
@@ -196,6 +200,7 @@ class InstrumentSearchState(_Strict):
                                              allow_inf_nan=False)
     robust: bool = False
     people: int = Field(default=SEARCH_PEOPLE, ge=1_000, le=200_000)
+    run: bool = False
 
     @field_validator("families")
     @classmethod
