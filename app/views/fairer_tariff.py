@@ -314,11 +314,15 @@ def _instruments_page(scn) -> None:
                 "benchmark one point off either way, and the three levels of what the provider "
                 "knows.",
             )
-            n = st.select_slider(
-                "People the search runs on (a random sample of the caseload)", people,
-                format_func=lambda p: f"{p:,}", key="tariff_people",
-                help="All families take about 7 seconds on 20,000 people and 25 on 50,000.",
-            )
+            if len(people) > 1:
+                n = st.select_slider(
+                    "People the search runs on (a random sample of the caseload)", people,
+                    format_func=lambda p: f"{p:,}", key="tariff_people",
+                    help="All families take about 7 seconds on 20,000 people and 25 on 50,000.",
+                )
+            else:
+                n = people[0]
+                st.caption(f"The search runs on all {n:,} people of the caseload.")
         st.form_submit_button("Search the instrument families", type="primary",
                               on_click=_run_instruments, key="tariff_inst_submit")
 
