@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pbr_fairness.audit import AuditResult
     from pbr_fairness.distance import DistanceModel
     from pbr_fairness.tariffs import TariffResult
+    from pbr_fairness.tariffs.instrument_optimise import InstrumentResult
 
 
 def data() -> AppData:
@@ -333,7 +334,7 @@ def fairness_table() -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- fairer tariff
 @st.cache_resource(show_spinner=False)
-def _tariff_store() -> OrderedDict[Any, TariffResult]:
+def _tariff_store() -> OrderedDict[Any, Any]:
     return OrderedDict()
 
 
@@ -355,6 +356,34 @@ def optimise(state: TariffState, provider: ProviderSettings, progress: Any = Non
         pred = predicted() if d.model_available() else None
         store[key] = optimise_for_state(
             caseload(), settings, provider, predicted=pred, progress=progress
+        )
+        while len(store) > 8:
+            store.popitem(last=False)
+    else:
+        store.move_to_end(key)
+    return store[key]
+
+
+def optimise_instruments(
+    state: TariffState, provider: ProviderSettings, progress: Any = None
+) -> InstrumentResult:
+    """Search the instrument families (kept per server for the last few settings).
+
+    Kept in the same store as :func:`optimise` and for the same reason: the search reports
+    progress to the page while it runs.
+    """
+    from pbr_fairness.recipes.tariff import optimise_instruments_for_state
+
+    d = data()
+    settings = state.model_copy(update={
+        "run": False, "instruments": state.instruments.model_copy(update={"run": True}),
+    })
+    key = ("instruments", d.caseload_id(), settings.baseline, settings.instruments,
+           tuple(sorted(provider.to_dict().items())))
+    store = _tariff_store()
+    if key not in store:
+        store[key] = optimise_instruments_for_state(
+            caseload(), settings, provider, progress=progress
         )
         while len(store) > 8:
             store.popitem(last=False)

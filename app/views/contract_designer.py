@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import cache
+import instrument_editor
 import pandas as pd
 import state
 import streamlit as st
@@ -17,9 +18,11 @@ import ui
 
 from pbr_fairness import plots, reporting
 from pbr_fairness.contracts import PRESETS, Contract, contract_to_yaml
+from pbr_fairness.contracts.editing import instrument_edits
 from pbr_fairness.engine import needs_prediction
 from pbr_fairness.errors import InputError, Problem
-from pbr_fairness.recipes import BASELINE_PREFIX, designer_runs
+from pbr_fairness.recipes import BASELINE_PREFIX, contract_needs_prediction, designer_runs
+from pbr_fairness.reporting.instruments import instrument_payments_display
 from pbr_fairness.scenario import (
     MAX_COMPARED,
     MAX_SAVED,
@@ -69,7 +72,7 @@ def _words(message: str) -> str:
 def _contract_section(scn, model_ok: bool) -> tuple[ContractChoice, Contract]:
     """The contract chooser and tariff editor; returns the new choice and its base contract."""
     cur = scn.designer.current.contract
-    usable = [n for n in PRESETS if model_ok or not needs_prediction(cache.preset(n))]
+    usable = [n for n in PRESETS if model_ok or not contract_needs_prediction(cache.preset(n))]
     origins = ["preset", "file"]
     proposal = cur.spec if cur.origin == "proposal" else st.session_state.get("proposal_spec")
     if proposal is not None:
@@ -111,10 +114,11 @@ def _contract_section(scn, model_ok: bool) -> tuple[ContractChoice, Contract]:
         choice = cur if cur.origin == "proposal" else ContractChoice(
             origin="proposal", spec=proposal)
         base = resolve_contract(choice.model_copy(update={"edits": {}}))
-    if not model_ok and needs_prediction(base):
+    if not model_ok and contract_needs_prediction(base):
         st.error(
-            f"This contract pays by {base.basis.replace('_', ' ')}, which needs the distance "
-            "model; run `make prepare` to train it."
+            "This contract prices on predicted chances of a job (its fees by "
+            f"{base.basis.replace('_', ' ')}, or an instrument by band), which needs the "
+            "distance model; run `make prepare` to train it."
         )
         st.stop()
     basis = {"payment_group": "payment group", "distance_band": "band of predicted distance "
@@ -143,7 +147,14 @@ def _contract_section(scn, model_ok: bool) -> tuple[ContractChoice, Contract]:
         ui.show_input_error(exc, what="The tariff table")
         st.caption("The results below are those of the last valid tariff.")
         return choice, base
-    return choice.model_copy(update={"edits": edits_between(base, designed)}), base
+    choice = choice.model_copy(update={"edits": edits_between(base, designed)})
+    own = instrument_edits(base)
+    edits = instrument_editor.instruments_section(
+        base, designed, choice.instruments or own, model_ok=model_ok
+    )
+    if edits is not None:
+        choice = choice.model_copy(update={"instruments": None if edits == own else edits})
+    return choice, base
 
 
 def _provider_section(variant: Variant, model_ok: bool) -> tuple[dict[str, float], str]:
@@ -224,7 +235,7 @@ def _forget(name: str) -> None:
 
 def _compare_section(scn, model_ok: bool) -> tuple[str, tuple[str, ...]]:
     d = scn.designer
-    usable = [n for n in PRESETS if model_ok or not needs_prediction(cache.preset(n))]
+    usable = [n for n in PRESETS if model_ok or not contract_needs_prediction(cache.preset(n))]
     saved = [v.name for v in d.saved]
     baselines = [*usable, *saved]
     state.seed("designer_baseline", d.baseline if d.baseline in baselines else usable[0])
@@ -367,6 +378,11 @@ with ui.guard("The contract designer"):
     st.markdown(f"**Results by payment group** ({me})")
     ui.table(reporting.group_display(tidy, breakdown="payment_group", measures=BY_GROUP,
                                      contract=me))
+    payments = instrument_payments_display(results)
+    if len(payments):
+        st.markdown("**What each instrument pays** (expected, over the window, undiscounted)")
+        ui.table(payments, caption="Every payment but the market-share shift is inside the "
+                 "government spend; the shift is what winning a cell is worth to the primes.")
     with st.expander("Results by decile of distance from work (decile 1 = furthest)"):
         ui.table(reporting.group_display(tidy, breakdown="decile_true_p0", measures=BY_GROUP,
                                          contract=me))

@@ -25,6 +25,7 @@ from pbr_fairness.recipes.data import AppData
 from pbr_fairness.recipes.designer import (
     BASELINE_PREFIX,
     DesignerRun,
+    contract_needs_prediction,
     designer_runs,
     population_key,
     prepare_run_population,
@@ -37,6 +38,7 @@ __all__ = [
     "BASELINE_PREFIX",
     "AppData",
     "DesignerRun",
+    "contract_needs_prediction",
     "designer_runs",
     "find_prepared",
     "population_key",

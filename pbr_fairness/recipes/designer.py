@@ -3,7 +3,9 @@
 A scenario's designer state names the current variant, a baseline and up to two compared
 variants; :func:`designer_runs` resolves each to a contract, provider settings and what the
 provider knows. :func:`simulate_run` simulates one on a caseload, asking the engine's one
-rule (:func:`pbr_fairness.engine.needs_prediction`) whether it needs the model's prediction;
+rule (:func:`pbr_fairness.engine.needs_prediction`), and the contract whether an instrument
+prices on a probability (:func:`contract_needs_prediction`), whether it needs the model's
+prediction;
 :func:`population_key` says which runs can share a prepared population (a fee change
 re-uses it). :func:`simulate_scenario` is the whole recipe for a script or the command line.
 """
@@ -40,6 +42,7 @@ from pbr_fairness.simulation import (
 __all__ = [
     "BASELINE_PREFIX",
     "DesignerRun",
+    "contract_needs_prediction",
     "designer_runs",
     "population_key",
     "prepare_run_population",
@@ -51,6 +54,26 @@ __all__ = [
 BASELINE_PREFIX = "Baseline: "
 
 Predict = Callable[[], NDArray[np.float64]]
+
+
+def contract_needs_prediction(contract: Contract | None, provider_knows: str = "truth") -> bool:
+    """Whether simulating a contract needs the model's predicted probabilities.
+
+    The engine's rule (:func:`~pbr_fairness.engine.needs_prediction`: the fees' basis and what
+    the provider knows), or an instrument that prices on a probability (distance-band cells, a
+    value-added shape: :attr:`~pbr_fairness.contracts.Contract.terms_need_prediction`).
+
+    Examples
+    --------
+    >>> from pbr_fairness.contracts import load_contract
+    >>> contract_needs_prediction(load_contract("funded_hours_by_need"))
+    True
+    >>> contract_needs_prediction(load_contract("yardstick_primes"))
+    False
+    """
+    if needs_prediction(contract, provider_knows):
+        return True
+    return contract is not None and contract.terms_need_prediction
 
 
 @dataclass(frozen=True)
@@ -77,8 +100,8 @@ class DesignerRun:
 
     @property
     def needs_prediction(self) -> bool:
-        """Whether the model's prediction is needed (the engine's one rule)."""
-        return needs_prediction(self.contract, self.provider_knows)
+        """Whether the model's prediction is needed (:func:`contract_needs_prediction`)."""
+        return contract_needs_prediction(self.contract, self.provider_knows)
 
 
 def _run(name: str, variant: Variant, where: str) -> DesignerRun:

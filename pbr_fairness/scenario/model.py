@@ -17,17 +17,21 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pbr_fairness.contracts import ContractSpec
+from pbr_fairness.contracts.editing import InstrumentEdits
 
 __all__ = [
     "DEFAULT_PRESET",
     "MAX_COMPARED",
     "MAX_SAVED",
     "SCENARIO_KIND",
+    "SEARCH_FAMILIES",
+    "SEARCH_PEOPLE",
     "VIEWS",
     "AuditState",
     "ContractChoice",
     "DesignerState",
     "DistanceState",
+    "InstrumentSearchState",
     "Scenario",
     "TariffEdit",
     "TariffState",
@@ -51,6 +55,17 @@ VIEWS: dict[str, str] = {
     "side_by_side": "Side by side",
 }
 View = Literal["hours", "parked", "outcomes", "gaps", "side_by_side"]
+#: The instrument search's families (``pbr_fairness.tariffs.instrument_designs.FAMILIES``,
+#: named here so that a scenario loads without the optimiser; a test checks they agree).
+SEARCH_FAMILIES: tuple[str, ...] = (
+    "value_added", "accelerator", "yardstick", "cost_sharing", "funded_hours", "assessment",
+)
+SearchFamily = Literal[
+    "value_added", "accelerator", "yardstick", "cost_sharing", "funded_hours", "assessment"
+]
+#: People the fairer-tariff page's instrument search runs on by default (a random sample of
+#: the caseload: all families take about 7 seconds on 20,000 people).
+SEARCH_PEOPLE = 20_000
 
 
 class _Strict(BaseModel):
@@ -82,6 +97,8 @@ class ContractChoice(_Strict):
         The uploaded file's name, when ``origin`` is ``"file"``.
     edits : dict of str to TariffEdit
         Fees changed in the tariff table, by tariff key (payment group or band label).
+    instruments : InstrumentEdits or None
+        The contract's instruments as set in the designer (``None``: the contract's own).
     """
 
     preset: str | None = DEFAULT_PRESET
@@ -89,6 +106,7 @@ class ContractChoice(_Strict):
     origin: Literal["preset", "file", "proposal"] = "preset"
     file_name: str | None = Field(default=None, max_length=200)
     edits: dict[str, TariffEdit] = Field(default_factory=dict)
+    instruments: InstrumentEdits | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -157,8 +175,45 @@ class DesignerState(_Strict):
         return self
 
 
+class InstrumentSearchState(_Strict):
+    """The fairer-tariff page's search over instrument families.
+
+    Attributes
+    ----------
+    families : tuple of str
+        The families a proposal may use (default: every one).
+    provider_knows : {"truth", "model", "posterior"}
+        What the provider knows of each person's chances.
+    min_margin_percent : float or None
+        The provider margin a proposal must keep, in per cent; ``None``: the baseline's.
+    robust : bool
+        Rank proposals on their worst case over the robustness checks.
+    people : int
+        People of the caseload the search runs on (a random sample when fewer).
+    run : bool
+        Whether the user asked for the search.
+    """
+
+    families: tuple[SearchFamily, ...] = Field(default=SEARCH_FAMILIES, min_length=1)
+    provider_knows: Literal["truth", "model", "posterior"] = "truth"
+    min_margin_percent: float | None = Field(default=None, gt=-100, lt=100,
+                                             allow_inf_nan=False)
+    robust: bool = False
+    people: int = Field(default=SEARCH_PEOPLE, ge=1_000, le=200_000)
+    run: bool = False
+
+    @field_validator("families")
+    @classmethod
+    def _in_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f for f in SEARCH_FAMILIES if f in value)
+
+
 class TariffState(_Strict):
-    """The fairer-tariff search's settings (and whether the user asked for it)."""
+    """The fairer-tariff search's settings (and whether the user asked for it).
+
+    ``search`` says what a proposal may change: the fees per outcome (``"fees"``, on
+    ``basis``) or instruments beyond them (``"instruments"``, set by ``instruments``).
+    """
 
     baseline: str = DEFAULT_PRESET
     basis: Literal["payment_group", "distance_band", "smooth"] = "distance_band"
@@ -169,6 +224,8 @@ class TariffState(_Strict):
     max_parked_percent: int = Field(default=5, ge=0, le=50)
     monotone: bool = False
     max_fee_ratio: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    search: Literal["fees", "instruments"] = "fees"
+    instruments: InstrumentSearchState = Field(default_factory=InstrumentSearchState)
     run: bool = False
 
 

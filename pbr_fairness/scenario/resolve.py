@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pbr_fairness.contracts import PRESETS, Contract, Tariff, load_contract
+from pbr_fairness.contracts.editing import apply_instrument_edits
 from pbr_fairness.errors import InputError, Problem
 from pbr_fairness.reporting.contract_tables import with_tariffs
 from pbr_fairness.scenario.model import ContractChoice, Scenario, TariffEdit, Variant
@@ -94,10 +95,13 @@ def edits_between(base: Contract, edited: Contract) -> dict[str, TariffEdit]:
 def resolve_contract(choice: ContractChoice, *, where: str = "contract") -> Contract:
     """Return the contract a scenario's choice names, with its edits applied.
 
+    The tariff edits are applied first, then the instruments as set in the designer.
+
     Raises
     ------
     InputError
-        For an unknown preset or an edit of a tariff the contract does not have.
+        For an unknown preset, an edit of a tariff the contract does not have, or
+        instruments the contract language refuses (naming the key).
     """
     if choice.spec is not None and choice.origin != "preset":
         source = choice.file_name or choice.origin
@@ -115,7 +119,10 @@ def resolve_contract(choice: ContractChoice, *, where: str = "contract") -> Cont
                 source="scenario",
             )
         base = load_contract(choice.preset)
-    return apply_edits(base, choice.edits, where=f"{where}.edits")
+    contract = apply_edits(base, choice.edits, where=f"{where}.edits")
+    if choice.instruments is not None:
+        contract = apply_instrument_edits(contract, choice.instruments)
+    return contract
 
 
 def provider_overrides(settings: ProviderSettings) -> dict[str, float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pbr_fairness.scenario import Scenario, TariffState, scenario_code
+from pbr_fairness.scenario import InstrumentSearchState, Scenario, TariffState, scenario_code
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +22,11 @@ SAMPLE = ROOT / "data" / "synthetic" / "sample_caseload.csv"
 SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 #: A scenario whose fairer-tariff search has been asked for (opens the result directly).
 TARIFF_RUN = scenario_code(Scenario(tariff=TariffState(run=True)))
+#: A scenario whose instrument search (yardstick only) has been asked for.
+INSTRUMENTS_RUN = scenario_code(Scenario(tariff=TariffState(
+    search="instruments",
+    instruments=InstrumentSearchState(families=("yardstick",), min_margin_percent=25, run=True),
+)))
 #: Every page: its path, its heading and text that shows it has finished its first run.
 PAGES = {
     "home": ("", "pbr-fairness", "Three steps"),
@@ -419,3 +424,18 @@ def test_fairer_tariff_opens_in_the_designer(page, app_url, screenshots) -> None
     first.wait_for(state="attached")
     assert first.inner_text().startswith("Band 1 (furthest): chance below")
     _shot(page, screenshots / "designer_with_proposal.png")
+
+
+def test_instrument_proposal_is_shown_beside_its_checks(page, app_url, screenshots) -> None:
+    _open(page, app_url, f"fairer_tariff?s={INSTRUMENTS_RUN}")
+    page.get_by_role("heading", name="Robustness checks").wait_for(timeout=240_000)
+    _wait_idle(page)
+    _no_exception(page)
+    proposal = _stable_box(page, page.get_by_role("heading", name="The proposal"))
+    checks = _stable_box(page, page.get_by_role("heading", name="Robustness checks"))
+    assert checks["x"] > proposal["x"] + proposal["width"] / 2  # beside, not below
+    assert abs(checks["y"] - proposal["y"]) < 40
+    _assert_formatted([re.sub(r"(?<=\d)x$", "", c) for c in _table_cells(page)])  # 1.20x
+    truncated = page.evaluate(TRUNCATED_JS)
+    _shot(page, screenshots / "fairer_tariff_instruments.png")
+    assert not truncated, f"cut off: {truncated}"
