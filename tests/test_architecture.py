@@ -28,7 +28,8 @@ APP = ROOT / "app"
 
 #: (what, regex over ``ast.unparse`` of a module without docstrings, its home modules)
 FORMULAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("expected sustainment payments sum (1-h)^m", r"\bdef sustainment_factor\(", ("engine/value.py",)),
+    ("expected sustainment payments sum (1-h)^m", r"\bdef sustainment_factor\(",
+     ("engine/value.py",)),
     ("geometric sum of periods in work",
      r"\(1(\.0)? - \w+ \*\* [^)]+\) / |expm1\(\w+ \* \w+\) / np\.expm1\(",
      ("engine/value.py",)),

@@ -12,7 +12,7 @@ scenario (the Work Programme 2011 preset and the default provider).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -57,12 +57,10 @@ VIEWS: dict[str, str] = {
 View = Literal["hours", "parked", "outcomes", "gaps", "side_by_side"]
 #: The instrument search's families (``pbr_fairness.tariffs.instrument_designs.FAMILIES``,
 #: named here so that a scenario loads without the optimiser; a test checks they agree).
-SEARCH_FAMILIES: tuple[str, ...] = (
-    "value_added", "accelerator", "yardstick", "cost_sharing", "funded_hours", "assessment",
-)
 SearchFamily = Literal[
     "value_added", "accelerator", "yardstick", "cost_sharing", "funded_hours", "assessment"
 ]
+SEARCH_FAMILIES: tuple[SearchFamily, ...] = get_args(SearchFamily)
 #: People the fairer-tariff page's instrument search runs on by default (a random sample of
 #: the caseload: all families take about 7 seconds on 20,000 people).
 SEARCH_PEOPLE = 20_000
