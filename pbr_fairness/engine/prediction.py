@@ -81,6 +81,12 @@ def needs_prediction(
     True
     >>> needs_prediction(None, provider_knows="model")
     True
+
+    A contract's instruments count too (a scheme by distance band needs the prediction):
+
+    >>> from pbr_fairness.contracts import load_contract
+    >>> needs_prediction(load_contract("funded_hours_by_need"))
+    True
     """
     if provider_knows == "model":
         return True
@@ -93,7 +99,14 @@ def needs_prediction(
     for c in items:
         if c is None:
             continue
-        basis = c if isinstance(c, str) else c.basis
-        if basis != "payment_group":
+        if isinstance(c, str):
+            if c != "payment_group":
+                return True
+            continue
+        # a contract knows whether its whole terms price on a probability (band or smooth
+        # fees, or an instrument on distance-band cells or with a shape, unless it prices on
+        # an independent assessment); anything else is judged by its fees' basis
+        whole = getattr(c, "terms_need_prediction", None)
+        if whole if isinstance(whole, bool) else c.basis != "payment_group":
             return True
     return False

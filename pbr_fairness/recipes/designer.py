@@ -59,9 +59,8 @@ Predict = Callable[[], NDArray[np.float64]]
 def contract_needs_prediction(contract: Contract | None, provider_knows: str = "truth") -> bool:
     """Whether simulating a contract needs the model's predicted probabilities.
 
-    The engine's rule (:func:`~pbr_fairness.engine.needs_prediction`: the fees' basis and what
-    the provider knows), or an instrument that prices on a probability (distance-band cells, a
-    value-added shape: :attr:`~pbr_fairness.contracts.Contract.terms_need_prediction`).
+    The engine's one rule (:func:`~pbr_fairness.engine.needs_prediction`: the contract's
+    whole terms, instruments included, and what the provider knows).
 
     Examples
     --------
@@ -71,9 +70,7 @@ def contract_needs_prediction(contract: Contract | None, provider_knows: str = "
     >>> contract_needs_prediction(load_contract("yardstick_primes"))
     False
     """
-    if needs_prediction(contract, provider_knows):
-        return True
-    return contract is not None and contract.terms_need_prediction
+    return needs_prediction(contract, provider_knows)
 
 
 @dataclass(frozen=True)
