@@ -30,6 +30,7 @@ from pbr_fairness.contracts.contract import (
     load_contract,
 )
 from pbr_fairness.contracts.spec import NO_FLOOR, CellKind
+from pbr_fairness.engine.prediction import needs_prediction
 
 __all__ = [
     "EDITABLE_FAMILIES",
@@ -337,7 +338,7 @@ def add_family(edits: InstrumentEdits, contract: Contract, family: str) -> Instr
 def _prices_on_probability(contract: Contract, edits: InstrumentEdits) -> bool:
     sections = [edits.value_added, edits.accelerator, edits.yardstick, edits.cost_sharing,
                 edits.funded_hours]
-    return contract.basis != "payment_group" or any(
+    return needs_prediction(contract.basis) or any(
         s is not None and s.cells == "distance_band" for s in sections
     ) or (edits.value_added is not None and edits.value_added.shape is not None)
 
