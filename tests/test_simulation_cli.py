@@ -136,8 +136,7 @@ def test_discount_rate_and_fixed_cost_reach_the_provider(caseload_file, tmp_path
     # without discounting, later payments are worth more to the provider: no fewer hours
     assert docs["no_discount"]["hours_per_person"] >= docs["default"]["hours_per_person"]
     assert docs["no_discount"] != docs["default"]
-    bad = run("simulate", "--caseload", caseload_file, "--discount-rate", "-0.5")
-    assert bad.returncode == 2 and "discount_rate" in bad.stderr and "Traceback" not in bad.stderr
+    # bad values of both options: tests/test_hostile.py (every option of every command)
 
 
 def test_synth_response_scenarios(tmp_path):
@@ -150,5 +149,4 @@ def test_synth_response_scenarios(tmp_path):
         assert json.loads((tmp_path / f"{name}.json").read_text())["response"] == name
     a, b = (pd.read_csv(files[k]) for k in ("evidence", "gain_rises"))
     assert (a["true_pmax"] != b["true_pmax"]).any()
-    bad = run("synth", "--n", 10, "--out", tmp_path / "x.csv", "--response", "bogus")
-    assert bad.returncode == 2 and "--response" in bad.stderr and "evidence" in bad.stderr
+    # a bad name ('', 'bogus', ...): tests/test_hostile.py

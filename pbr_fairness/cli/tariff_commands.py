@@ -195,12 +195,12 @@ def optimise(
         if budget_share is not None:
             problems.append(Problem("give --budget with --instruments (the search spends the "
                                     "baseline's budget by default)", column="--budget-share"))
-        if not 2 <= replications <= 1000:
-            problems.append(Problem(f"must be a whole number 2..1000, got {replications}",
-                                    column="--replications"))
-        if not 2 <= primes <= 10:
-            problems.append(Problem(f"must be a whole number 2..10, got {primes}",
-                                    column="--primes"))
+    if not 2 <= replications <= 1000:
+        problems.append(Problem(f"must be a whole number 2..1000, got {replications}",
+                                column="--replications"))
+    if not 2 <= primes <= 10:
+        problems.append(Problem(f"must be a whole number 2..10, got {primes}",
+                                column="--primes"))
     if pricing_features not in ("lawful", "all"):
         problems.append(Problem("must be lawful or all", column="--pricing-features"))
     if budget is not None and budget_share is not None:
