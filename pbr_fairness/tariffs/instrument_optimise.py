@@ -360,23 +360,7 @@ def optimise_instruments(
     fams = check_families(families)
     knows = as_provider_knows(provider_knows)
     constraints = constraints or InstrumentConstraints()
-    problems = []
-    if not isinstance(n_bands, int | np.integer) or not 2 <= n_bands <= 50:
-        problems.append(Problem(f"must be a whole number 2..50, got {n_bands!r}",
-                                column="n_bands"))
-    if not isinstance(replications, int | np.integer) or not 2 <= replications <= 1000:
-        problems.append(Problem(f"must be a whole number 2..1000, got {replications!r}",
-                                column="replications"))
-    if not (isinstance(assessment_noise, int | float) and 0 < assessment_noise <= 5):
-        problems.append(Problem(f"must be in (0, 5], got {assessment_noise!r}",
-                                column="assessment_noise"))
-    if search_people is not None and not (
-        isinstance(search_people, int | np.integer) and 1_000 <= search_people <= 1_000_000
-    ):
-        problems.append(Problem(f"must be None or a whole number 1,000..1,000,000, got "
-                                f"{search_people!r}", column="search_people"))
-    if problems:
-        raise InputError(problems, source="optimise_instruments")
+    _check_options(n_bands, replications, assessment_noise, search_people)
     seed = int(rng.integers(0, 2**31 - 1)) if isinstance(rng, np.random.Generator) else rng
     provider = provider or ProviderSettings()
     planner = planner or PlannerSettings()
@@ -388,50 +372,15 @@ def optimise_instruments(
         if predicted is not None
         else np.asarray(predicted_probability(caseload), dtype=float)
     )
-    full = caseload
-    q_full = q
+    full, q_full = caseload, q
     sample = len(caseload) if search_people is None else int(search_people)
     sampled = len(caseload) > sample
     if sampled:
-        pick = np.sort(
-            np.random.default_rng(seed).choice(len(caseload), sample, replace=False)
-        )
-        caseload = caseload.iloc[pick].reset_index(drop=True)
-        q = q[pick]
-
-    def world(frame: pd.DataFrame, qq: NDArray[np.float64]) -> tuple[Scorer, Any]:
-        pop = prepare_population(
-            frame, provider, predicted=qq, provider_knows=knows, planner=planner, rng=seed
-        )
-        tb = base.tariff_per_person(frame, qq)
-        minimum = (
-            provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
-        )
-        ev0 = evaluate(pop, tb, provider, minimum_hours=minimum,
-                       window_months=base.window_months, with_planner=False)
-        m0 = tariff_measures(pop, ev0, social_value_per_job=planner.social_value_per_job)
-        budget = m0["government_spend"]
-        if constraints.budget is not None:
-            budget = constraints.budget * len(frame) / len(full)
-        floor: float | None
-        if constraints.min_margin == "baseline":
-            floor = float(m0["provider_margin"])
-        elif constraints.min_margin is None:
-            floor = None
-        else:
-            floor = float(constraints.min_margin)
-        space = DesignSpace.build(
-            pop, tb, qq, n_bands=int(n_bands), assessment_noise=float(assessment_noise),
-            rng=seed,
-        )
-        scorer = Scorer(
-            pop, space, provider, minimum, base.window_months, planner.social_value_per_job,
-            float(budget), floor, m0, constraints,
-        )
-        return scorer, (ev0, tb)
-
-    scorer, (ev0, tb) = world(caseload, q)
-    pop, space, m0, floor = scorer.population, scorer.space, scorer.baseline, scorer.margin_floor
+        pick = np.sort(np.random.default_rng(seed).choice(len(caseload), sample, replace=False))
+        caseload, q = caseload.iloc[pick].reset_index(drop=True), q[pick]
+    world = _World(base, provider, planner, knows, constraints, int(n_bands),
+                   float(assessment_noise), seed, len(full))
+    scorer, ev0, tb = world.scorer(caseload, q)
     worlds = prepare_checks(
         caseload, scorer, predicted=q, provider=provider, planner=planner, central=knows,
         seed=seed,
@@ -443,104 +392,32 @@ def optimise_instruments(
     ranked_by_family, ranked = search_families(
         scorer, fams, robust_checks=checks if robust else None, progress=progress
     )
-    notes: list[str] = []
     mc: dict[str, Any] = {
         "window_months": base.window_months,
         "replications": int(replications),
         "provider_discount_rate": provider.discount_rate,
     }
-
-    def risk_of(c: Candidate) -> RevenueRisk:
-        tariff, _inst = space.arrays(c.design, pop)
-        return revenue_risk(
-            pop, c.evaluation, tariff, c.topup, rng=np.random.default_rng(seed), **mc
-        )
-
-    base_risk = revenue_risk(pop, ev0, tb, 0.0, rng=np.random.default_rng(seed), **mc)
-    cap = constraints.max_revenue_cv
-    risks: dict[int, RevenueRisk] = {}
     # a prime's revenue is a sum over its people: its CV falls as 1/sqrt(people), so the
     # sample's CV is scaled to the whole caseload's before it meets the cap
-    cv_scale = math.sqrt(len(caseload) / len(full))
-
-    def within_cap(c: Candidate) -> bool:
-        if id(c) not in risks:
-            risks[id(c)] = risk_of(c)
-        return cap is None or risks[id(c)].cv * cv_scale <= cap
-
-    def first_within_cap(cands: Sequence[Candidate], label: str) -> Candidate:
-        for c in cands[:MAX_RISK_CHECKS]:
-            if within_cap(c):
-                return c
-        top = cands[0]
-        lo, hi, kept = 0.0, top.design.scale, None
-        for _ in range(6):  # scale the best back until its revenue risk is within the cap
-            mid = 0.5 * (lo + hi)
-            c = scorer.score(top.design.at(mid))
-            if within_cap(c):
-                lo, kept = mid, c
-            else:
-                hi = mid
-        notes.append(
-            f"{label}: every proposal's revenue SD exceeded {cap:.0%} of a prime's revenue; "
-            + ("its best was scaled back to keep within it" if kept else "shown unscaled")
-        )
-        out = kept or top
-        if robust or kept is not None:
-            checks(out)
-        return out
-
+    screen = _RiskScreen(scorer, mc, seed, constraints.max_revenue_cv,
+                         math.sqrt(len(caseload) / len(full)), checks, robust)
     per_family = {
-        fam: first_within_cap(cands, FAMILY_LABELS[fam]) for fam, cands in ranked_by_family.items()
+        fam: screen.first_within_cap(cands, FAMILY_LABELS[fam])
+        for fam, cands in ranked_by_family.items()
     }
-    best = first_within_cap(ranked, "best")
+    best = screen.first_within_cap(ranked, "best")
     for c in [*per_family.values(), best]:
         if not c.checks:
             checks(c)
-        within_cap(c)
-    if not (best.feasible and best.meets_floors):
-        notes.append(
-            "no proposal met every floor (margin, jobs and equity-weighted jobs); the one shown "
-            "comes closest"
-        )
-    used = families_in(best.design)
-    notes.append(
-        "best proposal uses: " + ", ".join(FAMILY_LABELS[f] for f in used)
-        + f"; attachment top-up £{best.topup:,.0f} per person"
-    )
-    shock = best.checks.get("demand_shock")
-    if shock is not None:
-        lo_band, hi_band = SPEND_BAND
-        notes.append(
-            f"under the demand shock spend is {shock['spend_ratio']:.2f}x the budget "
-            f"({'within' if shock['spend_in_band'] else 'outside'} {lo_band:g}-{hi_band:g}x) "
-            f"and the worst lower-half parked share {shock[TARGET_MEASURE]:.1%}"
-        )
-    if floor is not None and math.isfinite(floor):
-        notes.append(f"margin floor {floor:.1%}")
-    risk = {key: risks[id(c)] for key, c in {**per_family, "best": best}.items()}
-    evaluations = scorer.evaluations
-    check_baseline = m0
+        screen.within_cap(c)
+    notes = screen.notes + _notes(best, scorer.margin_floor)
+    risk = {key: screen.risk(c) for key, c in {**per_family, "best": best}.items()}
+    base_risk = revenue_risk(scorer.population, ev0, tb, 0.0,
+                             rng=np.random.default_rng(seed), **mc)
+    evaluations, check_baseline, out_scorer = scorer.evaluations, scorer.baseline, scorer
     if sampled:
-        # the finalists on every person: the budget spent exactly on the whole caseload; the
-        # checks and the revenue risk stay those of the sample
-        whole, (whole_ev0, whole_tb) = world(full, q_full)
-        rescored = {}
-        for key, c in {**per_family, "best": best}.items():
-            r = whole.score(c.design)
-            for cut in (0.02, 0.05, 0.1, 0.2, 0.4):
-                if r.feasible or not c.feasible:
-                    break
-                # the bound moved a little on everyone: step the scaled amount back to it
-                r = whole.score(c.design.at(c.design.scale * (1.0 - cut)))
-            r.checks = c.checks
-            rescored[key] = r
-            risk[key] = revenue_risk(
-                whole.population, r.evaluation, whole.space.arrays(r.design, whole.population)[0],
-                r.topup, rng=np.random.default_rng(seed), **mc,
-            )
-        best = rescored.pop("best")
-        per_family = rescored
+        whole, whole_ev0, whole_tb = world.scorer(full, q_full)
+        per_family, best, risk = _on_everyone(whole, per_family, best, seed, mc)
         notes.append(
             f"searched and checked on a random sample of {sample:,} of the "
             f"{len(full):,} people; the proposals' measures and revenue risk are on everyone"
@@ -550,7 +427,8 @@ def optimise_instruments(
         evaluations += whole.evaluations
         base_risk = revenue_risk(whole.population, whole_ev0, whole_tb, 0.0,
                                  rng=np.random.default_rng(seed), **mc)
-        space, m0, floor, caseload = whole.space, whole.baseline, whole.margin_floor, full
+        out_scorer, caseload = whole, full
+    space, m0, floor = out_scorer.space, out_scorer.baseline, out_scorer.margin_floor
     return InstrumentResult(
         families=fams,
         per_family=per_family,
@@ -570,3 +448,178 @@ def optimise_instruments(
         check_baseline=check_baseline,
     )
 
+
+def _check_options(
+    n_bands: Any, replications: Any, assessment_noise: Any, search_people: Any
+) -> None:
+    problems = []
+    if not isinstance(n_bands, int | np.integer) or not 2 <= n_bands <= 50:
+        problems.append(Problem(f"must be a whole number 2..50, got {n_bands!r}",
+                                column="n_bands"))
+    if not isinstance(replications, int | np.integer) or not 2 <= replications <= 1000:
+        problems.append(Problem(f"must be a whole number 2..1000, got {replications!r}",
+                                column="replications"))
+    if not (isinstance(assessment_noise, int | float) and 0 < assessment_noise <= 5):
+        problems.append(Problem(f"must be in (0, 5], got {assessment_noise!r}",
+                                column="assessment_noise"))
+    if search_people is not None and not (
+        isinstance(search_people, int | np.integer) and 1_000 <= search_people <= 1_000_000
+    ):
+        problems.append(Problem(f"must be None or a whole number 1,000..1,000,000, got "
+                                f"{search_people!r}", column="search_people"))
+    if problems:
+        raise InputError(problems, source="optimise_instruments")
+
+
+@dataclass(eq=False)
+class _World:
+    """Builds the search's scorer on some of the caseload's people (a sample or everyone)."""
+
+    base: Contract
+    provider: ProviderSettings
+    planner: PlannerSettings
+    knows: str
+    constraints: InstrumentConstraints
+    n_bands: int
+    assessment_noise: float
+    seed: Any
+    people: int
+
+    def scorer(
+        self, frame: pd.DataFrame, q: NDArray[np.float64]
+    ) -> tuple[Scorer, Any, dict[str, NDArray[np.float64]]]:
+        """Return the scorer on ``frame``, the baseline's evaluation and its tariff."""
+        base, provider, cons = self.base, self.provider, self.constraints
+        pop = prepare_population(
+            frame, provider, predicted=q, provider_knows=self.knows,  # type: ignore[arg-type]
+            planner=self.planner, rng=self.seed,
+        )
+        tb = base.tariff_per_person(frame, q)
+        minimum = (
+            provider.minimum_hours if base.minimum_hours is None else float(base.minimum_hours)
+        )
+        ev0 = evaluate(pop, tb, provider, minimum_hours=minimum,
+                       window_months=base.window_months, with_planner=False)
+        m0 = tariff_measures(pop, ev0, social_value_per_job=self.planner.social_value_per_job)
+        budget = m0["government_spend"]
+        if cons.budget is not None:  # a budget for everyone, shared out over a sample
+            budget = cons.budget * len(frame) / self.people
+        floor: float | None = (
+            float(m0["provider_margin"]) if cons.min_margin == "baseline"
+            else None if cons.min_margin is None else float(cons.min_margin)
+        )
+        space = DesignSpace.build(pop, tb, q, n_bands=self.n_bands,
+                                  assessment_noise=self.assessment_noise, rng=self.seed)
+        scorer = Scorer(
+            pop, space, provider, minimum, base.window_months,
+            self.planner.social_value_per_job, float(budget), floor, m0, cons,
+        )
+        return scorer, ev0, tb
+
+
+@dataclass(eq=False)
+class _RiskScreen:
+    """The revenue-risk cap: each candidate's risk measured once, the best within the cap."""
+
+    scorer: Scorer
+    mc: dict[str, Any]
+    seed: Any
+    cap: float | None
+    cv_scale: float
+    checks: Callable[[Candidate], None]
+    robust: bool
+    notes: list[str] = field(default_factory=list)
+    risks: dict[int, RevenueRisk] = field(default_factory=dict)
+
+    def risk(self, c: Candidate) -> RevenueRisk:
+        """Return (and keep) a candidate's revenue risk (Monte Carlo)."""
+        if id(c) not in self.risks:
+            pop = self.scorer.population
+            tariff, _inst = self.scorer.space.arrays(c.design, pop)
+            self.risks[id(c)] = revenue_risk(
+                pop, c.evaluation, tariff, c.topup, rng=np.random.default_rng(self.seed),
+                **self.mc,
+            )
+        return self.risks[id(c)]
+
+    def within_cap(self, c: Candidate) -> bool:
+        """Whether the candidate's revenue CV (scaled to everyone) is within the cap."""
+        return self.cap is None or self.risk(c).cv * self.cv_scale <= self.cap
+
+    def first_within_cap(self, cands: Sequence[Candidate], label: str) -> Candidate:
+        """Return the best candidate within the cap, or the best scaled back until it is."""
+        for c in cands[:MAX_RISK_CHECKS]:
+            if self.within_cap(c):
+                return c
+        top = cands[0]
+        lo, hi, kept = 0.0, top.design.scale, None
+        for _ in range(6):  # scale the best back until its revenue risk is within the cap
+            mid = 0.5 * (lo + hi)
+            c = self.scorer.score(top.design.at(mid))
+            if self.within_cap(c):
+                lo, kept = mid, c
+            else:
+                hi = mid
+        self.notes.append(
+            f"{label}: every proposal's revenue SD exceeded {self.cap:.0%} of a prime's "
+            "revenue; " + ("its best was scaled back to keep within it" if kept
+                           else "shown unscaled")
+        )
+        out = kept or top
+        if self.robust or kept is not None:
+            self.checks(out)
+        return out
+
+
+def _notes(best: Candidate, floor: float | None) -> list[str]:
+    notes = []
+    if not (best.feasible and best.meets_floors):
+        notes.append(
+            "no proposal met every floor (margin, jobs and equity-weighted jobs); the one shown "
+            "comes closest"
+        )
+    notes.append(
+        "best proposal uses: " + ", ".join(FAMILY_LABELS[f] for f in families_in(best.design))
+        + f"; attachment top-up £{best.topup:,.0f} per person"
+    )
+    shock = best.checks.get("demand_shock")
+    if shock is not None:
+        lo_band, hi_band = SPEND_BAND
+        notes.append(
+            f"under the demand shock spend is {shock['spend_ratio']:.2f}x the budget "
+            f"({'within' if shock['spend_in_band'] else 'outside'} {lo_band:g}-{hi_band:g}x) "
+            f"and the worst lower-half parked share {shock[TARGET_MEASURE]:.1%}"
+        )
+    if floor is not None and math.isfinite(floor):
+        notes.append(f"margin floor {floor:.1%}")
+    return notes
+
+
+def _on_everyone(
+    whole: Scorer,
+    per_family: dict[str, Candidate],
+    best: Candidate,
+    seed: Any,
+    mc: dict[str, Any],
+) -> tuple[dict[str, Candidate], Candidate, dict[str, RevenueRisk]]:
+    """Measure the sample's finalists on everyone, the budget spent exactly on everyone.
+
+    The checks stay those of the sample; the revenue risk is measured on everyone. When the
+    margin floor moved a little, the scaled amount is stepped back to it.
+    """
+    rescored: dict[str, Candidate] = {}
+    risk: dict[str, RevenueRisk] = {}
+    for key, c in {**per_family, "best": best}.items():
+        r = whole.score(c.design)
+        for cut in (0.02, 0.05, 0.1, 0.2, 0.4):
+            if r.feasible or not c.feasible:
+                break
+            r = whole.score(c.design.at(c.design.scale * (1.0 - cut)))
+        r.checks = c.checks
+        rescored[key] = r
+        risk[key] = revenue_risk(
+            whole.population, r.evaluation, whole.space.arrays(r.design, whole.population)[0],
+            r.topup, rng=np.random.default_rng(seed), **mc,
+        )
+    best = rescored.pop("best")
+    return rescored, best, risk
