@@ -27,6 +27,7 @@ from pbr_fairness.prepare import (
     default_model_dir,
     project_root,
 )
+from pbr_fairness.recipes.response import DEFAULT_RESPONSE, response_caseload_size
 
 __all__ = [
     "CASELOAD_KEYS",
@@ -114,17 +115,33 @@ class AppData:
         """Whether the default caseload is the prepared file."""
         return self.caseload_n is None and self.caseload_file.is_file()
 
-    def caseload_id(self, key: str = "default") -> str:
-        """Return a cache key that changes when the caseload behind ``key`` changes."""
+    def caseload_id(self, key: str = "default", response: str = DEFAULT_RESPONSE) -> str:
+        """Return a cache key that changes when the caseload behind ``key`` changes.
+
+        Examples
+        --------
+        >>> AppData.from_environment({}).caseload_id("default", "gain_rises")
+        'default:gain_rises:50000:20110601'
+        """
         if key != "default":
             return key
+        n = response_caseload_size(response, self.caseload_n)
+        if response != DEFAULT_RESPONSE:
+            return f"default:{response}:{n}:{DEFAULT_SEED}"
         if self.uses_file:
             stat = self.caseload_file.stat()
             return f"default:file:{stat.st_size}:{stat.st_mtime_ns}"
         return f"default:{self.caseload_n or FALLBACK_N}:{DEFAULT_SEED}"
 
-    def caseload_source(self) -> str:
+    def caseload_source(self, response: str = DEFAULT_RESPONSE) -> str:
         """Describe where the default caseload comes from, in words (Markdown)."""
+        n = response_caseload_size(response, self.caseload_n)
+        if response != DEFAULT_RESPONSE:
+            return (
+                f"generated in memory for the {response} response: `make_caseload({n:,}, "
+                f"rng={DEFAULT_SEED}, providers={DEFAULT_PROVIDERS}, response=\"{response}\")`; "
+                "the same recipe as the default caseload, with fewer people"
+            )
         if self.uses_file:
             return f"`{self.caseload_file.relative_to(self.root)}` (made by `make prepare`)"
         n = self.caseload_n or FALLBACK_N
@@ -134,8 +151,16 @@ class AppData:
             "file)"
         )
 
-    def load_caseload(self, key: str = "default") -> pd.DataFrame:
+    def load_caseload(self, key: str = "default", response: str = DEFAULT_RESPONSE) -> pd.DataFrame:
         """Return a known caseload (``"default"`` or ``"sample"``).
+
+        Parameters
+        ----------
+        key : {"default", "sample"}
+        response : str, default "evidence"
+            The response scenario of the default caseload: another than the default is
+            generated with the default's seed and providers and
+            :func:`~pbr_fairness.recipes.response.response_caseload_size` people.
 
         Raises
         ------
@@ -143,6 +168,10 @@ class AppData:
             For another key.
         """
         if key == "default":
+            n_response = response_caseload_size(response, self.caseload_n)
+            if response != DEFAULT_RESPONSE:
+                return make_caseload(n_response or FALLBACK_N, rng=DEFAULT_SEED,
+                                     providers=DEFAULT_PROVIDERS, response=response)
             if self.uses_file:
                 return read_caseload(self.caseload_file)
             n = self.caseload_n or FALLBACK_N
