@@ -31,9 +31,13 @@ from pbr_fairness.recipes.response import DEFAULT_RESPONSE, response_caseload_si
 
 __all__ = [
     "CASELOAD_KEYS",
+    "DESIGNER_DRAWS",
+    "DESIGNER_PEOPLE",
     "ENV_CASELOAD_N",
     "ENV_EVALUATION_N",
     "ENV_MODEL_DIR",
+    "ENV_UNCERTAINTY_DRAWS",
+    "ENV_UNCERTAINTY_PEOPLE",
     "EVALUATION_CASELOAD",
     "FALLBACK_N",
     "AppData",
@@ -43,6 +47,13 @@ __all__ = [
 ENV_CASELOAD_N = "PBR_FAIRNESS_APP_CASELOAD_N"
 #: Environment variable setting the size of the held-out caseload of the model page.
 ENV_EVALUATION_N = "PBR_FAIRNESS_APP_EVALUATION_N"
+#: Draws of the designer's "how sure" ranges (the documented intervals use 200).
+DESIGNER_DRAWS = 40
+#: People in each of those draws' caseloads (the documented intervals use 50,000).
+DESIGNER_PEOPLE = 10_000
+#: Environment variables setting the draws and people of the designer's "how sure" ranges.
+ENV_UNCERTAINTY_DRAWS = "PBR_FAIRNESS_APP_UNCERTAINTY_DRAWS"
+ENV_UNCERTAINTY_PEOPLE = "PBR_FAIRNESS_APP_UNCERTAINTY_PEOPLE"
 #: Environment variable naming another distance-model folder.
 ENV_MODEL_DIR = "PBR_FAIRNESS_APP_MODEL_DIR"
 #: People generated in memory when ``make prepare`` has not written the default caseload.
@@ -72,18 +83,24 @@ class AppData:
         People in the held-out caseload of the model page.
     model_dir : pathlib.Path or None
         The distance model's folder (``None``: ``models/default``).
+    uncertainty_draws, uncertainty_people : int
+        Draws and people of the designer's ranges of its headline figures
+        (:func:`pbr_fairness.recipes.uncertainty.designer_uncertainty`).
     """
 
     root: Path
     caseload_n: int | None = None
     evaluation_n: int = EVALUATION_CASELOAD["n"]
     model_dir: Path | None = None
+    uncertainty_draws: int = DESIGNER_DRAWS
+    uncertainty_people: int = DESIGNER_PEOPLE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AppData:
         """Read the settings from the environment (unset variables: the defaults).
 
-        :data:`ENV_CASELOAD_N`, :data:`ENV_EVALUATION_N` and :data:`ENV_MODEL_DIR`.
+        :data:`ENV_CASELOAD_N`, :data:`ENV_EVALUATION_N`, :data:`ENV_MODEL_DIR`,
+        :data:`ENV_UNCERTAINTY_DRAWS` and :data:`ENV_UNCERTAINTY_PEOPLE`.
 
         Examples
         --------
@@ -97,6 +114,8 @@ class AppData:
             caseload_n=_int(env.get(ENV_CASELOAD_N)),
             evaluation_n=_int(env.get(ENV_EVALUATION_N)) or EVALUATION_CASELOAD["n"],
             model_dir=Path(model) if model else None,
+            uncertainty_draws=_int(env.get(ENV_UNCERTAINTY_DRAWS)) or DESIGNER_DRAWS,
+            uncertainty_people=_int(env.get(ENV_UNCERTAINTY_PEOPLE)) or DESIGNER_PEOPLE,
         )
 
     # ------------------------------------------------------------------ caseloads

@@ -46,6 +46,7 @@ from pbr_fairness.errors import InputError, Problem, show_value
 from pbr_fairness.labels import measure as measure_label
 from pbr_fairness.limits import check_seed
 from pbr_fairness.prepare import DEFAULT_PROVIDERS, DEFAULT_SEED
+from pbr_fairness.recipes.data import DESIGNER_DRAWS, DESIGNER_PEOPLE
 from pbr_fairness.recipes.designer import DesignerRun
 from pbr_fairness.recipes.response import DEFAULT_RESPONSE, RESPONSES
 from pbr_fairness.reporting.summaries import HEADLINE_MEASURES
@@ -64,10 +65,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Draws the designer's "how sure" button runs (the documented intervals use 200).
-DESIGNER_DRAWS = 40
-#: People in each of those draws' caseloads (the documented intervals use 50,000).
-DESIGNER_PEOPLE = 10_000
 #: Draws of the documented intervals (docs/calibration.md, ``pbr-fairness uncertainty``).
 DOCUMENTED_DRAWS = 200
 #: Seed of the draws (the command line's default).
