@@ -74,6 +74,11 @@ UNCERTAINTY_SEED = 20261201
 _SECONDS_PER_PERSON_DRAW = 1.5e-5
 _SECONDS_PER_DRAW = 0.07
 
+#: How far two calibrations may differ in an overall rate they are both fitted to: each
+#: fits every payment group's rate within 2e-4 (``calibrate``'s tolerance). A central value
+#: this close outside the draws' range is the fits' noise, not the parameters'.
+FIT_NOISE = 2 * 2e-4
+
 Predict = Callable[[pd.DataFrame], NDArray[np.float64]]
 
 
@@ -130,7 +135,9 @@ class HeadlineRanges:
         """Return the 90% range of a figure computed on another caseload at the central estimates.
 
         Shares move by the draws' points around the central value (within 0 to 1); counts
-        and pounds by their proportion of it.
+        and pounds by their proportion of it. A share whose central value lies outside the
+        draws' range by no more than :data:`FIT_NOISE` (a rate the model is fitted to) has
+        its range widened to it.
 
         Examples
         --------
@@ -146,6 +153,10 @@ class HeadlineRanges:
         row = self.table.set_index("measure").loc[measure]
         central, lo, hi = float(row["central"]), float(row["lower"]), float(row["upper"])
         if measure_unit(measure) == "share":
+            if lo - FIT_NOISE <= central < lo:
+                lo = central
+            if hi < central <= hi + FIT_NOISE:
+                hi = central
             return max(0.0, point + lo - central), min(1.0, point + hi - central)
         if central == 0 or not math.isfinite(central):
             return float("nan"), float("nan")
