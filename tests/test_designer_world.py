@@ -7,13 +7,17 @@ generated for another world, and :func:`pbr_fairness.recipes.uncertainty.designe
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from pbr_fairness.caseload.generator import RESPONSE_SCENARIOS
+from pbr_fairness.cli import main
 from pbr_fairness.errors import InputError
 from pbr_fairness.prepare import project_root
-from pbr_fairness.recipes import designer_runs
+from pbr_fairness.recipes import designer_runs, simulate_scenario
 from pbr_fairness.recipes.data import AppData
 from pbr_fairness.recipes.designer import DesignerRun
 from pbr_fairness.recipes.response import (
@@ -140,3 +144,25 @@ def test_bad_requests_are_messages_naming_the_setting() -> None:
 def test_the_estimate_of_the_time_grows_with_the_work() -> None:
     assert estimated_seconds(40, 10_000) < estimated_seconds(200, 50_000)
     assert estimated_seconds(2, 500) >= 1
+
+
+def test_cli_runs_a_scenario_in_its_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PBR_FAIRNESS_APP_CASELOAD_N", "2000")
+    path = tmp_path / "scenario.yaml"
+    out = {}
+    for world in ("gain_rises", "gain_falls"):
+        path.write_text(f"designer:\n  response: {world}\n", encoding="utf-8")
+        json_file = tmp_path / f"{world}.json"
+        assert main(["simulate", "--scenario", str(path), "--json", str(json_file),
+                     "--quiet"]) == 0
+        doc = json.loads(json_file.read_text(encoding="utf-8"))
+        assert doc["provenance"]["caseload_file"] == f"generated:default:{world}:2000:20110601"
+        out[world] = doc
+    data = AppData.from_environment()
+    expected = simulate_scenario(Scenario.model_validate({"designer": {"response": "gain_rises"}}),
+                                 data.load_caseload("default", "gain_rises"))
+    rises, falls = out["gain_rises"]["overall"], out["gain_falls"]["overall"]
+    assert rises["parked_share"] == pytest.approx(expected.overall["parked_share"])
+    assert falls["parked_share"] != pytest.approx(rises["parked_share"])

@@ -69,10 +69,10 @@ logger = logging.getLogger(__name__)
 DOCUMENTED_DRAWS = 200
 #: Seed of the draws (the command line's default).
 UNCERTAINTY_SEED = 20261201
-#: Seconds per draw and person, and per draw, measured on one core (a 2-core machine shared
-#: with others): 40 draws of 10,000 people took about 9 s.
-_SECONDS_PER_PERSON_DRAW = 1.5e-5
-_SECONDS_PER_DRAW = 0.07
+#: Seconds per draw and person, and per draw, measured in one process on a 2-core machine
+#: shared with others: 40 draws of 10,000 people took 4.6 to 6.7 s, of 1,000 people 2 to 3 s.
+_SECONDS_PER_PERSON_DRAW = 9e-6
+_SECONDS_PER_DRAW = 0.05
 
 #: How far two calibrations may differ in an overall rate they are both fitted to: each
 #: fits every payment group's rate within 2e-4 (``calibrate``'s tolerance). A central value
@@ -91,7 +91,7 @@ def estimated_seconds(draws: int, people: int) -> int:
     True
     """
     per_draw = _SECONDS_PER_DRAW + _SECONDS_PER_PERSON_DRAW * people
-    return max(1, math.ceil(draws * per_draw))
+    return max(1, math.ceil((draws + 1) * per_draw))  # the draws and the central estimates
 
 
 @dataclass(frozen=True)
