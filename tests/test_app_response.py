@@ -129,3 +129,11 @@ def test_ranges_belong_to_the_contract_and_the_world(monkeypatch: pytest.MonkeyP
     at.button(key="designer_sure").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert len([c for c in at.caption if RANGE.match(c.value)]) == 5
+
+
+def test_fairer_tariff_says_it_searches_in_the_default_world() -> None:
+    at = _designer()
+    at.radio(key="designer_response").set_value("gain_falls").run()
+    at.switch_page("views/fairer_tariff.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("default world" in c.value and "gain_falls" in c.value for c in at.caption)
