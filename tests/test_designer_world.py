@@ -144,6 +144,7 @@ def test_bad_requests_are_messages_naming_the_setting() -> None:
 def test_the_estimate_of_the_time_grows_with_the_work() -> None:
     assert estimated_seconds(40, 10_000) < estimated_seconds(200, 50_000)
     assert estimated_seconds(2, 500) >= 1
+    assert estimated_seconds(40, 10_000, "gain_rises") > estimated_seconds(40, 10_000)
 
 
 def test_cli_runs_a_scenario_in_its_world(

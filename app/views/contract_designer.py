@@ -328,7 +328,7 @@ def _sure_section(run, response: str):
     draws, people = d.uncertainty_draws, d.uncertainty_people
     ranges = cache.uncertainty_known(run, response)
     if ranges is None:
-        seconds = estimated_seconds(draws, people)
+        seconds = estimated_seconds(draws, people, response)
         clicked = st.button(
             f"Show how sure these figures are (about {seconds:,} s)", key="designer_sure",
             help="Draws the estimated parameters over their plausible ranges (Latin "

@@ -70,10 +70,12 @@ DOCUMENTED_DRAWS = 200
 #: Seed of the draws (the command line's default).
 UNCERTAINTY_SEED = 20261201
 #: Seconds per draw and person, and per draw, measured in one process on a 2-core machine
-#: shared with others: 40 draws of 10,000 people took 4.6 to 6.7 s, of 1,000 people 2 to 3 s.
+#: shared with others: 40 draws of 10,000 people took 4.6 to 6.7 s (evidence), 4.9 s
+#: (gain_falls) and 8.9 to 10.4 s (gain_rises, whose calibration fits more); of 1,000
+#: people 2 to 3 s (evidence).
 _SECONDS_PER_PERSON_DRAW = 9e-6
 _SECONDS_PER_DRAW = 0.05
-
+_WORLD_FACTOR = {"evidence": 1.0, "gain_falls": 0.8, "gain_rises": 1.6}
 #: How far two calibrations may differ in an overall rate they are both fitted to: each
 #: fits every payment group's rate within 2e-4 (``calibrate``'s tolerance). A central value
 #: this close outside the draws' range is the fits' noise, not the parameters'.
@@ -82,16 +84,17 @@ FIT_NOISE = 2 * 2e-4
 Predict = Callable[[pd.DataFrame], NDArray[np.float64]]
 
 
-def estimated_seconds(draws: int, people: int) -> int:
-    """Roughly how long :func:`designer_uncertainty` takes, in whole seconds (at least 1).
+def estimated_seconds(draws: int, people: int, response: str = DEFAULT_RESPONSE) -> int:
+    """Return roughly how long :func:`designer_uncertainty` takes, in whole seconds (at least 1).
 
     Examples
     --------
-    >>> estimated_seconds(40, 10_000) >= 1
-    True
+    >>> estimated_seconds(40, 10_000), estimated_seconds(40, 10_000, "gain_rises")
+    (6, 10)
     """
     per_draw = _SECONDS_PER_DRAW + _SECONDS_PER_PERSON_DRAW * people
-    return max(1, math.ceil((draws + 1) * per_draw))  # the draws and the central estimates
+    factor = _WORLD_FACTOR.get(response, 1.0)
+    return max(1, math.ceil((draws + 1) * per_draw * factor))  # the draws and the centre
 
 
 @dataclass(frozen=True)
