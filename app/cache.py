@@ -30,6 +30,7 @@ from pbr_fairness.recipes import (
     simulate_run,
 )
 from pbr_fairness.recipes.prepared import caseload_identity
+from pbr_fairness.recipes.response import DEFAULT_RESPONSE, response_caseload_size
 from pbr_fairness.reporting import parameter_sources, read_contract
 from pbr_fairness.scenario import TariffState
 from pbr_fairness.simulation import ProviderSettings, SimulationResult
@@ -37,6 +38,7 @@ from pbr_fairness.simulation import ProviderSettings, SimulationResult
 if TYPE_CHECKING:
     from pbr_fairness.audit import AuditResult
     from pbr_fairness.distance import DistanceModel
+    from pbr_fairness.recipes.uncertainty import HeadlineRanges
     from pbr_fairness.tariffs import TariffResult
     from pbr_fairness.tariffs.instrument_optimise import InstrumentResult
 
@@ -57,10 +59,21 @@ def _caseload(caseload_id: str, key: str, _data: AppData) -> pd.DataFrame:
     return _data.load_caseload(key)
 
 
-def caseload(key: str = "default") -> pd.DataFrame:
-    """Return a known caseload (``"default"`` or ``"sample"``)."""
+@st.cache_data(show_spinner=False, max_entries=3)
+def _response_caseload(caseload_id: str, response: str, _data: AppData) -> pd.DataFrame:
+    return _data.load_caseload("default", response)
+
+
+def caseload(key: str = "default", response: str = DEFAULT_RESPONSE) -> pd.DataFrame:
+    """Return a known caseload (``"default"`` or ``"sample"``), in a response scenario."""
     d = data()
-    return _caseload(d.caseload_id(key), key, d)
+    ident = d.caseload_id(key, response)
+    if key != "default" or response == DEFAULT_RESPONSE:
+        return _caseload(ident, key, d)
+    n = response_caseload_size(response, d.caseload_n) or 0
+    with st.spinner(f"Generating {n:,} synthetic people for the {response} response "
+                    "(once per server, a few seconds)...", show_time=True):
+        return _response_caseload(ident, response, d)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -113,16 +126,16 @@ def model() -> DistanceModel:
 
 
 @st.cache_data(show_spinner="Predicting each person's chances...", max_entries=4)
-def _predicted(caseload_id: str, key: str, directory: str) -> Any:
+def _predicted(caseload_id: str, key: str, directory: str, response: str) -> Any:
     from pbr_fairness.recipes.distance import predicted_chances
 
-    return predicted_chances(_model(directory), caseload(key))
+    return predicted_chances(_model(directory), caseload(key, response))
 
 
-def predicted(key: str = "default") -> Any:
+def predicted(key: str = "default", response: str = DEFAULT_RESPONSE) -> Any:
     """Return the model's predicted chance of a job for each person of a caseload."""
     d = data()
-    return _predicted(d.caseload_id(key), key, str(d.model_folder))
+    return _predicted(d.caseload_id(key, response), key, str(d.model_folder), response)
 
 
 # ----------------------------------------------------------------------------- contracts
@@ -147,10 +160,11 @@ def uploaded_contract(blob: bytes, name: str) -> Contract:
 # ----------------------------------------------------------------------------- designer
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _population(
-    caseload_id: str, key: tuple[float, str, bool], seed: int, model_key: str, _run: DesignerRun
+    caseload_id: str, key: tuple[float, str, bool], seed: int, model_key: str, response: str,
+    _run: DesignerRun,
 ) -> Any:
-    pred = predicted() if _run.needs_prediction else None
-    return prepare_run_population(caseload(), _run, predicted=pred, seed=seed)
+    pred = predicted(response=response) if _run.needs_prediction else None
+    return prepare_run_population(caseload(response=response), _run, predicted=pred, seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -162,33 +176,84 @@ def _simulate(
     mode: str,
     seed: int,
     model_key: str,
+    response: str,
     _run: DesignerRun,
 ) -> SimulationResult:
     d = data()
     prepared = None
-    if mode == "expected":
+    if mode == "expected" and response == DEFAULT_RESPONSE:  # prepared for the default only
         prepared = find_prepared(d, _run, mode=mode, seed=seed, identity=_identity(caseload_id, d))
     if prepared is not None:
         return prepared
-    pop = _population(caseload_id, population_key(_run), seed, model_key, _run)
-    pred = predicted() if _run.needs_prediction else None
-    return simulate_run(caseload(), _run, predicted=pred, population=pop, mode=mode, seed=seed)
+    pop = _population(caseload_id, population_key(_run), seed, model_key, response, _run)
+    pred = predicted(response=response) if _run.needs_prediction else None
+    return simulate_run(caseload(response=response), _run, predicted=pred, population=pop,
+                        mode=mode, seed=seed)
 
 
-def simulate(run: DesignerRun, *, mode: str = "expected", seed: int = 20110601) -> SimulationResult:
-    """Simulate a designer run on the default caseload (prepared results read from disk)."""
+def simulate(
+    run: DesignerRun, *, mode: str = "expected", seed: int = 20110601,
+    response: str = DEFAULT_RESPONSE,
+) -> SimulationResult:
+    """Simulate a designer run on the default caseload of a response scenario.
+
+    Results of the default scenario prepared by ``make prepare`` are read from disk.
+    """
     d = data()
     model_key = str(d.model_folder) if run.needs_prediction else ""
     return _simulate(
-        d.caseload_id(),
+        d.caseload_id("default", response),
         run.contract.sha256,
         tuple(sorted(run.provider.to_dict().items())),
         run.provider_knows,
         mode,
         seed,
         model_key,
+        response,
         run,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _uncertainty_store() -> OrderedDict[Any, Any]:
+    return OrderedDict()
+
+
+def _uncertainty_key(run: DesignerRun, response: str) -> tuple[Any, ...]:
+    d = data()
+    return (run.contract.sha256, tuple(sorted(run.provider.to_dict().items())),
+            run.provider_knows, response, d.uncertainty_draws, d.uncertainty_people,
+            str(d.model_folder) if run.needs_prediction else "")
+
+
+def uncertainty_known(run: DesignerRun, response: str) -> HeadlineRanges | None:
+    """Return the headline ranges of a run if they were computed on this server."""
+    return _uncertainty_store().get(_uncertainty_key(run, response))
+
+
+def uncertainty(run: DesignerRun, response: str, progress: Any = None) -> HeadlineRanges:
+    """Compute the headline ranges of a run (kept per server for the last few runs).
+
+    Not ``st.cache_data``, for the reason :func:`optimise` gives: the draws report progress.
+    """
+    from pbr_fairness.recipes.distance import predicted_chances
+    from pbr_fairness.recipes.uncertainty import designer_uncertainty
+
+    d = data()
+    key = _uncertainty_key(run, response)
+    store = _uncertainty_store()
+    if key not in store:
+        predict = ((lambda frame: predicted_chances(model(), frame))
+                   if run.needs_prediction else None)
+        store[key] = designer_uncertainty(
+            run, response=response, draws=d.uncertainty_draws, people=d.uncertainty_people,
+            predict=predict, progress=progress,
+        )
+        while len(store) > 16:
+            store.popitem(last=False)
+    else:
+        store.move_to_end(key)
+    return store[key]
 
 
 # ----------------------------------------------------------------------------- audit

@@ -21,7 +21,15 @@ from pbr_fairness.contracts import PRESETS, Contract, contract_to_yaml
 from pbr_fairness.contracts.editing import instrument_edits
 from pbr_fairness.engine import needs_prediction
 from pbr_fairness.errors import InputError, Problem
+from pbr_fairness.labels import format_value
 from pbr_fairness.recipes import BASELINE_PREFIX, contract_needs_prediction, designer_runs
+from pbr_fairness.recipes.response import (
+    DEFAULT_RESPONSE,
+    RESPONSE_HELP,
+    RESPONSES,
+    response_caseload_size,
+)
+from pbr_fairness.recipes.uncertainty import DOCUMENTED_DRAWS, estimated_seconds
 from pbr_fairness.reporting.instruments import instrument_payments_display
 from pbr_fairness.scenario import (
     MAX_COMPARED,
@@ -270,7 +278,37 @@ def _compare_section(scn, model_ok: bool) -> tuple[str, tuple[str, ...]]:
     return baseline, tuple(compare)
 
 
-def _metrics(result, baseline, baseline_name: str) -> None:
+def _response_section(scn) -> str:
+    """The world the contracts are tested in (the response scenario); returns its name."""
+    state.seed("designer_response", scn.designer.response)
+    response = st.radio(
+        "The world the contracts are tested in: how support changes a person's chances",
+        RESPONSES, format_func=lambda r: RESPONSE_HELP[r].label, horizontal=True,
+        key="designer_response",
+        help="Each world reproduces the Work Programme's published job-outcome rates; they "
+        "differ in what support could have done for people far from work. Every contract on "
+        "this page (baseline and compared ones too) is simulated in the world chosen here.",
+    )
+    st.caption(RESPONSE_HELP[response].markdown().replace("\n\n", "  \n"))
+    with st.expander("What each world assumes, and its evidence"):
+        for name in RESPONSES:
+            st.markdown(f"**{RESPONSE_HELP[name].label}** (`{name}`)  \n"
+                        + RESPONSE_HELP[name].markdown().replace("\n\n", "  \n"))
+        st.caption("Details, with the fitted and held-out figures of each world: "
+                   "docs/calibration.md, \"The response scenarios\".")
+    return str(response)
+
+
+def _ranges_text(ranges, h, point: float) -> str:
+    lo, hi = ranges.around(h.measure, point)
+    text = (f"90% range: {format_value(h.measure, lo, compact=True)} to "
+            f"{format_value(h.measure, hi, compact=True)}")
+    if not ranges.contains(h.measure, point):
+        text += " (the figure lies outside: the central estimates are at an edge)"
+    return text
+
+
+def _metrics(result, baseline, baseline_name: str, ranges=None) -> None:
     cols = st.columns(5)
     for col, h in zip(cols, reporting.headlines(result, baseline), strict=True):
         col.metric(
@@ -280,11 +318,55 @@ def _metrics(result, baseline, baseline_name: str) -> None:
                               "under the same provider."),
             border=True,
         )
+        if ranges is not None:
+            col.caption(_ranges_text(ranges, h, float(result.overall[h.measure])))
+
+
+def _sure_section(run, response: str):
+    """The button that computes how sure the headline figures are; returns the ranges."""
+    d = cache.data()
+    draws, people = d.uncertainty_draws, d.uncertainty_people
+    ranges = cache.uncertainty_known(run, response)
+    if ranges is None:
+        seconds = estimated_seconds(draws, people, response)
+        clicked = st.button(
+            f"Show how sure these figures are (about {seconds:,} s)", key="designer_sure",
+            help="Draws the estimated parameters over their plausible ranges (Latin "
+            "hypercube), recalibrates each draw to the published figures, and simulates this "
+            "contract under this provider in each: the 90% range of every figure above.",
+        )
+        if not clicked:
+            return None
+        bar = st.progress(0.0, text=f"Drawing the estimates: 0 of {draws:,}")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Drawing the estimates: {done:,} of {total:,}")
+
+        ranges = cache.uncertainty(run, response, progress=progress)
+        bar.empty()
+    st.caption(
+        f"**How sure:** each 90% range comes from {ranges.draws:,} draws of the estimated "
+        f"parameters ({ranges.used:,} of them reproduce every published figure the model is "
+        f"fitted to), each simulated on {ranges.people:,} synthetic people in the "
+        f"{response} world, and is applied to the figure above (shares move by the same "
+        "points, counts and pounds by the same proportion). That is fewer draws and people "
+        f"than the {DOCUMENTED_DRAWS:,} draws of 50,000 of the documented intervals "
+        "(docs/calibration.md, `pbr-fairness uncertainty`); it took about "
+        f"{max(ranges.seconds, 1):,.0f} s. A range of nearly nothing means the figure is fitted "
+        "to the published rates. The ranges cover the estimates only, not the contract's or "
+        "your provider settings, which are held as set."
+    )
+    return ranges
 
 
 with ui.guard("The contract designer"):
     scn = state.current()
     model_ok = cache.data().model_available()
+
+    response = _response_section(scn)
+    scn = scn.model_copy(update={"designer": scn.designer.model_copy(
+        update={"response": response})})
+    state.update(scn)
 
     st.subheader("1. The contract")
     choice, base = _contract_section(scn, model_ok)
@@ -308,7 +390,7 @@ with ui.guard("The contract designer"):
     names = list(runs)
     me, base_key = names[0], names[1]
     with st.spinner("Simulating the provider's best response..."):
-        results = {name: cache.simulate(run, mode=scn.mode, seed=scn.seed)
+        results = {name: cache.simulate(run, mode=scn.mode, seed=scn.seed, response=response)
                    for name, run in runs.items()}
     result, baseline = results[me], results[base_key]
 
@@ -328,12 +410,23 @@ with ui.guard("The contract designer"):
         for words, old, new, unit in changed
     ]
     provider_note = f" Provider: {'; '.join(notes)}." if notes else ""
+    world = RESPONSE_HELP[response].label.lower()
+    fewer = ""
+    if response != DEFAULT_RESPONSE:
+        fewer = (
+            f" In this world ({world}) the caseload is generated for the page with "
+            f"{response_caseload_size(response, cache.data().caseload_n) or 0:,} people, "
+            "fewer than the default world's prepared caseload, so that it appears in seconds."
+        )
     st.caption(
         f"{len(result.persons):,} synthetic people from the default caseload "
-        f"({cache.data().caseload_source()}). Changes are against the baseline, "
-        f"{baseline_name}, under the same provider.{provider_note}"
+        f"({cache.data().caseload_source(response)}). Changes are against the baseline, "
+        f"{baseline_name}, under the same provider.{provider_note}{fewer}"
     )
-    _metrics(result, baseline, baseline_name)
+    ranges_slot = st.container()
+    ranges = _sure_section(runs[me], response)
+    with ranges_slot:
+        _metrics(result, baseline, baseline_name, ranges)
 
     tidy = reporting.comparison_frame(results)
     same = runs[me].contract == runs[base_key].contract and len(results) == 2
@@ -404,7 +497,7 @@ with ui.guard("The contract designer"):
         "Download the report (HTML)",
         lambda: reporting.designer_report_html(
             results, contracts=contracts, baseline=base_key,
-            caseload_description=cache.data().caseload_source().replace("`", ""),
+            caseload_description=cache.data().caseload_source(response).replace("`", ""),
         ),
         file_name="contract_report.html", mime="text/html", on_click="ignore",
         key="download_report",

@@ -24,7 +24,12 @@ from pbr_fairness.reporting.instruments import (
     instrument_checks_display,
     instrument_proposals_display,
 )
-from pbr_fairness.scenario import SEARCH_FAMILIES, ContractChoice, provider_settings
+from pbr_fairness.scenario import (
+    DEFAULT_RESPONSE,
+    SEARCH_FAMILIES,
+    ContractChoice,
+    provider_settings,
+)
 from pbr_fairness.tariffs import OBJECTIVES
 from pbr_fairness.tariffs.instrument_designs import FAMILY_LABELS
 from pbr_fairness.tariffs.measures import TARGET_MEASURE
@@ -412,6 +417,12 @@ def _instruments_page(scn) -> None:
 
 with ui.guard("The fairer-tariff optimiser"):
     scn = state.current()
+    if scn.designer.response != DEFAULT_RESPONSE:
+        st.caption(
+            "The search runs in the default world (support follows the evidence); the "
+            f"Contract designer tests contracts in another ({scn.designer.response}), so a "
+            "proposal opened there can do differently."
+        )
     state.seed("tariff_search", scn.tariff.search)
     search = st.radio("What the proposal may change", list(SEARCHES), format_func=SEARCHES.get,
                       key="tariff_search")

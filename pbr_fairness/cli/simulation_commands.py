@@ -254,7 +254,7 @@ def _simulate_scenario(
     """``simulate --scenario FILE``: the scenario's current contract, fees and provider."""
     from pbr_fairness.prepare import default_caseload_path, default_model_dir
     from pbr_fairness.recipes import designer_runs, simulate_scenario
-    from pbr_fairness.scenario import load_scenario
+    from pbr_fairness.scenario import DEFAULT_RESPONSE, load_scenario
 
     scenario = load_scenario(path)
     if seed is not None:
@@ -262,7 +262,14 @@ def _simulate_scenario(
     run = designer_runs(scenario)[scenario.designer.current.name]
     settings = (provider_settings(provider_file, **changes) if provider_file
                 else run.provider.replace(**changes))
-    if caseload is None:
+    world = scenario.designer.response
+    generated = caseload is None and world != DEFAULT_RESPONSE
+    if generated:  # another world: the app's caseload for it, generated from its recipe
+        from pbr_fairness.recipes.data import AppData
+
+        data = AppData.from_environment()
+        caseload = Path(f"generated:{data.caseload_id('default', world)}")
+    elif caseload is None:
         caseload = default_caseload_path()
         if not caseload.is_file():
             raise InputError(
@@ -274,7 +281,7 @@ def _simulate_scenario(
                     )
                 ]
             )
-    if not caseload.exists():
+    if not generated and not caseload.exists():
         raise FileNotFoundError(2, "No such file", str(caseload))
     if run.needs_prediction and model is None and predicted_column is None:
         shipped = default_model_dir()
@@ -289,7 +296,7 @@ def _simulate_scenario(
                 ]
             )
         model = shipped
-    frame = _read_caseload(caseload)
+    frame = data.load_caseload("default", world) if generated else _read_caseload(caseload)
     predicted = _predictions(frame, model, predicted_column) if run.needs_prediction else None
     res = simulate_scenario(scenario, frame, predicted=predicted, provider=settings)
     res.provenance["scenario_file"] = str(path)

@@ -13,7 +13,11 @@ reaches the same numbers without Streamlit:
 - :mod:`~pbr_fairness.recipes.distance`: the model page's accuracy, group calibration and
   inputs, in words;
 - :mod:`~pbr_fairness.recipes.prepared`: results prepared on disk by ``make prepare``,
-  keyed by their inputs.
+  keyed by their inputs;
+- :mod:`~pbr_fairness.recipes.response`: the worlds (response scenarios) the designer tests
+  contracts in, in plain words, and the size of another world's caseload;
+- :mod:`~pbr_fairness.recipes.uncertainty`: how sure the designer's headline figures are
+  (90% ranges over the estimated parameters, each draw recalibrated).
 
 The package imports only what the designer needs (the audit, model and tariff recipes are
 imported from their modules), so that the designer's first page appears quickly.

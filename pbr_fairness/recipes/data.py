@@ -27,12 +27,17 @@ from pbr_fairness.prepare import (
     default_model_dir,
     project_root,
 )
+from pbr_fairness.recipes.response import DEFAULT_RESPONSE, response_caseload_size
 
 __all__ = [
     "CASELOAD_KEYS",
+    "DESIGNER_DRAWS",
+    "DESIGNER_PEOPLE",
     "ENV_CASELOAD_N",
     "ENV_EVALUATION_N",
     "ENV_MODEL_DIR",
+    "ENV_UNCERTAINTY_DRAWS",
+    "ENV_UNCERTAINTY_PEOPLE",
     "EVALUATION_CASELOAD",
     "FALLBACK_N",
     "AppData",
@@ -42,6 +47,13 @@ __all__ = [
 ENV_CASELOAD_N = "PBR_FAIRNESS_APP_CASELOAD_N"
 #: Environment variable setting the size of the held-out caseload of the model page.
 ENV_EVALUATION_N = "PBR_FAIRNESS_APP_EVALUATION_N"
+#: Draws of the designer's "how sure" ranges (the documented intervals use 200).
+DESIGNER_DRAWS = 40
+#: People in each of those draws' caseloads (the documented intervals use 50,000).
+DESIGNER_PEOPLE = 10_000
+#: Environment variables setting the draws and people of the designer's "how sure" ranges.
+ENV_UNCERTAINTY_DRAWS = "PBR_FAIRNESS_APP_UNCERTAINTY_DRAWS"
+ENV_UNCERTAINTY_PEOPLE = "PBR_FAIRNESS_APP_UNCERTAINTY_PEOPLE"
 #: Environment variable naming another distance-model folder.
 ENV_MODEL_DIR = "PBR_FAIRNESS_APP_MODEL_DIR"
 #: People generated in memory when ``make prepare`` has not written the default caseload.
@@ -71,18 +83,24 @@ class AppData:
         People in the held-out caseload of the model page.
     model_dir : pathlib.Path or None
         The distance model's folder (``None``: ``models/default``).
+    uncertainty_draws, uncertainty_people : int
+        Draws and people of the designer's ranges of its headline figures
+        (:func:`pbr_fairness.recipes.uncertainty.designer_uncertainty`).
     """
 
     root: Path
     caseload_n: int | None = None
     evaluation_n: int = EVALUATION_CASELOAD["n"]
     model_dir: Path | None = None
+    uncertainty_draws: int = DESIGNER_DRAWS
+    uncertainty_people: int = DESIGNER_PEOPLE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AppData:
         """Read the settings from the environment (unset variables: the defaults).
 
-        :data:`ENV_CASELOAD_N`, :data:`ENV_EVALUATION_N` and :data:`ENV_MODEL_DIR`.
+        :data:`ENV_CASELOAD_N`, :data:`ENV_EVALUATION_N`, :data:`ENV_MODEL_DIR`,
+        :data:`ENV_UNCERTAINTY_DRAWS` and :data:`ENV_UNCERTAINTY_PEOPLE`.
 
         Examples
         --------
@@ -96,6 +114,8 @@ class AppData:
             caseload_n=_int(env.get(ENV_CASELOAD_N)),
             evaluation_n=_int(env.get(ENV_EVALUATION_N)) or EVALUATION_CASELOAD["n"],
             model_dir=Path(model) if model else None,
+            uncertainty_draws=_int(env.get(ENV_UNCERTAINTY_DRAWS)) or DESIGNER_DRAWS,
+            uncertainty_people=_int(env.get(ENV_UNCERTAINTY_PEOPLE)) or DESIGNER_PEOPLE,
         )
 
     # ------------------------------------------------------------------ caseloads
@@ -114,17 +134,33 @@ class AppData:
         """Whether the default caseload is the prepared file."""
         return self.caseload_n is None and self.caseload_file.is_file()
 
-    def caseload_id(self, key: str = "default") -> str:
-        """Return a cache key that changes when the caseload behind ``key`` changes."""
+    def caseload_id(self, key: str = "default", response: str = DEFAULT_RESPONSE) -> str:
+        """Return a cache key that changes when the caseload behind ``key`` changes.
+
+        Examples
+        --------
+        >>> AppData.from_environment({}).caseload_id("default", "gain_rises")
+        'default:gain_rises:50000:20110601'
+        """
         if key != "default":
             return key
+        n = response_caseload_size(response, self.caseload_n)
+        if response != DEFAULT_RESPONSE:
+            return f"default:{response}:{n}:{DEFAULT_SEED}"
         if self.uses_file:
             stat = self.caseload_file.stat()
             return f"default:file:{stat.st_size}:{stat.st_mtime_ns}"
         return f"default:{self.caseload_n or FALLBACK_N}:{DEFAULT_SEED}"
 
-    def caseload_source(self) -> str:
+    def caseload_source(self, response: str = DEFAULT_RESPONSE) -> str:
         """Describe where the default caseload comes from, in words (Markdown)."""
+        n = response_caseload_size(response, self.caseload_n)
+        if response != DEFAULT_RESPONSE:
+            return (
+                f"generated in memory for the {response} response: `make_caseload({n:,}, "
+                f"rng={DEFAULT_SEED}, providers={DEFAULT_PROVIDERS}, response=\"{response}\")`; "
+                "the same recipe as the default caseload, with fewer people"
+            )
         if self.uses_file:
             return f"`{self.caseload_file.relative_to(self.root)}` (made by `make prepare`)"
         n = self.caseload_n or FALLBACK_N
@@ -134,8 +170,16 @@ class AppData:
             "file)"
         )
 
-    def load_caseload(self, key: str = "default") -> pd.DataFrame:
+    def load_caseload(self, key: str = "default", response: str = DEFAULT_RESPONSE) -> pd.DataFrame:
         """Return a known caseload (``"default"`` or ``"sample"``).
+
+        Parameters
+        ----------
+        key : {"default", "sample"}
+        response : str, default "evidence"
+            The response scenario of the default caseload: another than the default is
+            generated with the default's seed and providers and
+            :func:`~pbr_fairness.recipes.response.response_caseload_size` people.
 
         Raises
         ------
@@ -143,6 +187,10 @@ class AppData:
             For another key.
         """
         if key == "default":
+            n_response = response_caseload_size(response, self.caseload_n)
+            if response != DEFAULT_RESPONSE:
+                return make_caseload(n_response or FALLBACK_N, rng=DEFAULT_SEED,
+                                     providers=DEFAULT_PROVIDERS, response=response)
             if self.uses_file:
                 return read_caseload(self.caseload_file)
             n = self.caseload_n or FALLBACK_N

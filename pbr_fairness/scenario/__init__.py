@@ -29,8 +29,10 @@ from pbr_fairness.scenario.files import (
 )
 from pbr_fairness.scenario.model import (
     DEFAULT_PRESET,
+    DEFAULT_RESPONSE,
     MAX_COMPARED,
     MAX_SAVED,
+    RESPONSES,
     SCENARIO_KIND,
     SEARCH_FAMILIES,
     SEARCH_PEOPLE,
@@ -58,9 +60,11 @@ from pbr_fairness.scenario.resolve import (
 
 __all__ = [
     "DEFAULT_PRESET",
+    "DEFAULT_RESPONSE",
     "MAX_COMPARED",
     "MAX_SAVED",
     "MAX_SCENARIO_BYTES",
+    "RESPONSES",
     "SCENARIO_KIND",
     "SEARCH_FAMILIES",
     "SEARCH_PEOPLE",

@@ -21,8 +21,10 @@ from pbr_fairness.contracts.editing import InstrumentEdits
 
 __all__ = [
     "DEFAULT_PRESET",
+    "DEFAULT_RESPONSE",
     "MAX_COMPARED",
     "MAX_SAVED",
+    "RESPONSES",
     "SCENARIO_KIND",
     "SEARCH_FAMILIES",
     "SEARCH_PEOPLE",
@@ -61,6 +63,13 @@ SearchFamily = Literal[
     "value_added", "accelerator", "yardstick", "cost_sharing", "funded_hours", "assessment"
 ]
 SEARCH_FAMILIES: tuple[SearchFamily, ...] = get_args(SearchFamily)
+#: The synthetic generator's response scenarios (``RESPONSE_SCENARIOS`` of
+#: ``pbr_fairness.caseload.generator``, named here as a type; a test checks they agree): the
+#: world the designer tests contracts in.
+Response = Literal["evidence", "gain_falls", "gain_rises"]
+RESPONSES: tuple[Response, ...] = get_args(Response)
+#: The response scenario of the default caseload and of the shipped calibration.
+DEFAULT_RESPONSE: Response = "evidence"
 #: People the fairer-tariff page's instrument search runs on by default (a random sample of
 #: the caseload: all families take about 7 seconds on 20,000 people).
 SEARCH_PEOPLE = 20_000
@@ -157,8 +166,13 @@ class Variant(_Strict):
 
 
 class DesignerState(_Strict):
-    """The contract designer: the current variant, the baseline, saved variants, the view."""
+    """The contract designer: its world, current variant, baseline, saved variants and view.
 
+    ``response`` is the response scenario every designer run is simulated in (the current
+    variant, the baseline and those compared alike).
+    """
+
+    response: Response = DEFAULT_RESPONSE
     current: Variant = Field(default_factory=Variant)
     baseline: str = DEFAULT_PRESET
     saved: tuple[Variant, ...] = Field(default=(), max_length=MAX_SAVED)
