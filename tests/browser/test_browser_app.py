@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from pbr_fairness.scenario import InstrumentSearchState, Scenario, TariffState, scenario_code
 
@@ -293,8 +294,16 @@ def test_three_user_scenarios_side_by_side(page, app_url, screenshots) -> None:
     _edit_fee(page, row=6, column=2, value="5000")
     select = page.get_by_role("combobox", name=re.compile("Compare with"))
     for name in ("Dearer hours", "Cheaper hours"):
-        select.click()
-        page.get_by_role("option", name=name).click()
+        option = page.get_by_role("option", name=name)
+        for _ in range(4):  # after an edit the page may still be redrawing: open it again
+            select.click()
+            try:
+                option.wait_for(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+                _wait_idle(page)
+        option.click()
         _wait_idle(page)
     page.keyboard.press("Escape")
     page.get_by_role("radio", name="Side by side").click()
