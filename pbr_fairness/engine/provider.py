@@ -7,6 +7,7 @@ caseload was calibrated with; a test checks that the two agree.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
@@ -47,10 +48,14 @@ _FALLBACK = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def _historic_regime() -> dict[str, Any]:
+    # the package's own file, read once (libyaml's safe loader when it is there: the app's
+    # first page waits for this)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         text = (resources.files("pbr_fairness") / "data" / "generator.yaml").read_text("utf-8")
-        regime = (yaml.safe_load(text) or {}).get("historic_regime", {})
+        regime = (yaml.load(text, Loader=loader) or {}).get("historic_regime", {})
     except (OSError, yaml.YAMLError, AttributeError):  # pragma: no cover - a broken install
         return {}
     return regime if isinstance(regime, dict) else {}
