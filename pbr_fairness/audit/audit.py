@@ -34,15 +34,18 @@ from pbr_fairness.audit.parking import (
     slope_tests,
 )
 from pbr_fairness.audit.power import parking_power, parking_sample_size
+from pbr_fairness.audit.report import render_html, write_tables
 from pbr_fairness.audit.statistics import (
     clopper_pearson,
     funnel_limits,
     funnel_position,
     oe_interval,
 )
+from pbr_fairness.distance import DistanceModel, default_model_dir, load_default_model
 from pbr_fairness.errors import InputError, Problem, show_value
 from pbr_fairness.limits import MAX_HOURS, check_rng
 from pbr_fairness.outputs import write_text
+from pbr_fairness.version import package_version
 
 __all__ = ["AuditResult", "audit_caseload"]
 
@@ -50,20 +53,6 @@ logger = logging.getLogger(__name__)
 
 #: Columns an audit cannot do without.
 REQUIRED_COLUMNS: tuple[str, ...] = ("provider_id", "job_outcome")
-
-
-def _package_version() -> str:
-    try:
-        import pbr_fairness
-
-        v = getattr(pbr_fairness, "__version__", None)
-        if v:
-            return str(v)
-        from importlib.metadata import version
-
-        return version("pbr-fairness")
-    except Exception:  # pragma: no cover - not installed
-        return "unknown"
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -146,8 +135,6 @@ class AuditResult:
 
     def to_html(self, path: str | Path | None = None) -> str:
         """Self-contained HTML report; written to ``path`` when given. Returns the text."""
-        from pbr_fairness.audit.report import render_html
-
         html = render_html(self)
         if path is not None:
             write_text(path, html)
@@ -155,8 +142,6 @@ class AuditResult:
 
     def write_csv(self, directory: str | Path) -> list[Path]:
         """Write every table as CSV (spreadsheet formulas neutralised). Returns the paths."""
-        from pbr_fairness.audit.report import write_tables
-
         return write_tables(self, directory)
 
     def summary(self) -> str:
@@ -188,25 +173,10 @@ def _expected_probabilities(
         ), None
     if model is None and "expected_p" in frame.columns:
         return _check_probabilities(frame["expected_p"], "expected_p"), "column expected_p", None
-    from pbr_fairness.distance import DistanceModel
-
     directory: Path | None = None
     if model is None:
-        try:
-            from pbr_fairness.distance import load_default_model
-
-            model = load_default_model()
-            directory = Path(__file__).resolve().parents[2] / "models" / "default"
-        except ImportError:
-            directory = Path(__file__).resolve().parents[2] / "models" / "default"
-            if not directory.is_dir():
-                raise InputError(
-                    [Problem("no expected probabilities: give a column of them (expected_p or"
-                             " --expected-column) or a distance model directory (--model DIR);"
-                             " the default model models/default is not present (run"
-                             " `make prepare`)")]
-                ) from None
-            model = DistanceModel.load(directory)
+        directory = default_model_dir()
+        model = load_default_model(directory)
     elif isinstance(model, (str, Path)):
         directory = Path(model)
         model = DistanceModel.load(directory)
@@ -824,7 +794,7 @@ def audit_caseload(
         "input_name": source_name,
         "model_card_id": card_id,
         "expected_source": expected_source,
-        "package_version": _package_version(),
+        "package_version": package_version(),
         "parameters": {
             "min_cell": int(min_cell), "alpha": float(alpha), "correction": correction,
             "far_deciles": int(far_deciles), "minimal_hours": threshold,

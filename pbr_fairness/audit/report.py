@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jinja2
 import numpy as np
@@ -29,18 +29,42 @@ from pbr_fairness.labels import (
     heading,
 )
 from pbr_fairness.outputs import write_text
+from pbr_fairness.safety import neutralise_formulas
 
-if TYPE_CHECKING:
-    from pbr_fairness.audit.audit import AuditResult
+__all__ = ["AuditOutputs", "render_html", "write_tables"]
 
-__all__ = ["render_html", "write_tables"]
+
+class AuditOutputs(Protocol):
+    """What the report reads of an audit (:class:`~pbr_fairness.audit.AuditResult` has it).
+
+    A protocol rather than the result class itself, so that the report does not import the
+    audit that calls it (no import cycle between the modules of the package).
+    """
+
+    @property
+    def providers(self) -> list[dict[str, Any]]:
+        """Per-provider findings."""
+
+    @property
+    def findings(self) -> list[str]:
+        """Plain-language findings."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the audit."""
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Provenance of the audit."""
+
+    @property
+    def plots(self) -> dict[str, Any]:
+        """Aggregated data behind the figures."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    from pbr_fairness.safety import neutralise_formulas
-
     # Text columns hold user text (provider names, groups); numbers stay numbers.
     frame = frame.copy()
     for c in frame.columns:
@@ -52,7 +76,7 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
+def write_tables(result: AuditOutputs, directory: str | Path) -> list[Path]:
     """Write every table of an audit as ``audit_<name>.csv`` into ``directory`` (created).
 
     Beside them, ``audit_columns.csv`` describes every column of every file (heading, unit
@@ -105,7 +129,7 @@ def _fmt(value: Any, digits: int = 3, percent: bool = False) -> str:
     return f"{v:.{digits}g}" if abs(v) >= 1 else f"{v:.{digits}f}"
 
 
-def _funnel_chart(result: AuditResult) -> Chart | None:
+def _funnel_chart(result: AuditOutputs) -> Chart | None:
     f = result.plots.get("funnel", {})
     units = f.get("units", [])
     if not units:
@@ -133,7 +157,7 @@ def _funnel_chart(result: AuditResult) -> Chart | None:
     return chart
 
 
-def _parking_chart(result: AuditResult) -> Chart | None:
+def _parking_chart(result: AuditOutputs) -> Chart | None:
     t = result.tables.get("parking_by_decile")
     if t is None or t.empty:
         return None
@@ -151,7 +175,7 @@ def _parking_chart(result: AuditResult) -> Chart | None:
     return chart
 
 
-def _forest(result: AuditResult, key: str, title: str, y_label: str,
+def _forest(result: AuditOutputs, key: str, title: str, y_label: str,
             reference: float | None) -> Chart | None:
     rows = [p for p in result.providers
             if (p["creaming"]["index"] if key == "creaming" else p["oe_ratio"]) is not None]
@@ -208,12 +232,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(result: AuditResult) -> str:
+def render_html(result: AuditOutputs) -> str:
     """Render the self-contained HTML report of an audit.
 
     Parameters
     ----------
-    result : AuditResult
+    result : AuditOutputs
 
     Returns
     -------
