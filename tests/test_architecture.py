@@ -95,7 +95,7 @@ def _sources() -> dict[str, str]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="pending: simulation/heldout.py writes the response curve (issue 11)")
+@pytest.mark.xfail(strict=True, reason="pending: simulation/heldout.py writes the response curve")
 def test_every_formula_has_one_home():
     copies, missing = formula_violations(_sources())
     assert not copies, "a formula is written outside its home:\n" + "\n".join(copies)
@@ -150,7 +150,7 @@ def _function_level_imports(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.xfail(strict=True, reason="pending: a function-level import in caseload/validation.py (issue 11)")
+@pytest.mark.xfail(strict=True, reason="pending: function-level import, caseload/validation.py")
 def test_library_modules_import_each_other_at_the_top():
     # The command line is the one exception: its subcommands load the scientific stack only
     # when they run, so that `pbr-fairness --help` and `validate` start in a second.
