@@ -264,6 +264,17 @@ def render_html(result: AuditOutputs) -> str:
     if oe_decile is not None and not oe_decile.empty:
         oe_decile_wide = oe_decile.pivot(index="provider_id", columns="decile", values="oe_ratio")
     fairness = result.tables.get("fairness")
+    expected = getattr(result, "expected", None) or {"source": result.provenance.get(
+        "expected_source", ""), "warnings": [], "case_mix": None}
+    within = getattr(result, "within_area", None) or {}
+    within_tests = _records(result.tables.get("within_area_tests"))
+    within_dec = result.tables.get("within_area_deciles")
+    within_dec_wide = None
+    if within_dec is not None and not within_dec.empty:
+        within_dec_wide = within_dec.pivot(index="provider_id", columns="decile",
+                                           values="support_mean")
+    unit = {"hours": "hours", "contacts": "contacts", "spend": "pounds"}.get(
+        result.provenance.get("parameters", {}).get("support_unit") or "hours", "hours")
     template = _environment().get_template("report.html.j2")
     return template.render(
         result=result,
@@ -278,4 +289,12 @@ def render_html(result: AuditOutputs) -> str:
         fairness=_records(fairness),
         provenance=result.provenance,
         parameters=result.provenance.get("parameters", {}),
+        expected=expected,
+        case_mix=expected.get("case_mix"),
+        calibration=_records(result.tables.get("case_mix_calibration")),
+        within_area=within,
+        within_tests=within_tests,
+        within_has_support=bool(within_tests) and "parked_share" in within_tests[0],
+        within_deciles_wide=within_dec_wide,
+        support_unit=unit,
     )
