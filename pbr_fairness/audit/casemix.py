@@ -201,7 +201,8 @@ def _design(frame: pd.DataFrame, names: Sequence[str]) -> tuple[pd.DataFrame, li
     return pd.DataFrame(data, index=frame.index), numeric, categorical
 
 
-def _logistic(numeric: list[str], categorical: list[str], x: pd.DataFrame, n_train: int) -> Any:
+def _encoder(numeric: list[str], categorical: list[str], x: pd.DataFrame) -> Any:
+    """Return the design of the logistic case-mix model (unsupervised: never an outcome)."""
     parts: list[tuple[str, Any, list[str]]] = []
     if numeric:
         parts.append(("num", make_pipeline(
@@ -217,13 +218,23 @@ def _logistic(numeric: list[str], categorical: list[str], x: pd.DataFrame, n_tra
     if categorical:
         parts.append(("cat", OneHotEncoder(handle_unknown="ignore",
                                            max_categories=_MAX_CATEGORIES), categorical))
+    return ColumnTransformer(parts)
+
+
+def _regression(n_train: int) -> Any:
+    """Return the logistic regression itself."""
     # Small caseloads: the penalty chosen by an inner 3-fold cross-validation (log loss), so
     # that weak signals are not over-fitted (a calibration slope well below 1); large ones:
     # a light fixed penalty (it no longer matters, and one fit is fast).
-    learner = (LogisticRegressionCV(Cs=[0.01, 0.1, 1.0], cv=3,
-                                    scoring="neg_log_loss", max_iter=300, tol=1e-6)
-               if n_train < _SMALL else LogisticRegression(C=1.0, max_iter=300, tol=1e-6))
-    return make_pipeline(ColumnTransformer(parts), learner)
+    if n_train < _SMALL:
+        return LogisticRegressionCV(Cs=[0.01, 0.1, 1.0], cv=3, scoring="neg_log_loss",
+                                    max_iter=300, tol=1e-6)
+    return LogisticRegression(C=1.0, max_iter=300, tol=1e-5)
+
+
+def _logistic(numeric: list[str], categorical: list[str], x: pd.DataFrame, n_train: int) -> Any:
+    """Return the logistic case-mix model as one pipeline (design, then regression)."""
+    return make_pipeline(_encoder(numeric, categorical, x), _regression(n_train))
 
 
 def _lightgbm(numeric: list[str], categorical: list[str], seed: int) -> Any:
@@ -244,7 +255,7 @@ def _lightgbm(numeric: list[str], categorical: list[str], seed: int) -> Any:
                                   method="sigmoid", cv=3)
 
 
-def fit_quietly(model: Any, x: pd.DataFrame, y: NDArray[np.float64]) -> Any:
+def fit_quietly(model: Any, x: Any, y: NDArray[np.float64]) -> Any:
     """Fit a scikit-learn model without its warnings about ties and convergence.
 
     BLAS runs on one thread: the fits are small matrix-vector products, where more threads
@@ -403,6 +414,15 @@ def fit_case_mix(
     x, numeric, categorical = _design(frame, names)
     expected = np.empty(yy.size)
     base = float(yy.mean())
+    # The logistic model's design is made once for everyone: it is unsupervised (medians,
+    # quintiles, scales and categories of the characteristics, never an outcome).
+    design: Any = None
+    if learner == "logistic":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)  # quintiles merged at ties
+            design = _encoder(numeric, categorical, x).fit_transform(x)
+        if hasattr(design, "tocsr"):
+            design = design.tocsr()
     for j in range(k):
         test = fold == j
         train = ~test
@@ -410,10 +430,12 @@ def fit_case_mix(
         if y_train.min() == y_train.max():  # one class left: predict its rate
             expected[test] = base
             continue
-        model = (_logistic(numeric, categorical, x, int(train.sum())) if learner == "logistic"
-                 else _lightgbm(numeric, categorical, seed + j))
-        fit_quietly(model, x[train], y_train)
-        expected[test] = model.predict_proba(x[test])[:, 1]
+        if learner == "logistic":
+            model = fit_quietly(_regression(int(train.sum())), design[train], y_train)
+            expected[test] = model.predict_proba(design[test])[:, 1]
+        else:
+            model = fit_quietly(_lightgbm(numeric, categorical, seed + j), x[train], y_train)
+            expected[test] = model.predict_proba(x[test])[:, 1]
     expected = np.clip(expected, 1e-6, 1 - 1e-6)
     auc = roc_auc(yy, expected)
     a, b = calibration_line(yy, expected)
