@@ -20,7 +20,7 @@ Targets: P3 flagged for parking in >= 80% of replications at 6 x 400 and >= 95% 
 neutral providers flagged (for anything) in <= 5%. Each line prints the rate and its ratio to
 the target.
 
-Usage: ``python benchmarks/bench_audit_real.py [--replications 100] [--sweep]``.
+Usage: ``python benchmarks/bench_audit_real.py [--replications 100] [--sweep | --null]``.
 """
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ def people(name: str) -> pd.DataFrame:
 
 
 def caseload(table: pd.DataFrame, chance: np.ndarray, name: str, per_provider: int, seed: int,
-             **pattern: float) -> pd.DataFrame:
+             **pattern: object) -> pd.DataFrame:
     frame = make_semisynthetic_audit(table, n_per_provider=per_provider, features=FEATURES[name],
                                      chance=chance, rng=np.random.default_rng([16, seed]),
-                                     **pattern)
+                                     **pattern)  # type: ignore[arg-type]
     theirs = frame.drop(columns=["resampled"]).rename(
         columns={v: k for k, v in MAPPING.items()})
     roles = dict(zip(frame["provider_id"], frame["scenario_role"], strict=False))
@@ -74,7 +74,7 @@ def caseload(table: pd.DataFrame, chance: np.ndarray, name: str, per_provider: i
 
 
 def run(name: str, per_provider: int, replications: int, split: str = "kfold",
-        **pattern: float) -> dict[str, object]:
+        **pattern: object) -> dict[str, object]:
     table = people(name)
     chance = reference_chance(table, table["job_outcome"].to_numpy(dtype=float), FEATURES[name])
     parked = creamed = neutral = neutral_n = any_neutral = 0
@@ -113,7 +113,7 @@ def run(name: str, per_provider: int, replications: int, split: str = "kfold",
         "any_neutral": any_neutral / replications,
         "auc": float(np.mean(auc)), "auc_sd": float(np.std(auc)),
         "intercept": float(np.mean(intercept)), "slope": float(np.mean(slope)),
-        "seconds_each": (time.perf_counter() - started) / replications, **pattern,
+        "seconds_each": (time.perf_counter() - started) / replications, "pattern": pattern,
     }
 
 
@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true",
                         help="also subtler parkers (park_share 0.2, 0.1) and leave-one-provider"
                         "-out, on jtrain3")
+    parser.add_argument("--null", action="store_true",
+                        help="only null caseloads: six neutral providers, nobody parks or creams")
     args = parser.parse_args()
     rows = []
     header = ("| data | caseload | drawn | replications | parker flagged (95% CI) | target |"
@@ -136,8 +138,12 @@ def main() -> None:
               " neutral flag | case-mix AUC (sd) | calibration intercept / slope | s each |")
     print(header)
     print("|" + "---|" * 13)
-    plan = [(d, n, "kfold", {}) for d in ("jtrain3", "jtrain2") for n in (400, 2000)]
-    if args.sweep:
+    plan: list[tuple[str, int, str, dict[str, object]]] = [
+        (d, n, "kfold", {}) for d in ("jtrain3", "jtrain2") for n in (400, 2000)]
+    if args.null:
+        plan = [(d, n, "kfold", {"parking": (), "creaming": ()}) for d in ("jtrain3", "jtrain2")
+                for n in (400, 2000)]
+    elif args.sweep:
         plan += [("jtrain3", n, "kfold", {"park_share": s}) for s in (0.2, 0.1)
                  for n in (400, 2000)]
         plan += [("jtrain3", 400, "provider", {})]
@@ -145,8 +151,10 @@ def main() -> None:
         r = run(name, n, args.replications, split=split, **pattern)
         rows.append(r)
         target = TARGETS[n]
-        label = r["size"] + ("" if not pattern else f", park_share {pattern['park_share']}") + (
-            ", leave-one-provider-out" if split == "provider" else "")
+        label = r["size"] + (f", park_share {pattern['park_share']}" if "park_share" in pattern
+                             else ", null (no parker, no creamer)" if "parking" in pattern
+                             else "") + (", leave-one-provider-out" if split == "provider"
+                                         else "")
         print(f"| {name} | {label} | {'with' if r['resampled'] else 'without'} replacement |"
               f" {r['replications']} | {r['parking']:.0%}"
               f" ({_ci(r['parking_n'], r['replications'])})"
