@@ -349,7 +349,7 @@ def _ratio_interval(expected: float, observed: float, n: int, alpha: float = 0.0
     --------
     >>> low, high = _ratio_interval(100.0, 100.0, 1000)
     >>> round(low, 3), round(high, 3)
-    (0.847, 1.227)
+    (0.831, 1.218)
     """
     if n == 0 or observed <= 0:
         return float("nan"), float("nan")
