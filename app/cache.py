@@ -302,6 +302,7 @@ def audit(
     min_cell: int,
     alpha: float,
     correction: str,
+    expected_from: str = "model",
 ) -> AuditResult:
     """Audit an uploaded caseload (the audit page's one library call)."""
     from pbr_fairness.recipes import audit as audit_recipe
@@ -309,8 +310,9 @@ def audit(
     frame = read_upload(blob, name, mapping, dropped, recodes)
     return audit_recipe.audit_upload(
         frame,
-        model=None if expected_column else model(),
+        model=model() if expected_from == "model" and not expected_column else None,
         expected_column=expected_column,
+        expected_from=expected_from,
         min_cell=min_cell,
         alpha=alpha,
         correction=correction,

@@ -123,7 +123,6 @@ def _code_of(text: str) -> str:
     return ast.unparse(ast.parse(text))
 
 
-@pytest.mark.xfail(strict=True, reason="pending: the app, audit and distance parts of issue 11")
 def test_import_contracts_hold():
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert exe is not None, "import-linter is a dev dependency (pyproject.toml)"
@@ -154,7 +153,6 @@ def _function_level_imports(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.xfail(strict=True, reason="pending: the app, audit and distance parts of issue 11")
 def test_library_modules_import_each_other_at_the_top():
     # The command line is the one exception: its subcommands load the scientific stack only
     # when they run, so that `pbr-fairness --help` and `validate` start in a second.

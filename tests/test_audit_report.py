@@ -38,7 +38,10 @@ def result(caseload):
 
 def test_json_has_exactly_the_issue_keys(result):
     data = json.loads(result.to_json())
-    assert set(data) == {"providers", "fairness", "provenance"}
+    # issue 6's keys, plus issue 16's: where expected outcomes came from (with the case-mix
+    # model's quality) and the within-area comparison (null without allocation_area)
+    assert set(data) == {"providers", "fairness", "provenance", "expected", "within_area"}
+    assert data["expected"]["kind"] == "column" and data["within_area"] is None
     for p in data["providers"]:
         assert set(p) == PROVIDER_KEYS
         assert set(p["parking"]) == {"slope", "ci", "p_value", "flag"}

@@ -240,14 +240,10 @@ with ui.guard("The caseload audit"):
 
     st.subheader("4. Audit")
     names_after = [str(c) for c in frame.columns]
-    sources = ["model"] if cache.data().model_available() else []
+    # Default: a case-mix model fitted on the caseload itself (issue 16); the shipped model was
+    # trained on synthetic people and warns on a caseload without the synthetic truth.
+    sources = ["cross-fit"] + (["model"] if cache.data().model_available() else [])
     sources += [c for c in names_after if c == EXPECTED_COLUMN or c.startswith("true_p")]
-    if not sources:
-        st.error(
-            "Expected outcomes need the distance model (run `make prepare`) or a column of "
-            f"expected chances matched to `{EXPECTED_COLUMN}` in the table above."
-        )
-        st.stop()
     a = scn.audit
     state.seed("audit_opt_min_cell", a.min_cell)
     state.seed("audit_opt_alpha", a.alpha)
@@ -255,7 +251,10 @@ with ui.guard("The caseload audit"):
     with st.expander("Options", expanded=False):
         expected_from = st.selectbox(
             "Expected chances from", sources,
-            format_func=lambda s: "The shipped distance model" if s == "model" else f"Column {s}",
+            format_func=lambda s: {
+                "cross-fit": "A case-mix model fitted on this caseload (out of sample)",
+                "model": "The shipped distance model (trained on synthetic people)",
+            }.get(s, f"Column {s}"),
             key="audit_expected",
             help="Each person's expected chance of a job outcome, given what was known at "
             "referral: the benchmark the provider is judged against.",
@@ -279,9 +278,9 @@ with ui.guard("The caseload audit"):
     audit_state = a.model_copy(update={"min_cell": int(min_cell), "alpha": float(alpha),
                                        "correction": correction})
     state.update(scn.model_copy(update={"audit": audit_state}))
-    expected_column = None if expected_from == "model" else expected_from
+    expected_column = None if expected_from in ("model", "cross-fit") else expected_from
     config = (name, mapping, dropped, recode_key, expected_column, int(min_cell), float(alpha),
-              correction)
+              correction, expected_from if expected_from in ("model", "cross-fit") else "column")
     with st.status("Auditing the caseload...", expanded=False) as running:
         running.write("Expected outcomes, parking and creaming tests, fairness gaps...")
         try:
@@ -300,6 +299,8 @@ with ui.guard("The caseload audit"):
         st.warning(f"Flagged: {', '.join(flagged)}.", icon=":material/flag:")
     else:
         st.success("No provider flagged at the stated level.", icon=":material/check:")
+    for warning in result.warnings:
+        st.warning(warning, icon=":material/warning:")
     tables = dict(result.tables)
     figures = cache.audit_figures(blob, *config)
     tab_names = ["Providers", "Funnel plot", "Parking", "Creaming", "Fairness", "Report"]

@@ -131,7 +131,7 @@ with ui.guard("The distance-model page"):
                                  groups["ratio_high"], strict=True)
         ],
         "Checked": ["yes" if c else "too few people" for c in groups["checked"]],
-        "Within 0.95-1.05": ["yes" if w else "no" for w in groups["within_target"]],
+        "Interval includes 1": ["yes" if w else "no" for w in groups["within_target"]],
     })
     checked = groups["checked"].astype(bool).to_numpy()
     ui.table(shown[checked], caption="Groups large enough to be checked.")

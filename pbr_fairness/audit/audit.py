@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,8 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pbr_fairness.audit.allocation import WithinArea, compare_within_areas
+from pbr_fairness.audit.casemix import CASE_MIX_LEARNERS, CASE_MIX_SPLITS
 from pbr_fairness.audit.creaming import concentration_curve, concentration_index_sorted
 from pbr_fairness.audit.disclosure import GridSuppression, suppress_counts, suppress_grid
+from pbr_fairness.audit.expected import EXPECTED_SOURCES, expected_chances
 from pbr_fairness.audit.fairness import outcome_gaps
 from pbr_fairness.audit.multiple import CORRECTIONS, adjust_pvalues
 from pbr_fairness.audit.parking import (
@@ -34,6 +38,7 @@ from pbr_fairness.audit.parking import (
     slope_tests,
 )
 from pbr_fairness.audit.power import parking_power, parking_sample_size
+from pbr_fairness.audit.report import render_html, write_tables
 from pbr_fairness.audit.statistics import (
     clopper_pearson,
     funnel_limits,
@@ -43,27 +48,35 @@ from pbr_fairness.audit.statistics import (
 from pbr_fairness.errors import InputError, Problem, show_value
 from pbr_fairness.limits import MAX_HOURS, check_rng
 from pbr_fairness.outputs import write_text
+from pbr_fairness.version import package_version
 
-__all__ = ["AuditResult", "audit_caseload"]
+__all__ = ["SUPPORT_UNITS", "AuditResult", "audit_caseload", "support_column"]
 
 logger = logging.getLogger(__name__)
 
 #: Columns an audit cannot do without.
 REQUIRED_COLUMNS: tuple[str, ...] = ("provider_id", "job_outcome")
+#: Units in which support may be recorded, with the largest value accepted per person (hours:
+#: every hour of two years; contacts: as many; spend: ten million pounds, an input bound only).
+SUPPORT_UNITS: dict[str, float] = {"hours": MAX_HOURS, "contacts": MAX_HOURS, "spend": 1e7}
+_UNIT_WORDS = {"hours": "hours", "contacts": "contacts", "spend": "pounds"}
 
 
-def _package_version() -> str:
-    try:
-        import pbr_fairness
+def support_column(frame: pd.DataFrame, unit: str = "hours") -> str:
+    """Return the column holding support in ``unit``.
 
-        v = getattr(pbr_fairness, "__version__", None)
-        if v:
-            return str(v)
-        from importlib.metadata import version
+    That is ``support_<unit>`` if present, else ``support_hours`` (the schema's name, whatever
+    the unit; map yours to it with ``--map``).
 
-        return version("pbr-fairness")
-    except Exception:  # pragma: no cover - not installed
-        return "unknown"
+    Examples
+    --------
+    >>> support_column(pd.DataFrame({"support_contacts": [1]}), "contacts")
+    'support_contacts'
+    >>> support_column(pd.DataFrame({"support_hours": [1]}), "spend")
+    'support_hours'
+    """
+    own = f"support_{unit}"
+    return own if own in frame.columns else "support_hours"
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -112,6 +125,13 @@ class AuditResult:
         Input hash, model card id, package version, parameters, seed and date.
     plots : dict
         Aggregated data behind the figures (never one point per person).
+    expected : dict
+        Where the expected outcomes came from (``source``, ``kind``), the warnings about them,
+        and for a cross-fitted case-mix model its discrimination and calibration
+        (``case_mix``).
+    within_area : dict or None
+        With an ``allocation_area`` column: the providers compared directly within areas of
+        random allocation (``tests``: one record per provider; ``permutations``).
     """
 
     providers: list[dict[str, Any]]
@@ -120,6 +140,13 @@ class AuditResult:
     tables: dict[str, pd.DataFrame]
     provenance: dict[str, Any]
     plots: dict[str, Any] = field(default_factory=dict, repr=False)
+    expected: dict[str, Any] = field(default_factory=dict)
+    within_area: dict[str, Any] | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the audit's inputs (for example the synthetic model on real data)."""
+        return list(self.expected.get("warnings", []))
 
     @property
     def flagged(self) -> list[str]:
@@ -129,7 +156,8 @@ class AuditResult:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON findings as a plain dictionary."""
         return _jsonable(
-            {"providers": self.providers, "fairness": self.fairness, "provenance": self.provenance}
+            {"providers": self.providers, "fairness": self.fairness, "expected": self.expected,
+             "within_area": self.within_area, "provenance": self.provenance}
         )
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
@@ -146,8 +174,6 @@ class AuditResult:
 
     def to_html(self, path: str | Path | None = None) -> str:
         """Self-contained HTML report; written to ``path`` when given. Returns the text."""
-        from pbr_fairness.audit.report import render_html
-
         html = render_html(self)
         if path is not None:
             write_text(path, html)
@@ -155,8 +181,6 @@ class AuditResult:
 
     def write_csv(self, directory: str | Path) -> list[Path]:
         """Write every table as CSV (spreadsheet formulas neutralised). Returns the paths."""
-        from pbr_fairness.audit.report import write_tables
-
         return write_tables(self, directory)
 
     def summary(self) -> str:
@@ -172,106 +196,28 @@ class AuditResult:
         return "\n".join(lines)
 
 
-def _expected_probabilities(
-    frame: pd.DataFrame, model: Any, expected_column: str | None
-) -> tuple[np.ndarray, str, str | None]:
-    """Return expected probabilities, a description of their source and the model card id."""
-    if expected_column is not None:
-        if expected_column not in frame.columns:
-            raise InputError(
-                [Problem(f"expected-probability column {expected_column!r} is not in the caseload"
-                         f" (columns: {', '.join(map(str, frame.columns[:30]))})",
-                         column=expected_column)]
-            )
-        return _check_probabilities(frame[expected_column], expected_column), (
-            f"column {expected_column}"
-        ), None
-    if model is None and "expected_p" in frame.columns:
-        return _check_probabilities(frame["expected_p"], "expected_p"), "column expected_p", None
-    from pbr_fairness.distance import DistanceModel
-
-    directory: Path | None = None
-    if model is None:
-        try:
-            from pbr_fairness.distance import load_default_model
-
-            model = load_default_model()
-            directory = Path(__file__).resolve().parents[2] / "models" / "default"
-        except ImportError:
-            directory = Path(__file__).resolve().parents[2] / "models" / "default"
-            if not directory.is_dir():
-                raise InputError(
-                    [Problem("no expected probabilities: give a column of them (expected_p or"
-                             " --expected-column) or a distance model directory (--model DIR);"
-                             " the default model models/default is not present (run"
-                             " `make prepare`)")]
-                ) from None
-            model = DistanceModel.load(directory)
-    elif isinstance(model, (str, Path)):
-        directory = Path(model)
-        model = DistanceModel.load(directory)
-    proba = np.asarray(model.predict_proba(frame))[:, 1]
-    return proba.astype(float), "distance model", _model_card_id(model, directory)
-
-
-def _model_card_id(model: Any, directory: Path | None) -> str | None:
-    for attr in ("card_id_", "model_id_", "card_id"):
-        v = getattr(model, attr, None)
-        if v:
-            return str(v)
-    if directory is not None:
-        for name in ("model_card.json", "card.json"):
-            f = directory / name
-            if f.is_file():
-                try:
-                    card = json.loads(f.read_text(encoding="utf-8"))
-                    for key in ("id", "model_id", "card_id"):
-                        if card.get(key):
-                            return str(card[key])
-                except (OSError, ValueError):
-                    pass
-        pre = directory / "preprocessing.json"
-        if pre.is_file():
-            try:
-                digest = json.loads(pre.read_text(encoding="utf-8")).get("model_sha256")
-                if digest:
-                    return f"sha256:{digest}"
-            except (OSError, ValueError):
-                pass
-    h = getattr(model, "training_hash_", None)
-    return f"training:{h}" if h else None
-
-
-def _check_probabilities(col: pd.Series, name: str) -> np.ndarray:
-    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        problems = [
-            Problem(f"{show_value(col.iloc[r])} is not a probability between 0 and 1",
-                    row=int(r) + 1,
-                    column=name)
-            for r in rows[:20]
-        ]
-        if rows.size > 20:
-            problems.append(Problem(f"... and {rows.size - 20:,} more", column=name,
-                                    count=rows.size - 20))
-        raise InputError(problems)
-    return values
-
-
 def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str,
-              minimal_hours: float | None = None) -> None:
+              minimal_hours: float | None = None, support_unit: str = "hours",
+              options: dict[str, Any] | None = None) -> None:
     problems: list[Problem] = []
     if not isinstance(frame, pd.DataFrame):
         raise InputError([Problem(f"must be a table (pandas.DataFrame), not"
                                   f" {type(frame).__name__}", column="caseload")])
+    if support_unit not in SUPPORT_UNITS:
+        raise InputError([Problem(f"must be one of {', '.join(SUPPORT_UNITS)}, got"
+                                  f" {show_value(support_unit)}", column="support_unit")])
+    top = SUPPORT_UNITS[support_unit]
+    word = _UNIT_WORDS[support_unit]
     if minimal_hours is not None and not (
-        isinstance(minimal_hours, int | float) and 0 <= minimal_hours <= MAX_HOURS
+        isinstance(minimal_hours, int | float) and 0 <= minimal_hours <= top
     ):
-        problems.append(Problem(f"minimal_hours must be a number of hours from 0 to"
-                                f" {MAX_HOURS:g}, got {show_value(minimal_hours)}",
+        problems.append(Problem(f"minimal support must be a number of {word} from 0 to"
+                                f" {top:g}, got {show_value(minimal_hours)}",
                                 column="minimal_hours"))
+    for name, (value, allowed) in (options or {}).items():
+        if value not in allowed:
+            problems.append(Problem(f"must be one of {', '.join(map(str, allowed))}, got"
+                                    f" {show_value(value)}", column=name))
     for name in REQUIRED_COLUMNS:
         if name not in frame.columns:
             problems.append(Problem("required column is missing", column=name))
@@ -305,15 +251,24 @@ def _validate(frame: pd.DataFrame, min_cell: int, alpha: float, correction: str,
         if rows.size > 20:
             problems.append(Problem(f"... and {rows.size - 20:,} more", column=column,
                                     count=rows.size - 20))
-    if "support_hours" in frame.columns:
-        h = pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
-        rows = np.flatnonzero(~np.isfinite(h) | (h < 0) | (h > MAX_HOURS))
+    col = support_column(frame, support_unit)
+    if col in frame.columns:
+        h = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        rows = np.flatnonzero(~np.isfinite(h) | (h < 0) | (h > top))
         for r in rows[:20]:
-            problems.append(Problem(f"{show_value(frame['support_hours'].iloc[r])} is not a"
-                                    f" number of hours from 0 to {MAX_HOURS:g}", row=int(r) + 1,
-                                    column="support_hours"))
+            problems.append(Problem(f"{show_value(frame[col].iloc[r])} is not a"
+                                    f" number of {word} from 0 to {top:g}", row=int(r) + 1,
+                                    column=col))
         if rows.size > 20:
-            problems.append(Problem(f"... and {rows.size - 20:,} more", column="support_hours",
+            problems.append(Problem(f"... and {rows.size - 20:,} more", column=col,
+                                    count=rows.size - 20))
+    if "allocation_area" in frame.columns:
+        rows = np.flatnonzero(frame["allocation_area"].isna().to_numpy())
+        for r in rows[:20]:
+            problems.append(Problem("is missing (every person needs the area within which they"
+                                    " were allocated)", row=int(r) + 1, column="allocation_area"))
+        if rows.size > 20:
+            problems.append(Problem(f"... and {rows.size - 20:,} more", column="allocation_area",
                                     count=rows.size - 20))
     if problems:
         raise InputError(problems)
@@ -391,6 +346,13 @@ def audit_caseload(
     *,
     model: Any = None,
     expected_column: str | None = None,
+    expected_from: Literal["auto", "cross-fit", "model", "column"] = "auto",
+    case_mix_features: Sequence[str] | None = None,
+    case_mix_split: Literal["kfold", "provider"] = "kfold",
+    case_mix_folds: int = 5,
+    case_mix_learner: Literal["logistic", "lightgbm"] = "logistic",
+    support_unit: Literal["hours", "contacts", "spend"] = "hours",
+    permutations: int = 9_999,
     min_cell: int = 10,
     alpha: float = 0.05,
     correction: Literal["holm", "bh", "none"] = "holm",
@@ -410,10 +372,30 @@ def audit_caseload(
         One row per person: ``provider_id``, ``job_outcome`` (0/1), and ideally
         ``payment_group``, ``support_hours`` and the protected characteristics.
     model : DistanceModel, str or Path, optional
-        Distance model (or its directory) giving expected probabilities; default the shipped
-        model, unless the caseload has an ``expected_p`` column.
+        Distance model (or its directory) giving expected probabilities. The shipped model
+        (trained on synthetic people) is used only when asked for (``expected_from="model"``),
+        with a warning when the caseload has no synthetic truth columns.
     expected_column : str, optional
         Column holding expected probabilities (overrides the model).
+    expected_from : {"auto", "cross-fit", "model", "column"}, default "auto"
+        Source of the expected outcomes. ``auto``: ``expected_column``, else a column
+        ``expected_p``, else ``model`` when given, else a case-mix model fitted on this
+        caseload, out of sample (``cross-fit``; see
+        :func:`~pbr_fairness.audit.casemix.fit_case_mix`).
+    case_mix_features : sequence of str, optional
+        Columns of the caseload's own that the case-mix model uses beside the schema's
+        characteristics present (support, outcomes and the provider never enter it).
+    case_mix_split : {"kfold", "provider"}, default "kfold"
+        K-fold cross-fitting, or leave-one-provider-out.
+    case_mix_folds : int, default 5
+        Folds of K-fold cross-fitting.
+    case_mix_learner : {"logistic", "lightgbm"}, default "logistic"
+        The case-mix model.
+    support_unit : {"hours", "contacts", "spend"}, default "hours"
+        Unit of the support column (``support_<unit>`` if present, else ``support_hours``);
+        the minimal-support threshold is in the same unit.
+    permutations : int, default 9999
+        Permutations of the within-area tests (with an ``allocation_area`` column).
     min_cell : int, default 10
         Cells with fewer people are suppressed (primary and secondary suppression).
     alpha : float, default 0.05
@@ -424,7 +406,8 @@ def audit_caseload(
     far_deciles : int, default 3
         Deciles of expected probability counted as "furthest from work" in the parking test.
     minimal_hours : float, optional
-        Hours at or below which a person counts as on minimal support (default: the
+        Support (in ``support_unit``) at or below which a person counts as on minimal
+        support (default: the
         contractual minimum seen in the data, see
         :func:`~pbr_fairness.audit.parking.minimal_support_threshold`).
     parking_effect : float, default 0.10
@@ -433,8 +416,8 @@ def audit_caseload(
     power : float, default 0.8
         Power wanted in that statement.
     rng : numpy.random.Generator or int, optional
-        Recorded in the provenance (the audit's tests are analytic, so results do not depend
-        on it).
+        Seed of the case-mix model's folds and of the within-area permutations (default 0, so
+        results repeat); recorded in the provenance.
     source_sha256, source_name : str, optional
         Hash and name of the input file (the command line fills them in).
 
@@ -448,15 +431,33 @@ def audit_caseload(
         Missing columns, outcomes that are not 0/1, probabilities outside [0, 1], bad options.
     """
     check_rng(rng)
-    _validate(caseload, min_cell, alpha, correction, minimal_hours)
+    _validate(caseload, min_cell, alpha, correction, minimal_hours, support_unit, {
+        "expected": (expected_from, EXPECTED_SOURCES),
+        "case-mix split": (case_mix_split, CASE_MIX_SPLITS),
+        "case-mix learner": (case_mix_learner, CASE_MIX_LEARNERS),
+    })
+    if not isinstance(permutations, int | np.integer) or not 99 <= permutations <= 1_000_000:
+        raise InputError([Problem(f"must be a whole number from 99 to 1000000, got"
+                                  f" {show_value(permutations)}", column="permutations")])
     frame = caseload
     n_total = len(frame)
-    expected, expected_source, card_id = _expected_probabilities(frame, model, expected_column)
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(
+        0 if rng is None else int(rng))
     y = pd.to_numeric(frame["job_outcome"], errors="coerce").to_numpy(dtype=float)
     provider = frame["provider_id"].astype(str).to_numpy()
-    has_hours = "support_hours" in frame.columns
+    source = expected_chances(
+        frame, y, expected=expected_from, model=model, expected_column=expected_column,
+        case_mix_features=case_mix_features, case_mix_split=case_mix_split,
+        case_mix_folds=case_mix_folds, case_mix_learner=case_mix_learner, providers=provider,
+        rng=gen)
+    for w in source.warnings:
+        logger.warning(w)
+    expected, expected_source, card_id = source.values, source.description, source.card_id
+    unit = _UNIT_WORDS[support_unit]
+    support_col = support_column(frame, support_unit)
+    has_hours = support_col in frame.columns
     hours: np.ndarray = (
-        pd.to_numeric(frame["support_hours"], errors="coerce").to_numpy(dtype=float)
+        pd.to_numeric(frame[support_col], errors="coerce").to_numpy(dtype=float)
         if has_hours else np.full(len(frame), np.nan)
     )
     z_alpha = float(stats.norm.ppf(1 - alpha / 2))
@@ -693,7 +694,7 @@ def audit_caseload(
                     reasons.append(
                         f"parking: {pr['far_parked_share']:.0%} of its people furthest from work"
                         f" (bottom {far_deciles * 10}% of expected probability) had only minimal"
-                        f" support (<= {threshold:.3g} hours) against"
+                        f" support (<= {threshold:.3g} {unit}) against"
                         f" {pr['far_parked_share_others']:.0%} of the same people at the other"
                         f" providers (adjusted p = {pr['p_adjusted']:.2g})"
                     )
@@ -709,7 +710,7 @@ def audit_caseload(
                 if cream["flag"]:
                     flagged = True
                     reasons.append(
-                        f"creaming: hours concentrated on those closest to work (concentration"
+                        f"creaming: support concentrated on those closest to work (concentration"
                         f" index {cr['index']:.3f} against {cr['index_others']:.3f} at the other"
                         f" providers, adjusted p = {cr['p_adjusted']:.2g})"
                     )
@@ -732,7 +733,7 @@ def audit_caseload(
                         f" {int(pr['n_needed']):,} people in this provider would be needed"
                     )
             else:
-                reasons.append("no support_hours column: parking and creaming not tested")
+                reasons.append(f"no {support_col} column: parking and creaming not tested")
             pos = str(row["funnel_position"])
             if pos == "below 99.8%":
                 reasons.append("outcomes below the 99.8% funnel limit for its case mix")
@@ -772,7 +773,26 @@ def audit_caseload(
     tables["fairness"] = gaps
     below = gaps[gaps["below_expected"].fillna(False).astype(bool)]
 
+    # --- random allocation within areas: providers compared directly, no model needed ------
+    within: dict[str, Any] | None = None
+    within_lines: list[str] = []
+    if "allocation_area" in frame.columns:
+        codes_all = pd.Index(labels).get_indexer(provider)
+        comparison = compare_within_areas(
+            frame["allocation_area"].astype(str).to_numpy(), codes_all, labels, y,
+            parked=(hours <= threshold) if has_hours else None,
+            support=hours if has_hours else None,
+            decile=dec_all, permutations=int(permutations), rng=gen)
+        within, within_lines = _within_area_tables(
+            comparison, tables, alpha=alpha, correction=correction, min_cell=min_cell,
+            hidden_names=hidden_names, prov_hidden=prov_hidden, mask_for=_mask_for,
+            decile_total_hidden=dec_sup.column_total_hidden, unit=unit)
+        extra = within.pop("_reasons")
+        for p_row in providers:
+            p_row["reasons"].extend(extra.get(p_row["provider_id"], []))
+
     # --- plain-language findings ---------------------------------------------------------------
+    findings.extend(f"Warning: {w_text}" for w_text in source.warnings)
     parkers = [p["provider_id"] for p in providers if p["parking"]["flag"]]
     creamers = [p["provider_id"] for p in providers if p["creaming"]["flag"]]
     level = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no"}[correction]
@@ -783,8 +803,8 @@ def audit_caseload(
         f" {level} multiple-comparison control."
     )
     if not has_hours:
-        findings.append("The caseload has no support_hours column, so parking and creaming could"
-                        " not be tested.")
+        findings.append(f"The caseload has no {support_col} column, so parking and creaming"
+                        " could not be tested.")
     else:
         findings.append(
             "Evidence of parking (the people furthest from work more often left on minimal"
@@ -792,7 +812,7 @@ def audit_caseload(
             + "."
         )
         findings.append(
-            "Evidence of creaming (hours concentrated on those closest to work, more than at"
+            "Evidence of creaming (support concentrated on those closest to work, more than at"
             " other providers): " + (", ".join(creamers) if creamers else "none") + "."
         )
         weak = [p["provider_id"] for p in providers
@@ -804,6 +824,23 @@ def audit_caseload(
     if low:
         findings.append("Job-outcome rates below the 99.8% funnel limit for their case mix: "
                         + ", ".join(low) + ".")
+    fit = source.case_mix
+    if fit is not None:
+        # Calibration by decile of the case-mix model's chance: cells of the whole caseload,
+        # under the same threshold and group-disclosure rules as every other table.
+        cal = fit.calibration.copy()
+        count = np.round(cal["observed_rate"].to_numpy() * cal["n"].to_numpy())
+        n_cal = cal["n"].to_numpy()
+        cal_hidden = (n_cal < min_cell) | (count <= 1) | (count >= n_cal - 1) | total_hidden
+        tables["case_mix_calibration"] = _suppress(cal, cal_hidden, ("decile",))
+        lo_auc, hi_auc = fit.auc_interval(alpha)
+        findings.append(
+            f"The case-mix model ({', '.join(fit.features)}) was fitted on this caseload and"
+            f" predicts each person out of sample: AUC {fit.auc:.3f} ({lo_auc:.3f} to"
+            f" {hi_auc:.3f}), calibration intercept {fit.calibration_intercept:+.3f} (0 is"
+            f" calibrated) and slope {fit.calibration_slope:.2f} (1 is calibrated). Support,"
+            " outcomes of the person predicted and the provider are not among its inputs.")
+    findings.extend(within_lines)
     if gaps.empty:
         findings.append("The caseload has none of the protected characteristics (sex, age,"
                         " disability, ethnicity), so group outcomes were not examined.")
@@ -824,12 +861,17 @@ def audit_caseload(
         "input_name": source_name,
         "model_card_id": card_id,
         "expected_source": expected_source,
-        "package_version": _package_version(),
+        "package_version": package_version(),
         "parameters": {
             "min_cell": int(min_cell), "alpha": float(alpha), "correction": correction,
             "far_deciles": int(far_deciles), "minimal_hours": threshold,
             "minimal_hours_given": minimal_hours, "parking_effect": float(parking_effect),
             "power": float(power), "expected_column": expected_column,
+            "expected_from": expected_from, "support_unit": support_unit,
+            "support_column": support_col if has_hours else None,
+            "case_mix_features": list(case_mix_features or []) or None,
+            "case_mix_split": case_mix_split, "case_mix_folds": int(case_mix_folds),
+            "case_mix_learner": case_mix_learner,
         },
         "seed": None if seed is None else int(seed),
         "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
@@ -855,4 +897,91 @@ def audit_caseload(
         },
         "concentration_curves": curves,
     }
-    return AuditResult(providers, fairness, findings, tables, _jsonable(provenance), plots)
+    expected_info = {
+        "source": expected_source, "kind": source.kind, "warnings": list(source.warnings),
+        "case_mix": None if fit is None else fit.to_dict(min_cell=min_cell),
+    }
+    return AuditResult(providers, fairness, findings, tables, _jsonable(provenance), plots,
+                       _jsonable(expected_info), None if within is None else _jsonable(within))
+
+
+def _within_area_tables(
+    w: WithinArea,
+    tables: dict[str, pd.DataFrame],
+    *,
+    alpha: float,
+    correction: str,
+    min_cell: int,
+    hidden_names: list[str],
+    prov_hidden: np.ndarray,
+    mask_for: Any,
+    decile_total_hidden: Any,
+    unit: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """Disclosure-controlled within-area tables (into ``tables``), JSON and findings."""
+    has_support = "parked" in w.grid.columns
+    grid_sup = suppress_grid(
+        w.grid, row="provider_id", column="allocation_area", attributes=("observed",),
+        one_sided_attributes=("parked",) if has_support else (), min_cell=min_cell,
+        hidden_rows=hidden_names)
+    grid = _suppress(w.grid, grid_sup.mask, ("provider_id", "allocation_area"))
+    tables["within_area"] = grid
+    tests = w.tests.copy()
+    # "Same areas" figures come from the areas' totals: hidden with any total they use.
+    areas_hidden = {a for a in grid_sup.columns if grid_sup.column_total_hidden(a)}
+    uses_hidden = np.array([
+        bool(areas_hidden & set(w.grid.loc[(w.grid["provider_id"] == name)
+                                           & (w.grid["n"] > 0), "allocation_area"]))
+        for name in tests["provider_id"]])
+    families = [("outcome", "outcome_p_lower")]
+    if has_support:
+        families += [("parked", "parked_p_higher"), ("support", "support_p_two_sided")]
+    hide = prov_hidden | uses_hidden
+    for prefix, col in families:
+        pv = np.where(hide, np.nan, tests[col].to_numpy(dtype=float))
+        tests[f"{prefix}_p_adjusted"] = adjust_pvalues(pv, correction)  # type: ignore[arg-type]
+    tests["outcome_below"] = np.nan_to_num(tests["outcome_p_adjusted"], nan=1.0) <= alpha
+    if has_support:
+        tests["parked_above"] = np.nan_to_num(tests["parked_p_adjusted"], nan=1.0) <= alpha
+    tables["within_area_tests"] = _suppress(tests, hide, ("provider_id",))
+    if w.deciles is not None:
+        dec = _suppress(w.deciles, mask_for(w.deciles), ("provider_id", "decile"))
+        gone = w.deciles["decile"].map(decile_total_hidden).to_numpy(dtype=bool)
+        dec["support_mean_same_areas"] = dec["support_mean_same_areas"].astype("Float64")
+        dec.loc[gone, "support_mean_same_areas"] = None
+        tables["within_area_deciles"] = dec
+    shown = tests[~hide]
+    worse = shown.loc[shown["outcome_below"], "provider_id"].tolist()
+    lines = [
+        f"Allocation to providers was random within {len(grid_sup.columns)} area"
+        f"{'s' if len(grid_sup.columns) != 1 else ''} (allocation_area): providers are compared"
+        " directly with the other providers in the same areas. This comparison needs no model"
+        " of expected outcomes (NIESR 2016 compared Work Programme primes within their contract"
+        " areas this way); permutation tests of the allocation, with the same multiple-"
+        "comparison control.",
+        "Within areas, job-outcome rates below the other providers': "
+        + (", ".join(worse) if worse else "none") + ".",
+    ]
+    reasons: dict[str, list[str]] = {}
+    for r in shown.itertuples():
+        if r.outcome_below:
+            reasons.setdefault(str(r.provider_id), []).append(
+                f"within its allocation areas, job-outcome rate {r.outcome_rate:.0%} against"
+                f" {r.outcome_rate_same_areas:.0%} at the other providers of the same areas"
+                f" (permutation test, adjusted p = {r.outcome_p_adjusted:.2g}; no model needed)")
+    if has_support:
+        more = shown.loc[shown["parked_above"], "provider_id"].tolist()
+        lines.append("Within areas, more people on minimal support than at the other providers:"
+                     " " + (", ".join(more) if more else "none") + ".")
+        for r in shown.itertuples():
+            if r.parked_above:
+                reasons.setdefault(str(r.provider_id), []).append(
+                    f"within its allocation areas, {r.parked_share:.0%} on minimal support"
+                    f" against {r.parked_share_same_areas:.0%} at the other providers of the"
+                    f" same areas (permutation test, adjusted p = {r.parked_p_adjusted:.2g};"
+                    " no model needed)")
+    info: dict[str, Any] = {
+        "areas": len(grid_sup.columns), "permutations": w.permutations, "support_unit": unit,
+        "tests": tables["within_area_tests"].to_dict(orient="records"), "_reasons": reasons,
+    }
+    return info, lines

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jinja2
 import numpy as np
@@ -29,18 +29,42 @@ from pbr_fairness.labels import (
     heading,
 )
 from pbr_fairness.outputs import write_text
+from pbr_fairness.safety import neutralise_formulas
 
-if TYPE_CHECKING:
-    from pbr_fairness.audit.audit import AuditResult
+__all__ = ["AuditOutputs", "render_html", "write_tables"]
 
-__all__ = ["render_html", "write_tables"]
+
+class AuditOutputs(Protocol):
+    """What the report reads of an audit (:class:`~pbr_fairness.audit.AuditResult` has it).
+
+    A protocol rather than the result class itself, so that the report does not import the
+    audit that calls it (no import cycle between the modules of the package).
+    """
+
+    @property
+    def providers(self) -> list[dict[str, Any]]:
+        """Per-provider findings."""
+
+    @property
+    def findings(self) -> list[str]:
+        """Plain-language findings."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the audit."""
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Provenance of the audit."""
+
+    @property
+    def plots(self) -> dict[str, Any]:
+        """Aggregated data behind the figures."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    from pbr_fairness.safety import neutralise_formulas
-
     # Text columns hold user text (provider names, groups); numbers stay numbers.
     frame = frame.copy()
     for c in frame.columns:
@@ -52,7 +76,7 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_tables(result: AuditResult, directory: str | Path) -> list[Path]:
+def write_tables(result: AuditOutputs, directory: str | Path) -> list[Path]:
     """Write every table of an audit as ``audit_<name>.csv`` into ``directory`` (created).
 
     Beside them, ``audit_columns.csv`` describes every column of every file (heading, unit
@@ -105,7 +129,7 @@ def _fmt(value: Any, digits: int = 3, percent: bool = False) -> str:
     return f"{v:.{digits}g}" if abs(v) >= 1 else f"{v:.{digits}f}"
 
 
-def _funnel_chart(result: AuditResult) -> Chart | None:
+def _funnel_chart(result: AuditOutputs) -> Chart | None:
     f = result.plots.get("funnel", {})
     units = f.get("units", [])
     if not units:
@@ -133,7 +157,7 @@ def _funnel_chart(result: AuditResult) -> Chart | None:
     return chart
 
 
-def _parking_chart(result: AuditResult) -> Chart | None:
+def _parking_chart(result: AuditOutputs) -> Chart | None:
     t = result.tables.get("parking_by_decile")
     if t is None or t.empty:
         return None
@@ -151,7 +175,7 @@ def _parking_chart(result: AuditResult) -> Chart | None:
     return chart
 
 
-def _forest(result: AuditResult, key: str, title: str, y_label: str,
+def _forest(result: AuditOutputs, key: str, title: str, y_label: str,
             reference: float | None) -> Chart | None:
     rows = [p for p in result.providers
             if (p["creaming"]["index"] if key == "creaming" else p["oe_ratio"]) is not None]
@@ -208,12 +232,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(result: AuditResult) -> str:
+def render_html(result: AuditOutputs) -> str:
     """Render the self-contained HTML report of an audit.
 
     Parameters
     ----------
-    result : AuditResult
+    result : AuditOutputs
 
     Returns
     -------
@@ -240,6 +264,17 @@ def render_html(result: AuditResult) -> str:
     if oe_decile is not None and not oe_decile.empty:
         oe_decile_wide = oe_decile.pivot(index="provider_id", columns="decile", values="oe_ratio")
     fairness = result.tables.get("fairness")
+    expected = getattr(result, "expected", None) or {"source": result.provenance.get(
+        "expected_source", ""), "warnings": [], "case_mix": None}
+    within = getattr(result, "within_area", None) or {}
+    within_tests = _records(result.tables.get("within_area_tests"))
+    within_dec = result.tables.get("within_area_deciles")
+    within_dec_wide = None
+    if within_dec is not None and not within_dec.empty:
+        within_dec_wide = within_dec.pivot(index="provider_id", columns="decile",
+                                           values="support_mean")
+    unit = {"hours": "hours", "contacts": "contacts", "spend": "pounds"}.get(
+        result.provenance.get("parameters", {}).get("support_unit") or "hours", "hours")
     template = _environment().get_template("report.html.j2")
     return template.render(
         result=result,
@@ -254,4 +289,12 @@ def render_html(result: AuditResult) -> str:
         fairness=_records(fairness),
         provenance=result.provenance,
         parameters=result.provenance.get("parameters", {}),
+        expected=expected,
+        case_mix=expected.get("case_mix"),
+        calibration=_records(result.tables.get("case_mix_calibration")),
+        within_area=within,
+        within_tests=within_tests,
+        within_has_support=bool(within_tests) and "parked_share" in within_tests[0],
+        within_deciles_wide=within_dec_wide,
+        support_unit=unit,
     )

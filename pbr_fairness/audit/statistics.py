@@ -165,17 +165,17 @@ def overdispersion(
     -------
     Overdispersion
     """
-    z = np.asarray(z, dtype=float)
-    s = np.asarray(s, dtype=float)
-    ok = np.isfinite(z) & np.isfinite(s) & (s > 0)
-    z, s = z[ok], s[ok]
-    i = z.size
+    za = np.asarray(z, dtype=float)
+    sa = np.asarray(s, dtype=float)
+    ok = np.isfinite(za) & np.isfinite(sa) & (sa > 0)
+    za, sa = za[ok], sa[ok]
+    i = za.size
     if i == 0:
         return Overdispersion(float("nan"), 0.0, False, 0)
-    lo, hi = np.quantile(z, [winsorise, 1 - winsorise])
-    zw = np.clip(z, lo, hi)
+    lo, hi = np.quantile(za, [winsorise, 1 - winsorise])
+    zw = np.clip(za, lo, hi)
     phi = float(np.mean(zw**2))
-    w = 1.0 / s**2
+    w = 1.0 / sa**2
     applied = bool(adjust and i * phi > i - 1 and i > 1)
     tau2 = 0.0
     if applied:

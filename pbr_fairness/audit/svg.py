@@ -158,7 +158,7 @@ class Chart:
                                f' stroke="{colour}" stroke-width="{s.width}"{dash}>'
                                f"<title>{escape(s.label)}</title></polyline>")
             else:
-                for i in np.flatnonzero(ok):
+                for i in np.flatnonzero(ok).tolist():
                     cx, cy = sx(xs[i]), sy(ys[i])
                     name = s.point_labels[i] if s.point_labels is not None else s.label
                     if s.kind == "errorbar" and s.low is not None and s.high is not None:

@@ -24,7 +24,12 @@ def _sha256(path: Path) -> str:
 
 #: Tables of an audit, written by ``--csv-dir`` as ``audit_<name>.csv``.
 TABLES = ("providers", "provider_payment_group", "parking", "creaming", "parking_by_decile",
-          "provider_decile_outcomes", "fairness")
+          "provider_decile_outcomes", "fairness", "case_mix_calibration", "within_area",
+          "within_area_tests", "within_area_deciles")
+_EXPECTED = ("cross-fit", "model", "column")
+_SPLITS = ("kfold", "provider")
+_LEARNERS = ("logistic", "lightgbm")
+_UNITS = ("hours", "contacts", "spend")
 
 
 @app.command("audit")
@@ -50,8 +55,35 @@ def audit_command(
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option("--model", help="Distance-model directory (default: the shipped model)."),
+        typer.Option("--model", help="Distance-model directory (with --expected model; default:"
+                     " the shipped model, trained on synthetic people)."),
     ] = None,
+    expected_from: Annotated[
+        str | None,
+        typer.Option("--expected", help="Expected outcomes from: cross-fit (a case-mix model"
+                     " fitted on this caseload, out of sample; the default when there is no"
+                     " expected_p column and no --model), model or column."),
+    ] = None,
+    case_mix_features: Annotated[
+        str | None,
+        typer.Option("--case-mix-features", help="Further columns of the caseload for the"
+                     " case-mix model, comma-separated (support, outcomes and the provider"
+                     " never enter it)."),
+    ] = None,
+    case_mix_split: Annotated[
+        str, typer.Option("--case-mix-split", help="kfold, or provider (leave one provider"
+                          " out).")
+    ] = "kfold",
+    case_mix_folds: Annotated[
+        int, typer.Option("--case-mix-folds", help="Folds of K-fold cross-fitting (2-20).")
+    ] = 5,
+    case_mix_learner: Annotated[
+        str, typer.Option("--case-mix-learner", help="logistic or lightgbm.")
+    ] = "logistic",
+    support_unit: Annotated[
+        str, typer.Option("--support-unit", help="Unit of the support column: hours, contacts"
+                          " or spend (column support_<unit>, else support_hours).")
+    ] = "hours",
     expected_column: Annotated[
         str | None,
         typer.Option("--expected-column", help="Column of expected probabilities to use."),
@@ -69,7 +101,8 @@ def audit_command(
     ] = "holm",
     minimal_hours: Annotated[
         float | None,
-        typer.Option("--minimal-hours", help="Hours at or below which support is minimal."),
+        typer.Option("--minimal-hours", "--minimal-support",
+                     help="Support (in --support-unit) at or below which it is minimal."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed recorded in the report.")] = None,
 ) -> int:
@@ -88,12 +121,38 @@ def audit_command(
     if correction not in ("holm", "bh", "none"):
         problems.append(Problem(f"must be holm, bh or none, got {show_value(correction)}",
                                 column="--correction"))
-    if minimal_hours is not None and not 0 <= minimal_hours <= MAX_HOURS:  # also NaN
-        problems.append(Problem(f"must be a number of hours from 0 to {MAX_HOURS:g}, got"
+    top = MAX_HOURS if support_unit != "spend" else 1e7
+    if minimal_hours is not None and not 0 <= minimal_hours <= top:  # also NaN
+        problems.append(Problem(f"must be a number from 0 to {top:g} (in {support_unit}), got"
                                 f" {show_value(minimal_hours)}", column="--minimal-hours"))
     if model is not None and expected_column is not None:
         problems.append(Problem("give --model or --expected-column, not both",
                                 column="--expected-column"))
+    for option, value, allowed in (
+        ("--expected", expected_from, _EXPECTED), ("--case-mix-split", case_mix_split, _SPLITS),
+        ("--case-mix-learner", case_mix_learner, _LEARNERS),
+        ("--support-unit", support_unit, _UNITS),
+    ):
+        if value is not None and value not in allowed:
+            problems.append(Problem(f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got"
+                                    f" {show_value(value)}", column=option))
+    if not 2 <= case_mix_folds <= 20:
+        problems.append(Problem(f"must be a whole number from 2 to 20, got {case_mix_folds}",
+                                column="--case-mix-folds"))
+    if expected_from == "cross-fit" and (model is not None or expected_column is not None):
+        problems.append(Problem("--expected cross-fit fits the case mix on the caseload: give"
+                                " no --model or --expected-column with it", column="--expected"))
+    if expected_from == "model" and expected_column is not None:
+        problems.append(Problem("--expected model and --expected-column exclude each other",
+                                column="--expected"))
+    if expected_from == "column" and model is not None:
+        problems.append(Problem("--expected column and --model exclude each other",
+                                column="--expected"))
+    features = None
+    if case_mix_features is not None:
+        features = [f.strip() for f in case_mix_features.split(",") if f.strip()]
+        if not features:
+            problems.append(Problem("give at least one column name", column="--case-mix-features"))
     if problems:
         raise InputError(problems)
     if seed is not None:
@@ -128,6 +187,12 @@ def audit_command(
         frame,
         model=model,
         expected_column=expected_column,
+        expected_from=expected_from or "auto",  # type: ignore[arg-type]
+        case_mix_features=features,
+        case_mix_split=case_mix_split,  # type: ignore[arg-type]
+        case_mix_folds=case_mix_folds,
+        case_mix_learner=case_mix_learner,  # type: ignore[arg-type]
+        support_unit=support_unit,  # type: ignore[arg-type]
         min_cell=min_cell,
         alpha=alpha,
         correction=correction,  # type: ignore[arg-type]
@@ -142,6 +207,8 @@ def audit_command(
         result.to_json(json_out)
     if csv_dir is not None:
         result.write_csv(csv_dir)
+    for warning in result.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
     flagged = result.flagged
     people = result.provenance["n_people"]
     typer.echo(

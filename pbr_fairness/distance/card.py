@@ -267,24 +267,38 @@ _GROUP_NOTE = (
     " `true_p_observable` (free of the test outcomes' noise); training sample /"
     " truth: the group's outcome rate in the training data over its mean"
     " `true_p_observable` there (the sampling luck the model learned); sampling"
-    " s.e.: relative standard error of the test group's observed rate.\n"
+    " s.e.: relative standard error of the test group's observed rate. A group with at"
+    " least the minimum number of people is flagged only when the 95% interval of its ratio"
+    " (from the observed count's exact interval) excludes 1, and, on synthetic data, when"
+    " its ratio to the truth lies outside the range outcome noise alone would give; a fixed"
+    " range such as 0.95-1.05 is broken by sampling noise alone in groups of 100-300"
+    " outcomes.\n"
 )
 
 
 def _group_lines(groups: list[dict[str, Any]]) -> list[str]:
     lines = ["", "### Predictive ratio by group (mean predicted / mean observed)", "",
              _GROUP_NOTE,
-             "| characteristic | group | n | observed | predicted | ratio |"
+             "| characteristic | group | n | observed | predicted | ratio (95% CI) |"
              " oracle ratio | model / truth | training sample / truth | sampling s.e. |"
-             " checked |",
+             " flagged |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in groups:
-        checked = _fmt(bool(r["within_target"])) if r["checked"] else "n < min"
+        if not r["checked"]:
+            checked = "n < min"
+        else:
+            flags = [w for w, k in (("interval excludes 1", "flagged"),
+                                    ("vs truth", "truth_flagged")) if r.get(k)]
+            checked = "; ".join(flags) if flags else "no"
         truth = r.get("truth_ratio")
+        ratio = _fmt(r["predictive_ratio"], 3)
+        if r.get("ratio_ci_low") is not None:
+            ratio += (f" ({_fmt(r.get('ratio_ci_low'), 3)} to"
+                      f" {_fmt(r.get('ratio_ci_high'), 3)})")
         lines.append(
             f"| {_esc(r['characteristic'])} | {_esc(r['group'])} | {int(r['n']):,} | "
             f"{_fmt(r['observed_rate'])} | {_fmt(r['mean_predicted'])} | "
-            f"{_fmt(r['predictive_ratio'], 3)} | {_fmt(r.get('oracle_ratio'), 3)} | "
+            f"{ratio} | {_fmt(r.get('oracle_ratio'), 3)} | "
             f"{_fmt(truth, 3)} | {_fmt(r.get('training_sample_ratio'), 3)} | "
             f"{_fmt(r.get('noise_se'), 3)} | {checked} |"
         )

@@ -291,13 +291,17 @@ def audit_upload(
     *,
     model: Any = None,
     expected_column: str | None = None,
+    expected_from: str = "auto",
     min_cell: int = 10,
     alpha: float = 0.05,
     correction: str = "holm",
     source_sha256: str | None = None,
     source_name: str | None = None,
 ) -> AuditResult:
-    """Audit a read caseload as the page does (expected outcomes from a column or a model).
+    """Audit a read caseload as the page does.
+
+    Expected outcomes come from a column, a model, or (``expected_from="cross-fit"``, the
+    page's default) a case-mix model fitted on the caseload itself.
 
     Raises
     ------
@@ -307,8 +311,9 @@ def audit_upload(
     try:
         return audit_caseload(
             frame,
-            model=None if expected_column else model,
+            model=None if expected_column or expected_from == "cross-fit" else model,
             expected_column=expected_column,
+            expected_from=expected_from,  # type: ignore[arg-type]
             min_cell=min_cell,
             alpha=alpha,
             correction=correction,  # type: ignore[arg-type]

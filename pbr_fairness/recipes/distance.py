@@ -117,9 +117,8 @@ def accuracy_checks(evaluation: DistanceEvaluation) -> pd.DataFrame:
 def group_calibration(evaluation: DistanceEvaluation) -> pd.DataFrame:
     """Calibration within every group: predicted / observed with its 95% interval.
 
-    The interval is the ratio plus or minus 1.96 standard errors of outcome sampling
-    (``noise_se``, the lower end at least 0): a group whose interval misses 0.95-1.05 is
-    miscalibrated beyond noise.
+    The interval is the evaluation's (from the observed count's exact interval); a group is
+    miscalibrated beyond noise when it excludes 1.
 
     Returns
     -------
@@ -127,6 +126,9 @@ def group_calibration(evaluation: DistanceEvaluation) -> pd.DataFrame:
         The evaluation's groups with ``ratio_low`` and ``ratio_high`` added.
     """
     g = evaluation.groups.copy()
+    if "ratio_ci_low" in g.columns:  # the evaluation's exact interval
+        g["ratio_low"], g["ratio_high"] = g["ratio_ci_low"], g["ratio_ci_high"]
+        return g
     se = pd.to_numeric(g["noise_se"], errors="coerce").to_numpy(dtype=float)
     ratio = pd.to_numeric(g["predictive_ratio"], errors="coerce").to_numpy(dtype=float)
     g["ratio_low"] = np.maximum(ratio - 1.96 * se, 0.0)
