@@ -43,9 +43,11 @@ prepare: $(STAMP)
 app: $(STAMP) prepare
 	$(BIN)/pbr-fairness app --address 127.0.0.1
 
-# The gates first (each fails fast): ruff, then every test and the library's doctests.
+# The gates first (each fails fast): ruff (with a complexity limit), mypy on the library (zero
+# errors), then every test and the library's doctests.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser" --doctest-modules tests pbr_fairness
 	$(BIN)/python -m pytest -m browser tests/browser || [ $$? -eq 5 ]  # 5: none collected
 
