@@ -510,3 +510,21 @@ def test_distance_page_is_honest_about_the_model(
     at.selectbox(key="distance_by").set_value("disability").run()
     assert not at.exception and not at.error
     assert _scenario(at).distance.by == "disability"
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="needs data/synthetic/sample_caseload.csv")
+def test_audit_page_warns_when_the_synthetic_model_judges_a_real_caseload() -> None:
+    # a caseload without the synthetic truth columns, as a real provider's would be
+    frame = pd.read_csv(SAMPLE)
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("true_")])
+    blob = frame.to_csv(index=False).encode()
+    at = _page("caseload_audit")
+    at.file_uploader(key="audit_upload").set_value(("real.csv", blob, "text/csv")).run()
+    assert not at.exception
+    assert at.selectbox(key="audit_expected").value == "cross-fit"  # the default
+    fitted = [w.value for w in at.warning]
+    at.selectbox(key="audit_expected").set_value("model").run()
+    assert not at.exception
+    shipped = [w.value for w in at.warning]
+    assert any("synthetic" in w for w in shipped), shipped
+    assert not any("synthetic" in w and "model" in w for w in fitted), fitted
