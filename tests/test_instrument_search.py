@@ -128,6 +128,15 @@ def test_bad_constraints_and_options_are_named():
         InstrumentConstraints(max_revenue_cv=0.0)
     with pytest.raises(InputError, match="replications"):
         optimise_instruments(make_caseload(300, rng=1), families="yardstick", replications=1)
+    # a provider given where the baseline goes, or a dict for the provider: named, no traceback
+    from pbr_fairness.engine.provider import ProviderSettings
+
+    with pytest.raises(InputError, match="baseline"):
+        optimise_instruments(make_caseload(300, rng=1), ProviderSettings(),  # type: ignore[arg-type]
+                             families="cost_sharing")
+    with pytest.raises(InputError, match="provider"):
+        optimise_instruments(make_caseload(300, rng=1), provider={"cost_per_hour": 20},  # type: ignore[arg-type]
+                             families="cost_sharing")
 
 
 def test_slack_is_negative_beyond_the_budget_or_below_the_floor():

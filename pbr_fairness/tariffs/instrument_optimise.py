@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -366,7 +367,19 @@ def optimise_instruments(
     planner = planner or PlannerSettings()
     if "yardstick" in fams:
         caseload = allocate_primes(caseload, primes, seed)
-    base = load_contract(baseline) if isinstance(baseline, str) else baseline
+    base = load_contract(baseline) if isinstance(baseline, str | Path) else baseline
+    if not isinstance(base, Contract):
+        raise InputError(
+            [Problem(f"must be a contract, a preset name or a YAML path, got "
+                     f"{type(baseline).__name__}", column="baseline")],
+            source="optimise_instruments",
+        )
+    if not isinstance(provider, ProviderSettings):
+        raise InputError(
+            [Problem(f"must be ProviderSettings, got {type(provider).__name__}",
+                     column="provider")],
+            source="optimise_instruments",
+        )
     q = (
         np.asarray(predicted, dtype=float)
         if predicted is not None
